@@ -1,0 +1,158 @@
+"""The run context every experiment entry point works through."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from .atomic import atomic_write_csv, atomic_write_json, atomic_write_text
+from .config import ConfigError
+from .hardware import hardware_summary
+
+WANDB_MODES = ("offline", "online", "disabled")
+
+
+@dataclass
+class Run:
+    """One experiment run: where it writes, how it is seeded and labelled.
+
+    Attributes:
+        name: the experiment's name (``"elimination_costs"``, ...).
+        out_dir: the run directory; every file of the run goes here.
+        cfg: the resolved config.
+        seed: the run's base seed; ``key`` is ``jax.random.key(seed)``.
+        meta: labels stamped into ``metrics.json`` (profile, data, hardware, versions).
+    """
+
+    name: str
+    out_dir: Path
+    cfg: DictConfig
+    seed: int
+    meta: dict[str, Any]
+    log: logging.Logger
+    _wandb: Any = None
+    _started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def key(self):
+        import jax
+
+        return jax.random.key(self.seed)
+
+    def path(self, name: str) -> Path:
+        """Path of a file inside the run directory."""
+        return self.out_dir / name
+
+    def write_csv(self, name: str, frame) -> Path:
+        """Write a DataFrame as ``<out_dir>/<name>`` atomically."""
+        path = atomic_write_csv(self.path(name), frame)
+        self.log.info("wrote %s (%d rows)", path, len(frame))
+        return path
+
+    def write_json(self, name: str, obj: Any) -> Path:
+        """Write a JSON file into the run directory atomically."""
+        return atomic_write_json(self.path(name), obj)
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Write a text file (Markdown/LaTeX table, ...) into the run directory atomically."""
+        return atomic_write_text(self.path(name), text)
+
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        """Send intermediate metrics to wandb (when enabled); local CSVs stay the record."""
+        if self._wandb is not None:
+            self._wandb.log(metrics, step=step)
+
+    def finish(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """Write ``metrics.json`` (the run's final numbers plus ``meta``) and close wandb.
+
+        ``metrics.json`` is written last, so its presence marks a complete run.
+        Returns the written payload.
+        """
+        self.meta["wall_time_s"] = round(time.perf_counter() - self._started, 3)
+        payload = {"experiment": self.name, **metrics, "meta": self.meta}
+        path = self.write_json("metrics.json", payload)
+        if self._wandb is not None:
+            for key, value in metrics.items():
+                if isinstance(value, (int, float, str, bool)):
+                    self._wandb.summary[key] = value
+            self._wandb.finish()
+            self._wandb = None
+        self.log.info("finished %s in %.1f s -> %s", self.name, self.meta["wall_time_s"], path)
+        return payload
+
+
+def _hydra_output_dir() -> Path:
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        raise RuntimeError(
+            "start_run() needs a run directory: call the experiment through its Hydra "
+            "entry point, or pass out_dir=... when calling run(cfg) directly."
+        )
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+def _start_wandb(name: str, cfg: DictConfig, out_dir: Path):
+    mode = os.environ.get("WANDB_MODE") or cfg.get("wandb", {}).get("mode", "offline")
+    if mode not in WANDB_MODES:
+        raise ConfigError(f"wandb.mode={mode!r} is not one of {WANDB_MODES}")
+    if mode == "disabled":
+        return None
+    import wandb
+
+    wcfg = cfg.get("wandb", {})
+    return wandb.init(
+        project=wcfg.get("project", "spikead"),
+        group=name,
+        mode=mode,
+        dir=str(out_dir),
+        config=OmegaConf.to_container(cfg, resolve=True),
+        reinit="finish_previous",
+    )
+
+
+def start_run(cfg: DictConfig, name: str, *, out_dir: str | Path | None = None,
+              data_label: str | None = None) -> Run:
+    """Prepare the run directory, seeding, logging and wandb for an experiment.
+
+    Args:
+        cfg: the composed config; must have ``seed`` and ``profile.name``.
+        name: the experiment's name.
+        out_dir: where to write; default Hydra's ``runtime.output_dir``.
+        data_label: which data produced the result (``"synthetic stand-in (...)"``,
+            ``"real SHD"``, ``"none"``); stamped on every output and figure.
+
+    Returns:
+        The :class:`Run`; call ``run.finish(metrics)`` at the end.
+    """
+    out = Path(out_dir) if out_dir is not None else _hydra_output_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    seed = int(cfg.get("seed", 0))
+    _seed_everything(seed)
+    log = logging.getLogger(f"spikead.{name}")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="[%(asctime)s %(name)s] %(message)s")
+    atomic_write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    profile = cfg.get("profile", {}).get("name", "unknown")
+    meta = {
+        "profile": profile,
+        "data": data_label or "none",
+        "seed": seed,
+        "hardware": hardware_summary(),
+    }
+    log.info("run %s (profile %s) -> %s", name, profile, out)
+    return Run(name=name, out_dir=out, cfg=cfg, seed=seed, meta=meta, log=log,
+               _wandb=_start_wandb(name, cfg, out))

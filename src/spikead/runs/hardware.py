@@ -1,0 +1,39 @@
+"""A one-line description of the machine a result came from (stamped on every output)."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware_summary() -> dict[str, str | int]:
+    """Return backend, device kinds, CPU model, core count and library versions."""
+    import jax
+
+    devices = jax.devices()
+    kinds = sorted({d.device_kind for d in devices})
+    return {
+        "backend": jax.default_backend(),
+        "devices": f"{len(devices)} x {', '.join(kinds)}",
+        "cpu": _cpu_model(),
+        "cpu_cores": os.cpu_count() or 0,
+        "jax": jax.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def hardware_line() -> str:
+    """Short human-readable version of :func:`hardware_summary`."""
+    hw = hardware_summary()
+    return f"{hw['backend']} ({hw['devices']}); {hw['cpu']}, {hw['cpu_cores']} cores; jax {hw['jax']}"

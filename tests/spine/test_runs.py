@@ -1,0 +1,87 @@
+"""The run helpers: atomic writes, typed configs, tables, metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from spikead.runs import (
+    ConfigError,
+    atomic_write_json,
+    atomic_write_text,
+    latex_table,
+    markdown_table,
+    start_run,
+    typed_config,
+)
+from spikead.runs import atomic as atomic_mod
+
+
+def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
+    path = tmp_path / "metrics.json"
+    atomic_write_text(path, "old")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(atomic_mod.os, "fsync", crash)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_text(path, "new and half written")
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temp file left
+
+
+def test_atomic_json_converts_numpy_and_nonfinite(tmp_path):
+    path = atomic_write_json(tmp_path / "a.json", {"x": np.float32(1.5), "y": np.arange(3),
+                                                    "z": float("nan")})
+    assert json.loads(path.read_text()) == {"x": 1.5, "y": [0, 1, 2], "z": "nan"}
+
+
+@dataclasses.dataclass
+class Schema:
+    n: int = 1
+    names: list[str] = dataclasses.field(default_factory=list)
+
+
+def test_typed_config_accepts_and_converts():
+    out = typed_config(OmegaConf.create({"n": 3, "names": ["a"]}), Schema)
+    assert out == Schema(n=3, names=["a"])
+
+
+@pytest.mark.parametrize("bad, needle", [({"n": "three"}, "n"), ({"nn": 3}, "nn")])
+def test_typed_config_names_the_bad_key(bad, needle):
+    with pytest.raises(ConfigError, match=needle):
+        typed_config(OmegaConf.create(bad), Schema, where="scale")
+
+
+def test_tables_render_every_row():
+    frame = pd.DataFrame({"task": ["a_b", "c"], "cost": [1.0, 2500.0]})
+    md = markdown_table(frame)
+    assert md.splitlines()[0] == "| task | cost |" and "| c | 2500 |" in md
+    tex = latex_table(frame, caption="x")
+    assert r"a\_b" in tex and tex.count(r"\\") == 3
+
+
+def test_run_writes_config_and_metrics_last(tmp_path):
+    cfg = OmegaConf.create({"seed": 3, "profile": {"name": "smoke"}, "wandb": {"mode": "disabled"}})
+    run = start_run(cfg, "demo", out_dir=tmp_path, data_label="none")
+    run.write_csv("curve.csv", pd.DataFrame({"a": [1, 2]}))
+    assert not (tmp_path / "metrics.json").exists()
+    payload = run.finish({"score": 1.0})
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert written == json.loads(json.dumps(payload))
+    assert written["meta"]["profile"] == "smoke" and written["meta"]["seed"] == 3
+    assert "backend" in written["meta"]["hardware"]
+    assert (tmp_path / "config.yaml").exists()
+
+
+def test_bad_wandb_mode_is_rejected(tmp_path, monkeypatch):
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    cfg = OmegaConf.create({"seed": 0, "profile": {"name": "smoke"}, "wandb": {"mode": "offlin"}})
+    with pytest.raises(ConfigError, match="offlin"):
+        start_run(cfg, "demo", out_dir=tmp_path)

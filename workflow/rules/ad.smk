@@ -1,0 +1,27 @@
+# Paper C: the structured-Jacobian engine (costs of baseline orders, runtime of jacve).
+
+
+rule elimination_costs:
+    output:
+        csv=f"{RESULTS}/elimination_costs/costs.csv",
+        metrics=f"{RESULTS}/elimination_costs/metrics.json",
+    log:
+        f"{RESULTS}/logs/elimination_costs.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/elimination_costs.tsv"
+    threads: CORES
+    resources:
+        cpu_heavy=1,
+    shell:
+        experiment("elimination_costs") + " > {log} 2>&1"
+
+
+rule figure_elimination_costs:
+    input:
+        rules.elimination_costs.output.metrics,
+    output:
+        target(f"{FIGURES}/table1_baselines.png"),
+    log:
+        f"{RESULTS}/logs/figure_elimination_costs.log",
+    shell:
+        figure("elimination_costs", f"{RESULTS}/elimination_costs", "{output}") + " > {log} 2>&1"
