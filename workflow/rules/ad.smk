@@ -20,8 +20,36 @@ rule figure_elimination_costs:
     input:
         rules.elimination_costs.output.metrics,
     output:
-        target(f"{FIGURES}/table1_baselines.png"),
+        target(f"{FIGURES}/table1_baselines.png")[0],
     log:
         f"{RESULTS}/logs/figure_elimination_costs.log",
     shell:
         figure("elimination_costs", f"{RESULTS}/elimination_costs", "{output}") + " > {log} 2>&1"
+
+
+rule elimination_runtime:
+    output:
+        csv=f"{RESULTS}/elimination_runtime/runtime.csv",
+        metrics=f"{RESULTS}/elimination_runtime/metrics.json",
+    log:
+        f"{RESULTS}/logs/elimination_runtime.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/elimination_runtime.tsv"
+    threads: CORES
+    resources:
+        cpu_heavy=1,
+    shell:
+        experiment("elimination_runtime") + " > {log} 2>&1"
+
+
+rule figure_elimination_runtime:
+    input:
+        rules.elimination_runtime.output.metrics,
+    output:
+        curves=target(f"{FIGURES}/elimination_runtime.png")[0],
+        bars=target(f"{FIGURES}/elimination_runtime_bars.png")[0],
+    log:
+        f"{RESULTS}/logs/figure_elimination_runtime.log",
+    shell:
+        figure("elimination_runtime", f"{RESULTS}/elimination_runtime", "{output.curves}")
+        + " > {log} 2>&1"
