@@ -1,0 +1,39 @@
+"""The README's commands and result map stay true to the repository."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def _result_map_rows() -> list[list[str]]:
+    block = README.split("<!-- result-map -->")[1].split("<!-- /result-map -->")[0]
+    lines = [ln for ln in block.strip().splitlines()[2:] if ln.startswith("|")]
+    return [[cell.strip() for cell in ln.strip("|").split("|")] for ln in lines]
+
+
+def test_readme_has_the_two_commands():
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    assert blocks[0].strip().endswith("snakemake --cores 8")
+    assert blocks[1].strip() == 'pip install -e ".[all]" && pytest'
+    ci = (REPO / ".ci" / "run").read_text()
+    assert 'pip install -e ".[all]"' in ci and "\npytest" in ci
+
+
+def test_result_map_rules_and_entry_points_exist():
+    rules = subprocess.run([sys.executable, "-m", "snakemake", "--list-rules"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert rules.returncode == 0, rules.stderr
+    known = set(rules.stdout.split())
+    rows = _result_map_rows()
+    assert rows
+    for paper, result, rule, entry, *_ in rows:
+        for name in re.findall(r"`([\w]+)`", rule):
+            assert name in known, f"README row '{result}' names unknown rule {name}"
+        for path in re.findall(r"`([\w/]+\.py)`", entry):
+            assert (REPO / path).exists(), f"README row '{result}' names missing {path}"
