@@ -1,0 +1,152 @@
+"""Properties every task must have: sizes from the paper's table, finite outputs,
+forward- and reverse-mode Jacobians that agree, and a recorded primitive set."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.flatten_util import ravel_pytree
+
+from spikead import tasks
+
+# (differentiated input scalars, output scalars) from the paper's table.
+SIZES = {
+    "RoeFlux_1d": (6, 3),
+    "RoeFlux_3d": (10, 5),
+    "RobotArm_6DOF": (6, 6),
+    "HumanHeartDipole": (8, 8),
+    "PropaneCombustion": (11, 11),
+    "BlackScholes_Jacobian": (5, 5),
+    "f": (30, 24),
+    "g": (15, 20),
+    "MLP": (86, 1),
+    "Encoder": (154, 2),
+}
+
+_ELEMENTWISE = {"add", "sub", "mul", "div"}
+# Primitive sets under jax 0.10.2 (nested jit / custom_jvp inlined). A JAX upgrade that
+# changes a set fails here: check that the AD engine supports the new primitives.
+PRIMITIVES = {
+    "RoeFlux_1d": _ELEMENTWISE | {"abs", "lt", "select_n", "sqrt"},
+    "RoeFlux_3d": _ELEMENTWISE | {"abs", "lt", "select_n", "sqrt"},
+    "RobotArm_6DOF": {
+        "add",
+        "mul",
+        "neg",
+        "sin",
+        "cos",
+        "asin",
+        "atan2",
+        "dot_general",
+        "slice",
+        "squeeze",
+        "stack",
+    },
+    "HumanHeartDipole": {"add", "sub", "mul"},
+    "PropaneCombustion": _ELEMENTWISE | {"integer_pow", "sqrt"},
+    "BlackScholes_Jacobian": _ELEMENTWISE
+    | {"add_any", "erf", "exp", "integer_pow", "log", "neg", "sqrt", "square"},
+    "f": _ELEMENTWISE
+    | {
+        "broadcast_in_dim",
+        "cos",
+        "dot_general",
+        "exp",
+        "log",
+        "logistic",
+        "neg",
+        "reduce_max",
+        "reduce_sum",
+        "reshape",
+        "sin",
+        "slice",
+        "tanh",
+        "transpose",
+    },
+    "g": _ELEMENTWISE
+    | {"atan2", "cos", "exp", "integer_pow", "log", "neg", "pow", "sin", "sqrt", "tanh"},
+    "MLP": _ELEMENTWISE
+    | {
+        "broadcast_in_dim",
+        "dot_general",
+        "exp",
+        "log",
+        "max",
+        "neg",
+        "reduce_max",
+        "reduce_sum",
+        "sqrt",
+        "stop_gradient",
+        "tanh",
+    },
+    "Encoder": _ELEMENTWISE
+    | {
+        "broadcast_in_dim",
+        "dot_general",
+        "exp",
+        "log",
+        "logistic",
+        "max",
+        "neg",
+        "reduce_max",
+        "reduce_sum",
+        "sqrt",
+        "stop_gradient",
+        "transpose",
+    },
+}
+
+NAMES = list(SIZES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_runs_finite_and_sizes_match_paper(name):
+    task = tasks.load(name)
+    leaves = jax.tree_util.tree_leaves(jax.jit(task.fn)(*task.args))
+    assert all(bool(jnp.all(jnp.isfinite(x))) for x in leaves)
+    n_out = sum(int(np.prod(x.shape)) for x in leaves)
+    assert (task.num_inputs, n_out) == SIZES[name]
+    assert task.num_outputs == n_out
+
+
+def _flat(task):
+    """task.fn as a map from the raveled differentiated inputs to the raveled outputs."""
+    x0, unravel = ravel_pytree(tuple(task.args[i] for i in task.argnums))
+
+    def flat_fn(x):
+        args = list(task.args)
+        for i, a in zip(task.argnums, unravel(x)):
+            args[i] = a
+        return ravel_pytree(task.fn(*args))[0]
+
+    return flat_fn, x0
+
+
+_SLOW = {"f", "g", "Encoder", "RoeFlux_3d"}  # the largest compilations
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in NAMES]
+)
+def test_jacrev_equals_jacfwd(name):
+    task = tasks.load(name)
+    flat_fn, x0 = _flat(task)
+    # One compilation of both Jacobians of the flat function keeps this test fast.
+    rev, fwd = jax.jit(lambda x: (jax.jacrev(flat_fn)(x), jax.jacfwd(flat_fn)(x)))(x0)
+    assert rev.shape == SIZES[name][::-1]
+    assert bool(jnp.all(jnp.isfinite(rev)))
+    np.testing.assert_allclose(rev, fwd, rtol=2e-4, atol=2e-5)
+    assert float(jnp.max(jnp.abs(rev))) > 0  # not a trivially zero Jacobian
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_primitive_set_is_recorded(name):
+    assert tasks.primitive_names(tasks.load(name)) == PRIMITIVES[name]
+
+
+def test_equation_counts_are_in_the_papers_range():
+    # Not the paper's exact numbers (different JAX version), but the same order.
+    for name in NAMES:
+        task = tasks.load(name)
+        count = tasks.count_equations(task)
+        assert 0.5 * task.paper["vertices"] <= count <= 2.0 * task.paper["vertices"], name
