@@ -1,0 +1,153 @@
+"""Run a layer or network over time with `lax.scan`: `run` (one sample) and `run_batched`.
+
+Burn-in: with `burn_in=k` the first k steps only warm up the state: they run under
+`stop_gradient` (the state entering step k is a constant for AD, so neither parameters
+nor inputs get gradient from steps 0..k-1) and their outputs are dropped: `ys` holds steps
+k..T-1.
+
+Variable-length sequences: pad to a common T and pass `mask` (1 for real steps, 0 for
+padding). Where `mask[t] == 0` the state is left unchanged (frozen) and the output of that
+step is zero, so the final state is the state after the last real step.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jaxtyping import ArrayLike, PRNGKeyArray
+
+from ._base import State, apply_layer, check_shape, init_layer_state
+from ._errors import ParameterError, ShapeError
+from ._graph import Graph
+from ._sequential import Sequential
+
+
+def _masked_step(model: Any, all_outputs: bool, state: State, inputs) -> tuple[State, Any]:
+    """One step of one sample; `inputs = (x, m, key)` with m, key possibly None."""
+    x, m, key = inputs
+    if all_outputs:
+        new_state, y = model.step_all(state, x, key=key)
+    else:
+        new_state, y = apply_layer(model, state, x, key)
+    if m is not None:
+        keep = m > 0
+        new_state = jax.tree.map(lambda new, old: jnp.where(keep, new, old), new_state, state)
+        y = jax.tree.map(lambda a: jnp.where(keep, a, jnp.zeros_like(a)), y)
+    return new_state, y
+
+
+def _check_all_outputs(model: Any, all_outputs: bool) -> None:
+    if all_outputs and not isinstance(model, (Sequential, Graph)):
+        raise ParameterError(
+            f"all_outputs=True needs a network (Sequential or Graph) with step_all, got "
+            f"{type(model).__name__}; drop all_outputs for a single layer."
+        )
+
+
+def _scan_with_burn_in(step, state, inputs, length: int, burn_in: int, unroll):
+    if burn_in:
+        warm = jax.tree.map(lambda a: a[:burn_in], inputs)
+        state, _ = lax.scan(step, state, warm, unroll=unroll)
+        state = lax.stop_gradient(state)
+        inputs = jax.tree.map(lambda a: a[burn_in:], inputs)
+    return lax.scan(step, state, inputs, length=length - burn_in, unroll=unroll)
+
+
+def _check_time(length: int, burn_in: int) -> None:
+    if not 0 <= burn_in < length:
+        raise ParameterError(
+            f"burn_in={burn_in} must satisfy 0 <= burn_in < T = {length} (the number of "
+            "time steps); lower burn_in or pass a longer sequence."
+        )
+
+
+def run(
+    model: Any,
+    xs: ArrayLike,
+    state: State | None = None,
+    *,
+    unroll: int | bool = 1,
+    burn_in: int = 0,
+    key: PRNGKeyArray | None = None,
+    mask: ArrayLike | None = None,
+    all_outputs: bool = False,
+) -> tuple[State, Any]:
+    """Run `model` over the time axis of ONE sample.
+
+    Args:
+        model: a layer or network (stateful or stateless).
+        xs: inputs (T, *in_shape).
+        state: initial state; default `model.init_state(in_shape)`.
+        unroll: `lax.scan` unroll factor.
+        burn_in: number of leading warm-up steps run without gradient (see module doc).
+        key: PRNG key, split into one key per step (for stochastic layers).
+        mask: (T,) 1 for real steps, 0 for padding (state frozen, output zero).
+        all_outputs: record every layer's output (networks only): ys is then the
+            `step_all` structure (tuple for Sequential, dict for Graph) of stacked arrays.
+
+    Returns:
+        `(final_state, ys)` with ys (T - burn_in, *out_shape).
+
+    Batch with `jax.vmap(lambda x: snn.run(model, x)[1])(xs)` or `run_batched`.
+    """
+    xs = jnp.asarray(xs)
+    if xs.ndim < 1:
+        raise ShapeError(f"run expects xs of shape (T, *in_shape), got a scalar {xs.shape}.")
+    length = xs.shape[0]
+    _check_time(length, burn_in)
+    if mask is not None:
+        mask = jnp.asarray(mask)
+        check_shape("run mask", (length,), mask.shape, "The mask has one entry per time step.")
+    if state is None:
+        state = init_layer_state(model, xs.shape[1:])
+    keys = None if key is None else jax.random.split(key, length)
+    _check_all_outputs(model, all_outputs)
+    step = functools.partial(_masked_step, model, all_outputs)
+    return _scan_with_burn_in(step, state, (xs, mask, keys), length, burn_in, unroll)
+
+
+def run_batched(
+    model: Any,
+    xs: ArrayLike,
+    state: State | None = None,
+    *,
+    unroll: int | bool = 1,
+    burn_in: int = 0,
+    key: PRNGKeyArray | None = None,
+    mask: ArrayLike | None = None,
+    all_outputs: bool = False,
+) -> tuple[State, Any]:
+    """Run `model` over a batch: xs (B, T, *in_shape) -> (final_state, ys (B, T - burn_in, ...)).
+
+    Same result as `jax.vmap` of `run`; internally time-major (one `lax.scan` over T of a
+    step vmapped over B). `state` (if given) has a leading B axis on every leaf; `mask` is
+    (B, T) or (T,); `key` is split into one key per step and sample; `all_outputs` as in
+    `run` (every recorded array is (B, T - burn_in, ...)).
+    """
+    xs = jnp.asarray(xs)
+    if xs.ndim < 2:
+        raise ShapeError(
+            f"run_batched expects xs of shape (B, T, *in_shape), got {xs.shape}; "
+            "use snn.run for one sample."
+        )
+    batch, length = xs.shape[:2]
+    _check_time(length, burn_in)
+    if state is None:
+        single = init_layer_state(model, xs.shape[2:])
+        state = jax.tree.map(lambda a: jnp.broadcast_to(a, (batch, *a.shape)), single)
+    if mask is not None:
+        mask = jnp.asarray(mask)
+        if mask.shape == (length,):
+            mask = jnp.broadcast_to(mask, (batch, length))
+        check_shape("run_batched mask", (batch, length), mask.shape, "Use (B, T) or (T,).")
+        mask = jnp.swapaxes(mask, 0, 1)
+    keys = None if key is None else jax.random.split(key, (length, batch))
+    _check_all_outputs(model, all_outputs)
+    step = jax.vmap(functools.partial(_masked_step, model, all_outputs))
+    inputs = (jnp.swapaxes(xs, 0, 1), mask, keys)
+    state, ys = _scan_with_burn_in(step, state, inputs, length, burn_in, unroll)
+    return state, jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), ys)
