@@ -1,0 +1,225 @@
+"""Structured tensors: partial Jacobians stored as values plus a static :class:`Structure`.
+
+An :class:`STensor` is an equinox Module whose only array leaf is ``val`` (or ``None`` for
+a pure identity/broadcast); the structure is a static field, so structured tensors can be
+carried through ``jax.jit``, ``jax.vmap`` and ``lax.scan`` (the carry keeps its structure).
+
+Example: for ``step(w, h, x) = 0.9 * h + w @ x`` with ``h: (N,)``, ``w: (N, M)``,
+``d step / d h`` is identity-paired scaled by 0.9 (``val`` is a scalar) and
+``d step / d w`` is identity-paired on the neuron index and dense on the input index
+(``val`` holds ``x``, M values; the dense tensor would be N x N x M).
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+from jax import Array, lax
+
+from ._structure import (
+    Shape,
+    Structure,
+    broadens_to,
+    dense_structure,
+    identity_structure,
+    product_plan,
+    sum_structure,
+    zero_structure,
+)
+
+
+class STensor(eqx.Module):
+    """A structured partial Jacobian ``J[O..., I...]`` (see :mod:`spikead.ad._structure`).
+
+    Attributes:
+        val: values along ``structure.val_dims`` (shape ``structure.val_shape``), or None.
+        structure: static structure.
+    """
+
+    val: Array | None
+    structure: Structure = eqx.field(static=True)
+
+    def __check_init__(self) -> None:
+        expected = self.structure.val_shape
+        if (self.val is None) != (expected is None):
+            raise ValueError(f"val presence does not match structure {self.structure}")
+        if self.val is not None and tuple(self.val.shape) != expected:
+            raise ValueError(
+                f"val has shape {tuple(self.val.shape)}, structure {self.structure} "
+                f"expects {expected}"
+            )
+
+    @property
+    def out_shape(self) -> Shape:
+        return self.structure.out_shape
+
+    @property
+    def in_shape(self) -> Shape:
+        return self.structure.in_shape
+
+    @property
+    def shape(self) -> Shape:
+        """Shape of the dense tensor: ``out_shape + in_shape``."""
+        return self.structure.out_shape + self.structure.in_shape
+
+    def __str__(self) -> str:
+        return f"STensor({self.structure}, shape={self.shape})"
+
+
+# ------------------------------------------------------------------ constructors
+def identity(shape: Shape) -> STensor:
+    """``d x / d x`` for ``x`` of the given shape (no values)."""
+    return STensor(None, identity_structure(tuple(shape)))
+
+
+def diagonal(d: Array) -> STensor:
+    """Element-wise partial ``J[o, i] = d[o] delta(o, i)`` (``d`` scalar: a scaled identity)."""
+    d = jnp.asarray(d)
+    shape = tuple(d.shape)
+    s = Structure(shape, shape, tuple(range(len(shape))), tuple(range(len(shape))))
+    return STensor(d, s)
+
+
+def scaled_identity(shape: Shape, scale: Array) -> STensor:
+    """``scale * I`` on ``shape`` with one stored scalar."""
+    s = Structure(tuple(shape), tuple(shape), tuple(range(len(shape))), ())
+    return STensor(jnp.asarray(scale), s)
+
+
+def dense(array: Array, out_ndim: int) -> STensor:
+    """Wrap a dense Jacobian whose first ``out_ndim`` axes are the output axes."""
+    array = jnp.asarray(array)
+    shape = tuple(array.shape)
+    return STensor(array, dense_structure(shape[:out_ndim], shape[out_ndim:]))
+
+
+def zeros(out_shape: Shape, in_shape: Shape, dtype=jnp.float32) -> STensor:
+    """An all-zero partial (one stored scalar)."""
+    return STensor(jnp.zeros((), dtype), zero_structure(tuple(out_shape), tuple(in_shape)))
+
+
+# -------------------------------------------------------------------- algebra
+def _reduce_to(x: Array, labels: tuple[int, ...], keep: set[int]) -> tuple[Array, tuple[int, ...]]:
+    """Sum ``x`` over the labels not in ``keep``."""
+    axes = tuple(a for a, label in enumerate(labels) if label not in keep)
+    if axes:
+        x = jnp.sum(x, axis=axes)
+        labels = tuple(label for label in labels if label in keep)
+    return x, labels
+
+
+def _contract(operands: list[tuple[Array, tuple[int, ...]]], out_labels: tuple[int, ...]) -> Array:
+    """Einsum of one or two labelled operands, written with ``lax.dot_general`` (cheap to trace)."""
+    out_set = set(out_labels)
+    if len(operands) == 1:
+        x, labels = operands[0]
+        x, labels = _reduce_to(x, tuple(labels), out_set)
+        return jnp.transpose(x, [labels.index(label) for label in out_labels])
+    if len(operands) != 2:
+        args = []
+        for array, labels in operands:
+            args += [array, list(labels)]
+        return jnp.einsum(*args, list(out_labels))
+    (a, la), (b, lb) = operands
+    la, lb = tuple(la), tuple(lb)
+    a, la = _reduce_to(a, la, out_set | set(lb))
+    b, lb = _reduce_to(b, lb, out_set | set(la))
+    shared = [label for label in la if label in lb]
+    batch = [label for label in shared if label in out_set]
+    contract = [label for label in shared if label not in out_set]
+    dims = (
+        (tuple(la.index(l) for l in contract), tuple(lb.index(l) for l in contract)),
+        (tuple(la.index(l) for l in batch), tuple(lb.index(l) for l in batch)),
+    )
+    dtype = jnp.result_type(a, b)
+    c = lax.dot_general(a.astype(dtype), b.astype(dtype), dims)
+    lc = tuple(batch) + tuple(l for l in la if l not in lb) + tuple(l for l in lb if l not in la)
+    return jnp.transpose(c, [lc.index(label) for label in out_labels])
+
+
+def matmul(a: STensor, b: STensor) -> tuple[STensor, int]:
+    """Chain-rule product ``a . b`` (``a: k -> j``, ``b: i -> k``) and its multiplication count.
+
+    The count is :func:`product_plan`'s ``cost``: the same number the symbolic cost uses.
+    """
+    plan = product_plan(a.structure, b.structure)
+    if plan.c_labels is None:
+        return STensor(None, plan.result), plan.cost
+    operands = []
+    if plan.a_labels is not None:
+        operands.append((a.val, plan.a_labels))
+    if plan.b_labels is not None:
+        operands.append((b.val, plan.b_labels))
+    if operands:
+        val = _contract(operands, plan.c_labels)
+    else:
+        val = jnp.ones(())
+    if plan.scale != 1:
+        val = val * plan.scale
+    return STensor(val, plan.result), plan.cost
+
+
+def broaden(t: STensor, target: Structure) -> STensor:
+    """Re-express ``t`` in a broader structure (drop pairs, add value dims); no change in J."""
+    s = t.structure
+    if s == target:
+        return t
+    if not broadens_to(s, target):
+        raise ValueError(f"structure {s} cannot be broadened to {target}")
+    if target.val_dims is None:
+        return STensor(None, target)
+    sizes = target.label_sizes()
+    p = len(s.out_shape)
+    operands: list[tuple[Array, tuple[int, ...]]] = []
+    dtype = jnp.float32 if t.val is None else t.val.dtype
+    if t.val is not None:
+        operands.append((t.val, tuple(s.val_dims)))  # s labels keep their numbers in target
+    for q, (ps, pt) in enumerate(zip(s.pair, target.pair)):
+        if ps is not None and pt is None:
+            operands.append((jnp.eye(s.in_shape[q], dtype=dtype), (ps, p + q)))
+    present = sorted({label for _, labels in operands for label in labels})
+    if operands:
+        val = _contract(operands, tuple(present))
+    else:
+        val = jnp.ones((), dtype)
+    # broadcast along value dims that no operand covers
+    full = tuple(target.val_dims)
+    expand = tuple(i for i, label in enumerate(full) if label not in present)
+    val = jnp.expand_dims(val, expand) if expand else val
+    val = jnp.broadcast_to(val, tuple(sizes[label] for label in full))
+    return STensor(val, target)
+
+
+def add(a: STensor, b: STensor) -> STensor:
+    """Sum of two partials of the same shapes; keeps the common structure (not counted)."""
+    target = sum_structure(a.structure, b.structure)
+    return STensor(_value(broaden(a, target)) + _value(broaden(b, target)), target)
+
+
+def _value(t: STensor) -> Array:
+    return jnp.ones(t.structure.val_shape) if t.val is None else t.val
+
+
+def scale(t: STensor, factor: float | Array) -> STensor:
+    """Element-wise scaling of the target side: ``factor[o] * J[o, i]``.
+
+    ``factor`` is a scalar (every entry scaled, no new value dims) or an array of shape
+    ``t.out_shape`` (a left product with a diagonal; adds value dims only where needed).
+    """
+    factor = jnp.asarray(factor)
+    s = t.structure
+    if factor.ndim == 0:
+        if t.val is None:
+            return STensor(factor, Structure(s.out_shape, s.in_shape, s.pair, ()))
+        return STensor(t.val * factor, s)
+    if tuple(factor.shape) != s.out_shape:
+        raise ValueError(
+            f"scale expects a scalar or an array of the output shape {s.out_shape}, got {factor.shape}"
+        )
+    return matmul(diagonal(factor), t)[0]
+
+
+def to_dense(t: STensor) -> Array:
+    """Materialise ``J`` with shape ``out_shape + in_shape``."""
+    s = t.structure
+    return broaden(t, dense_structure(s.out_shape, s.in_shape)).val

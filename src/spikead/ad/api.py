@@ -1,0 +1,151 @@
+"""Public entry points: ``jacve``, ``structured_jacobian``, ``cost``, ``make_graph``.
+
+``jacve(f, order)`` traces ``f`` to a graph of structured partials, eliminates the
+intermediate vertices in the given order and returns the Jacobian with the calling
+convention and output pytree of ``jax.jacrev(f, argnums, has_aux)``. Everything about
+structure (tracing the jaxpr, choosing the order, planning products) is trace-time Python;
+under ``jax.jit`` the compiled code is only the arithmetic on values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+
+from ._graph import Graph
+from ._stensor import STensor, to_dense, zeros
+from ._trace import ArgNums, Traced, split_args, trace
+from .elimination import OrderSpec, apply_order, eliminate_vertex
+from .orders import resolve_order
+
+
+def _eliminate(fun: Callable, args: Sequence[Any], argnums: ArgNums, has_aux: bool, order: OrderSpec):
+    traced = trace(fun, args, argnums, has_aux)
+    graph = traced.graph
+    ids = resolve_order(graph, order)
+    count = 0
+    for k in ids:
+        count += eliminate_vertex(graph, k, check=True)
+    return traced, graph, count
+
+
+def _assemble(traced: Traced, argnums: ArgNums, block: Callable[[int, int], Any]) -> Any:
+    per_out = []
+    for o in range(len(traced.out_ids)):
+        inner = [block(o, i) for i in range(len(traced.in_ids))]
+        rebuilt = jax.tree_util.tree_unflatten(traced.in_tree, inner)
+        per_out.append(rebuilt[0] if isinstance(argnums, int) else tuple(rebuilt))
+    return jax.tree_util.tree_unflatten(traced.out_tree, per_out)
+
+
+def _structured_blocks(traced: Traced, graph: Graph) -> Callable[[int, int], STensor]:
+    def block(o: int, i: int) -> STensor:
+        src, dst = traced.in_ids[i], traced.out_ids[o]
+        edge = graph.edges.get((src, dst))
+        if edge is None:
+            return zeros(traced.out_avals[o].shape, traced.in_avals[i].shape, traced.in_avals[i].dtype)
+        return edge
+
+    return block
+
+
+def jacve(fun: Callable, order: OrderSpec = "rev", argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+    """Jacobian of ``fun`` by vertex elimination; same convention as ``jax.jacrev``.
+
+    Args:
+        fun: function of arrays / pytrees of arrays.
+        order: ``"fwd"`` (eliminate in increasing vertex id), ``"rev"`` (decreasing),
+            ``"markowitz"``, or an explicit sequence of vertex ids of ``make_graph(fun, *args)``
+            that eliminates every eliminable vertex exactly once.
+        argnums: which positional argument(s) to differentiate.
+        has_aux: ``fun`` returns ``(output, aux)``; aux is returned unchanged.
+
+    Returns:
+        ``jac(*args)`` returning the Jacobian pytree (and aux if ``has_aux``). Each block
+        has shape ``output.shape + input.shape``.
+    """
+
+    def jac(*args):
+        traced, graph, _ = _eliminate(fun, args, argnums, has_aux, order)
+        blocks = _structured_blocks(traced, graph)
+
+        def dense_block(o: int, i: int):
+            return to_dense(blocks(o, i)).astype(traced.in_avals[i].dtype)
+
+        out = _assemble(traced, argnums, dense_block)
+        return (out, traced.aux) if has_aux else out
+
+    return jac
+
+
+def structured_jacobian(
+    fun: Callable, *args: Any, argnums: ArgNums = 0, order: OrderSpec = "rev", has_aux: bool = False,
+    return_count: bool = False,
+) -> Any:
+    """Jacobian blocks of ``fun(*args)`` as :class:`STensor` (not densified), nested like jacrev.
+
+    With ``return_count=True`` returns ``(blocks, multiplications performed)``; with
+    ``has_aux`` the aux value is appended to the returned tuple.
+    """
+    traced, graph, count = _eliminate(fun, args, argnums, has_aux, order)
+    out = _assemble(traced, argnums, _structured_blocks(traced, graph))
+    result = (out,)
+    if return_count:
+        result += (count,)
+    if has_aux:
+        result += (traced.aux,)
+    return result if len(result) > 1 else out
+
+
+def _rebuild_args(args: Sequence[Any], nums: tuple[int, ...], in_tree, leaves) -> list:
+    new_args = list(args)
+    for a, x in zip(nums, jax.tree_util.tree_unflatten(in_tree, list(leaves))):
+        new_args[a] = x
+    return new_args
+
+
+def make_graph(fun: Callable, *args: Any, argnums: ArgNums = 0, has_aux: bool = False) -> Graph:
+    """The value-free computational graph of ``fun(*args)`` (edges are :class:`Structure`).
+
+    Traced abstractly (``jax.eval_shape``): no arithmetic runs.
+    """
+    nums, leaves, in_tree = split_args(args, argnums)
+    holder: dict[str, Graph] = {}
+
+    def run(*diff_leaves):
+        traced = trace(fun, _rebuild_args(args, nums, in_tree, diff_leaves), argnums, has_aux)
+        holder["graph"] = traced.graph.structures()
+
+    jax.eval_shape(run, *leaves)
+    return holder["graph"]
+
+
+def cost(fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False) -> int:
+    """Multiplications of eliminating ``fun``'s graph in ``order`` (from structure only)."""
+    graph = make_graph(fun, *args, argnums=argnums, has_aux=has_aux)
+    return int(sum(apply_order(graph, resolve_order(graph, order))))
+
+
+def executed_cost(fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False) -> int:
+    """Multiplications counted by the executor while it computes the Jacobian (abstractly)."""
+    return executed_costs(fun, [order], *args, argnums=argnums, has_aux=has_aux)[0]
+
+
+def executed_costs(
+    fun: Callable, orders: Sequence[OrderSpec], *args: Any, argnums: ArgNums = 0, has_aux: bool = False
+) -> list[int]:
+    """:func:`executed_cost` for several orders from one trace (the executor runs per order)."""
+    nums, leaves, in_tree = split_args(args, argnums)
+    counts: list[int] = []
+
+    def run(*diff_leaves):
+        traced = trace(fun, _rebuild_args(args, nums, in_tree, diff_leaves), argnums, has_aux)
+        for order in orders:
+            graph = traced.graph.copy()
+            ids = resolve_order(graph, order)
+            counts.append(sum(eliminate_vertex(graph, k, check=True) for k in ids))
+
+    jax.eval_shape(run, *leaves)
+    return counts

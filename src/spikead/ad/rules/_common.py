@@ -1,0 +1,119 @@
+"""Building blocks shared by the rule families (element-wise, selections, jvp fallbacks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+from .._jaxpr import eqn_as_fun, is_literal
+from .._stensor import STensor
+from .._structure import Structure
+from ._registry import RuleContext
+
+PAIR = "pair"  # per-dim marker for selection structures: the dim is identity-paired
+
+
+def elementwise(in_shape: tuple[int, ...], out_shape: tuple[int, ...], d: Array | None) -> STensor:
+    """Partial of an element-wise op: ``J[o, i] = d[o] delta(o, i)``.
+
+    ``d`` broadcasts against the output shape (a scalar gives a scaled identity), or is
+    None (identity). Input dims of size 1 broadcast against larger output dims (as lax
+    binary ops allow) and a rank-0 input broadcast against an array are unpaired; values
+    are stored only along the dims where ``d`` varies.
+    """
+    p = len(out_shape)
+    if len(in_shape) == p and all(n in (1, m) for n, m in zip(in_shape, out_shape)):
+        pair = tuple(q if n == out_shape[q] else None for q, n in enumerate(in_shape))
+    elif in_shape == ():
+        pair = ()
+    else:
+        raise ValueError(f"element-wise rule: input shape {in_shape} vs output {out_shape}")
+    if d is None:
+        return STensor(None, Structure(out_shape, in_shape, pair, None))
+    d = jnp.asarray(d)
+    if d.ndim < p:
+        d = d.reshape((1,) * (p - d.ndim) + d.shape)
+    keep = tuple(q for q in range(p) if d.shape[q] == out_shape[q] and out_shape[q] != 1)
+    d = d.reshape(tuple(d.shape[q] for q in keep))
+    return STensor(d, Structure(out_shape, in_shape, pair, keep))
+
+
+def _var_inputs(ctx: RuleContext) -> tuple:
+    fun, invars = eqn_as_fun(ctx.eqn)
+    values = {}
+    for v, x in zip(ctx.eqn.invars, ctx.invals):
+        if not is_literal(v):
+            values[v] = x
+    return fun, invars, [values[v] for v in invars]
+
+
+def jvp_elementwise(ctx: RuleContext, i: int, out_index: int = 0) -> STensor:
+    """Element-wise partial computed with ``jax.jvp`` of the equation (ones tangent on input i).
+
+    Exact for element-wise primitives (it is JAX's own derivative, ties included).
+    """
+    fun, invars, primals = _var_inputs(ctx)
+    target = ctx.eqn.invars[i]
+    tangents = [
+        jnp.ones_like(x) if v is target else jnp.zeros_like(x) for v, x in zip(invars, primals)
+    ]
+    _, out_t = jax.jvp(lambda *a: fun(*a), primals, tangents)
+    d = out_t[out_index]
+    return elementwise(ctx.in_shapes[i], ctx.out_shapes[out_index], d)
+
+
+def dense_jacobian(ctx: RuleContext, i: int, out_index: int = 0, mode: str = "fwd") -> STensor:
+    """Dense partial (all dims unpaired, ``O x I`` values) from jacfwd/jacrev of the equation.
+
+    The fallback for primitives without a structured rule (e.g. gather); its products are
+    counted like any dense edge.
+    """
+    fun, invars, primals = _var_inputs(ctx)
+    k = next(j for j, v in enumerate(invars) if v is ctx.eqn.invars[i])
+
+    def f(x):
+        args = list(primals)
+        args[k] = x
+        return fun(*args)[out_index]
+
+    jac = (jax.jacfwd if mode == "fwd" else jax.jacrev)(f)(primals[k])
+    out_shape = ctx.out_shapes[out_index]
+    in_shape = ctx.in_shapes[i]
+    n = len(out_shape) + len(in_shape)
+    return STensor(jac.astype(ctx.outvals[out_index].dtype), Structure(out_shape, in_shape, (None,) * len(in_shape), tuple(range(n))))
+
+
+def selection(
+    out_shape: Sequence[int],
+    in_shape: Sequence[int],
+    per_dim: Sequence[str | Array],
+    dtype,
+) -> STensor:
+    """A separable index map: per dim either ``PAIR`` (identity) or a matrix ``S_d[o_d, i_d]``.
+
+    ``J = prod_d S_d[o_d, i_d]`` (identity dims give a Kronecker pair). Non-identity dims are
+    stored densely (the documented fallback for slice/pad/concatenate/rev/dynamic_slice):
+    their matrices are multiplied out into ``val``.
+    """
+    out_shape, in_shape = tuple(out_shape), tuple(in_shape)
+    p = len(out_shape)
+    pair = tuple(d if m is PAIR or isinstance(m, str) else None for d, m in enumerate(per_dim))
+    mats = [(d, m) for d, m in enumerate(per_dim) if not isinstance(m, str)]
+    if not mats:
+        return STensor(None, Structure(out_shape, in_shape, pair, None))
+    operands = []
+    for d, m in mats:
+        operands += [jnp.asarray(m, dtype), [d, p + d]]
+    labels = sorted({d for d, _ in mats} | {p + d for d, _ in mats})
+    val = jnp.einsum(*operands, labels)
+    return STensor(val, Structure(out_shape, in_shape, pair, tuple(labels)))
+
+
+def shift_matrix(n_out: int, n_in: int, offset, stride: int = 1, dtype=jnp.float32) -> Array:
+    """``S[o, i] = 1`` where ``i == offset + stride * o`` (``offset`` may be traced)."""
+    o = jnp.arange(n_out)[:, None]
+    i = jnp.arange(n_in)[None, :]
+    return (i == offset + stride * o).astype(dtype)

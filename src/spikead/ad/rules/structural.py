@@ -1,0 +1,266 @@
+"""Rules for index maps: broadcast_in_dim, reshape, squeeze, transpose (pure relabelling,
+no values), and selections: slice, dynamic_slice, dynamic_update_slice, concatenate, split,
+pad, rev, plus gather (dense fallback).
+
+Selections keep every untouched dim identity-paired and store a 0/1 matrix per touched dim
+(``S_d[o_d, i_d]``), multiplied out into the values: the documented dense fallback for the
+touched dims (products with them are counted like any stored values). A reshape that
+merges or splits dims stores an identity matrix over each merged/split group of dims; dims
+of size 1 are dropped and unchanged dims stay identity-paired.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+from jax import lax
+
+from .._stensor import STensor
+from .._structure import Structure
+from ._common import PAIR, dense_jacobian, elementwise, selection, shift_matrix
+from ._registry import RuleContext, per_input, register_rule
+
+
+def _broadcast_in_dim(ctx: RuleContext) -> list:
+    dims = tuple(ctx.params["broadcast_dimensions"])
+    in_shape, out_shape = ctx.in_shapes[0], ctx.out_shape
+    pair = tuple(d if in_shape[q] == out_shape[d] else None for q, d in enumerate(dims))
+    return [(0, 0, STensor(None, Structure(out_shape, in_shape, pair, None)))] if ctx.active[0] else []
+
+
+register_rule("broadcast_in_dim", _broadcast_in_dim)
+
+
+def _squeeze(ctx: RuleContext) -> list:
+    dims = {d % max(len(ctx.in_shapes[0]), 1) for d in ctx.params["dimensions"]}
+    kept = [q for q in range(len(ctx.in_shapes[0])) if q not in dims]
+    pair = tuple(kept.index(q) if q in kept else None for q in range(len(ctx.in_shapes[0])))
+    return per_input(ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], pair, None)))
+
+
+register_rule("squeeze", _squeeze)
+
+
+def _transpose(ctx: RuleContext) -> list:
+    perm = tuple(ctx.params["permutation"])
+    pair = [None] * len(perm)
+    for p, q in enumerate(perm):
+        pair[q] = p
+    return per_input(ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], tuple(pair), None)))
+
+
+register_rule("transpose", _transpose)
+
+
+def reshape_groups(in_shape, out_shape) -> list[tuple[list[int], list[int]]]:
+    """Group the non-unit dims of a reshape into (out dims, in dims) with equal products."""
+    ins = [q for q, n in enumerate(in_shape) if n != 1]
+    outs = [p for p, n in enumerate(out_shape) if n != 1]
+    groups = []
+    i = o = 0
+    while i < len(ins) or o < len(outs):
+        gi, go = [ins[i]], [outs[o]]
+        pi, po = in_shape[ins[i]], out_shape[outs[o]]
+        i, o = i + 1, o + 1
+        while pi != po:
+            if pi < po:
+                gi.append(ins[i]); pi *= in_shape[ins[i]]; i += 1
+            else:
+                go.append(outs[o]); po *= out_shape[outs[o]]; o += 1
+        groups.append((go, gi))
+    return groups
+
+
+def _reshape(ctx: RuleContext) -> list:
+    if ctx.params.get("dimensions") is not None:
+        return per_input(ctx, lambda i: dense_jacobian(ctx, i))
+    in_shape, out_shape = ctx.in_shapes[0], ctx.out_shape
+    P = len(out_shape)
+    pair = [None] * len(in_shape)
+    operands, labels = [], set()
+    for go, gi in reshape_groups(in_shape, out_shape):
+        if len(go) == 1 and len(gi) == 1:
+            pair[gi[0]] = go[0]
+            continue
+        n = math.prod(in_shape[q] for q in gi)
+        eye = jnp.eye(n, dtype=ctx.dtype).reshape(tuple(out_shape[p] for p in go) + tuple(in_shape[q] for q in gi))
+        group_labels = list(go) + [P + q for q in gi]
+        operands += [eye, group_labels]
+        labels.update(group_labels)
+    if not operands:
+        s = Structure(out_shape, in_shape, tuple(pair), None)
+        return per_input(ctx, lambda i: STensor(None, s))
+    val_dims = tuple(sorted(labels))
+    val = jnp.einsum(*operands, list(val_dims))
+    s = Structure(out_shape, in_shape, tuple(pair), val_dims)
+    return per_input(ctx, lambda i: STensor(val, s))
+
+
+register_rule("reshape", _reshape)
+
+
+def _slice(ctx: RuleContext) -> list:
+    in_shape, out_shape = ctx.in_shapes[0], ctx.out_shape
+    starts = ctx.params["start_indices"]
+    strides = ctx.params["strides"] or (1,) * len(in_shape)
+    per_dim = [
+        PAIR if (out_shape[d] == in_shape[d] and strides[d] == 1)
+        else shift_matrix(out_shape[d], in_shape[d], int(starts[d]), int(strides[d]), ctx.dtype)
+        for d in range(len(in_shape))
+    ]
+    return per_input(ctx, lambda i: selection(out_shape, in_shape, per_dim, ctx.dtype))
+
+
+register_rule("slice", _slice)
+
+
+def _dynamic_slice(ctx: RuleContext) -> list:
+    in_shape, out_shape = ctx.in_shapes[0], ctx.out_shape
+    starts = ctx.invals[1:]
+
+    def make(i):
+        if i != 0:
+            return None  # start indices are integers
+        per_dim = []
+        for d, (n_in, n_out) in enumerate(zip(in_shape, out_shape)):
+            if n_in == n_out:
+                per_dim.append(PAIR)
+            else:
+                start = jnp.clip(starts[d], 0, n_in - n_out)
+                per_dim.append(shift_matrix(n_out, n_in, start, 1, ctx.dtype))
+        return selection(out_shape, in_shape, per_dim, ctx.dtype)
+
+    return per_input(ctx, make)
+
+
+register_rule("dynamic_slice", _dynamic_slice)
+
+
+def _dynamic_update_slice(ctx: RuleContext) -> list:
+    _operand, _update = ctx.invals[0], ctx.invals[1]
+    starts = ctx.invals[2:]
+    op_shape, up_shape = ctx.in_shapes[0], ctx.in_shapes[1]
+
+    def make(i):
+        if i == 0:
+            mask = lax.dynamic_update_slice(
+                jnp.ones(op_shape, ctx.dtype), jnp.zeros(up_shape, ctx.dtype), list(starts)
+            )
+            return elementwise(op_shape, op_shape, mask)
+        if i == 1:
+            per_dim = []
+            for d, (n_op, n_up) in enumerate(zip(op_shape, up_shape)):
+                if n_op == n_up:
+                    per_dim.append(PAIR)
+                else:
+                    start = jnp.clip(starts[d], 0, n_op - n_up)
+                    per_dim.append(shift_matrix(n_up, n_op, start, 1, ctx.dtype).T)
+            return selection(op_shape, up_shape, per_dim, ctx.dtype)
+        return None
+
+    return per_input(ctx, make)
+
+
+register_rule("dynamic_update_slice", _dynamic_update_slice)
+
+
+def _concatenate(ctx: RuleContext) -> list:
+    axis = ctx.params["dimension"]
+    out_shape = ctx.out_shape
+    offsets = [0]
+    for shape in ctx.in_shapes:
+        offsets.append(offsets[-1] + shape[axis])
+
+    def make(i):
+        shape = ctx.in_shapes[i]
+        per_dim = [PAIR] * len(shape)
+        per_dim[axis] = shift_matrix(shape[axis], out_shape[axis], offsets[i], 1, ctx.dtype).T
+        return selection(out_shape, shape, per_dim, ctx.dtype)
+
+    return per_input(ctx, make)
+
+
+register_rule("concatenate", _concatenate)
+
+
+def _split(ctx: RuleContext) -> list:
+    axis = ctx.params["axis"]
+    in_shape = ctx.in_shapes[0]
+    out = []
+    if not ctx.active[0]:
+        return out
+    offset = 0
+    for k, size in enumerate(ctx.params["sizes"]):
+        out_shape = ctx.out_shapes[k]
+        per_dim = [PAIR] * len(in_shape)
+        per_dim[axis] = shift_matrix(int(size), in_shape[axis], offset, 1, ctx.dtype)
+        out.append((k, 0, selection(out_shape, in_shape, per_dim, ctx.dtype)))
+        offset += int(size)
+    return out
+
+
+register_rule("split", _split)
+
+
+def _pad(ctx: RuleContext) -> list:
+    config = ctx.params["padding_config"]
+    in_shape, out_shape = ctx.in_shapes[0], ctx.out_shape
+
+    def make(i):
+        per_dim = []
+        for d, (lo, hi, interior) in enumerate(config):
+            if (lo, hi, interior) == (0, 0, 0):
+                per_dim.append(PAIR)
+            else:
+                per_dim.append(shift_matrix(in_shape[d], out_shape[d], int(lo), int(interior) + 1, ctx.dtype).T)
+        sel = selection(out_shape, in_shape, per_dim, ctx.dtype)
+        if i == 0:
+            return sel
+        # the padding value: 1 where the output is not a copy of the operand
+        mask = lax.pad(jnp.zeros(in_shape, ctx.dtype), jnp.asarray(1, ctx.dtype), config)
+        return elementwise((), out_shape, mask)
+
+    return per_input(ctx, make)
+
+
+register_rule("pad", _pad)
+
+
+def _rev(ctx: RuleContext) -> list:
+    dims = set(ctx.params["dimensions"])
+    shape = ctx.in_shapes[0]
+    per_dim = [
+        jnp.eye(n, dtype=ctx.dtype)[::-1] if d in dims else PAIR for d, n in enumerate(shape)
+    ]
+    return per_input(ctx, lambda i: selection(shape, shape, per_dim, ctx.dtype))
+
+
+register_rule("rev", _rev)
+
+
+def _gather_dense(ctx: RuleContext) -> list:
+    """gather: dense fallback (``O x I`` values from jacfwd); indices are not differentiable."""
+    return per_input(ctx, lambda i: dense_jacobian(ctx, i) if i == 0 else None)
+
+
+register_rule("gather", _gather_dense)
+
+
+
+def _stack(ctx: RuleContext) -> list:
+    """stack(axis): operand k is identity-paired into the output with a one-hot on the new axis."""
+    axis = ctx.params["axis"]
+    out_shape = ctx.out_shape
+    n = out_shape[axis]
+
+    def make(i):
+        in_shape = ctx.in_shapes[i]
+        pair = tuple(q if q < axis else q + 1 for q in range(len(in_shape)))
+        onehot = (jnp.arange(n) == i).astype(ctx.dtype)
+        return STensor(onehot, Structure(out_shape, in_shape, pair, (axis,)))
+
+    return per_input(ctx, make)
+
+
+register_rule("stack", _stack)
