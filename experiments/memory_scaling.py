@@ -1,0 +1,161 @@
+"""Memory and time per training step vs sequence length and width (Paper A, experiment 3).
+
+    python experiments/memory_scaling.py                         # quick profile
+    python experiments/memory_scaling.py profile=smoke
+    python experiments/memory_scaling.py scale.methods=[sparse,bptt] scale.t_sweep=[100,1000]
+
+Batched single-layer ALIF network (no recurrence) with a linear readout on random binary
+inputs. Methods: sparse (this library), bptt, dense (per-step dense Jacobians), rtrl
+(`jax.jacfwd` through the loop) and handwritten (exact e-prop derived by hand, the floor).
+Memory = XLA's compiled buffers (temps + arguments + outputs; ``memory_without_inputs_bytes``
+leaves out the T x B x M input arguments every method reads), cross-checked by the peak RSS
+of one call in a fresh interpreter for ``rss_settings``; time = median of repeated calls
+after warm-up. Settings predicted too slow / too large are rows with a "skipped" status.
+The D-RTRL peer of brainscale is a row with status "missing: ..." (it needs jax 0.9.x in its
+own environment). Writes ``scaling.csv``, ``rss.csv`` and ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import hydra
+import pandas as pd
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from spikead import online
+from spikead.runs import start_run, typed_config
+from spikead.runs.config import ConfigError
+
+BRAINSCALE_REASON = ("missing: brainscale 0.1.0 (D-RTRL) fails to import with jax 0.10.2 and "
+                     "needs jax 0.9.x in a separate environment (not set up)")
+
+
+@dataclass
+class Scale:
+    methods: list[str] = field(default_factory=list)
+    t_sweep: list[int] = field(default_factory=list)
+    n_for_t: int = 128
+    n_sweep: list[int] = field(default_factory=list)
+    t_for_n: list[int] = field(default_factory=list)
+    batch: int = 16
+    n_in: int = 140
+    n_out: int = 20
+    max_seconds: float = 30.0
+    max_bytes: float = 4.0e9
+    flops_per_s: float = 2.0e9
+    warmup: int = 1
+    repeats: int = 5
+    rss_settings: list[list] = field(default_factory=list)
+
+
+def sweep_points(scale: Scale) -> list[tuple[str, int, int]]:
+    """(sweep, N, T) points: the T sweep at n_for_t, then the N sweep at each t_for_n."""
+    points = [("T", scale.n_for_t, t) for t in scale.t_sweep]
+    points += [("N", n, t) for t in scale.t_for_n for n in scale.n_sweep]
+    return points
+
+
+def metrics_from(frame: pd.DataFrame, scale: Scale) -> dict:
+    """The ratios Paper A's claims are about (None where a setting was not measured)."""
+    ok = frame[frame.memory_bytes.notna()]
+    timed = frame[frame.time_ms.notna()]
+
+    def value(df, col, method, n, t):
+        sel = df[(df["method"] == method) & (df["N"] == n) & (df["T"] == t)]
+        return float(sel[col].iloc[0]) if len(sel) else None
+
+    def ratio(a, b):
+        return None if a is None or b is None or b == 0 else a / b
+
+    n0 = scale.n_for_t
+    ts = sorted(set(scale.t_sweep))
+    t_lo = 100 if 100 in ts else ts[0]
+    t_hi = 2000 if 2000 in ts else ts[-1]
+    out = {
+        "t_ratio": f"T={t_hi} / T={t_lo} at N={n0}",
+        "sparse_memory_ratio": ratio(value(ok, "memory_bytes", "sparse", n0, t_hi),
+                                     value(ok, "memory_bytes", "sparse", n0, t_lo)),
+        "bptt_memory_ratio": ratio(value(ok, "memory_bytes", "bptt", n0, t_hi),
+                                   value(ok, "memory_bytes", "bptt", n0, t_lo)),
+        "handwritten_memory_ratio": ratio(value(ok, "memory_bytes", "handwritten", n0, t_hi),
+                                          value(ok, "memory_bytes", "handwritten", n0, t_lo)),
+    }
+    for method in ("sparse", "bptt", "handwritten"):  # the same without the T x B x M inputs
+        out[f"{method}_memory_ratio_without_inputs"] = ratio(
+            value(ok, "memory_without_inputs_bytes", method, n0, t_hi),
+            value(ok, "memory_without_inputs_bytes", method, n0, t_lo))
+    # sparse / handwritten time, median over the settings where both were timed
+    both = timed.pivot_table(index=["N", "T"], columns="method", values="time_ms")
+    if {"sparse", "handwritten"} <= set(both.columns):
+        r = (both["sparse"] / both["handwritten"]).dropna()
+        out["sparse_over_handwritten_time_median"] = float(r.median()) if len(r) else None
+    for ref in ("dense", "rtrl"):
+        t_ref = 300 if 300 in set(frame["T"]) else None
+        key = f"{ref}_over_sparse_time_N{n0}_T300"
+        out[key] = ratio(value(timed, "time_ms", ref, n0, t_ref), value(timed, "time_ms", "sparse", n0, t_ref))
+        if {ref, "sparse"} <= set(both.columns):
+            r = (both[ref] / both["sparse"]).dropna()
+            if len(r):
+                n_best, t_best = max(r.index)
+                out[f"{ref}_over_sparse_time_largest_common"] = {
+                    "N": int(n_best), "T": int(t_best), "ratio": float(r.loc[(n_best, t_best)])}
+    long = both[both.index.get_level_values("T") >= 1000] if len(both) else both
+    if len(long) and {"sparse", "bptt"} <= set(long.columns):
+        r = (long["sparse"] / long["bptt"]).dropna()
+        out["sparse_over_bptt_time_T_ge_1000"] = {f"N{n}_T{t}": float(v) for (n, t), v in r.items()}
+        m = ok[(ok["T"] >= 1000)].pivot_table(index=["N", "T"], columns="method", values="memory_bytes")
+        if {"sparse", "bptt"} <= set(m.columns):
+            out["sparse_over_bptt_memory_T_ge_1000"] = {
+                f"N{n}_T{t}": float(v) for (n, t), v in (m["sparse"] / m["bptt"]).dropna().items()}
+    out["skipped"] = int((frame.status != "ok").sum())
+    return out
+
+
+def run(cfg: DictConfig, out_dir=None) -> dict:
+    scale = typed_config(cfg.scale, Scale, where="scale")
+    unknown = sorted(set(scale.methods) - set(online.SCALING_METHODS))
+    if unknown:
+        raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(online.SCALING_METHODS)}")
+    run_ = start_run(cfg, "memory_scaling", out_dir=out_dir,
+                     data_label="synthetic (random binary input spikes)")
+    measured: dict[tuple[str, int, int], dict] = {}
+    rows = []
+    jobs = [(sweep, n, t, m) for sweep, n, t in sweep_points(scale) for m in scale.methods]
+    for sweep, n, t, method in tqdm(jobs, desc="scaling settings"):
+        key = (method, n, t)
+        if key not in measured:
+            setting = online.ScalingSetting(method, n, t, scale.batch, scale.n_in, scale.n_out)
+            measured[key] = online.measure_scaling(
+                setting, max_seconds=scale.max_seconds, max_bytes=scale.max_bytes,
+                flops_per_s=scale.flops_per_s, warmup=scale.warmup, repeats=scale.repeats)
+            run_.log.info("%s", {k: measured[key][k] for k in ("method", "N", "T", "memory_bytes",
+                                                               "time_ms", "status")})
+        rows.append({"sweep": sweep, **measured[key]})
+    for sweep, n, t in sweep_points(scale):
+        rows.append({"sweep": sweep, "method": "brainscale_drtrl", "N": n, "T": t,
+                     "batch": scale.batch, "n_in": scale.n_in, "neuron": "alif",
+                     "status": BRAINSCALE_REASON})
+    frame = pd.DataFrame(rows)
+    run_.write_csv("scaling.csv", frame)
+    rss = []
+    for method, n, t in tqdm(scale.rss_settings, desc="peak RSS cross-check"):
+        setting = online.ScalingSetting(str(method), int(n), int(t), scale.batch, scale.n_in,
+                                        scale.n_out)
+        row = online.rss_row(setting)
+        row["compiled_bytes"] = measured.get((str(method), int(n), int(t)), {}).get("memory_bytes")
+        rss.append(row)
+    run_.write_csv("rss.csv", pd.DataFrame(rss))
+    metrics = metrics_from(frame[frame.method != "brainscale_drtrl"], scale)
+    metrics["brainscale_drtrl"] = BRAINSCALE_REASON
+    return run_.finish(metrics)
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="memory_scaling")
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Paper A, memory and time scaling: memory and time per training step vs T and vs N.
+
+Four log-log panels (memory vs T, memory vs N, time vs T, time vs N) for every method
+that was measured; skipped settings are left out and listed in the caption file.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from _style import apply_style, load_meta, parse_args, save
+from matplotlib.ticker import NullFormatter
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    apply_style()
+    frame = pd.read_csv(args.results / "scaling.csv")
+    meta = load_meta(args.results)
+    frame = frame[frame["method"] != "brainscale_drtrl"]
+    frame["memory_MB"] = frame["memory_bytes"] / 1e6
+    frame["memory_wo_inputs_MB"] = frame["memory_without_inputs_bytes"] / 1e6
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    methods = sorted(frame["method"].unique())
+    palette = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
+    panels = (("memory_MB", "memory per step [MB] (compiled)"),
+              ("time_ms", "time per training step [ms]"))
+    for row, (col, label) in enumerate(panels):
+        for c, (sweep, x) in enumerate((("T", "T"), ("N", "N"))):
+            ax = axes[row, c]
+            data = frame[(frame["sweep"] == sweep) & frame[col].notna()]
+            for (method, t_fixed), grp in data.groupby(["method", "T" if sweep == "N" else "N"]):
+                grp = grp.sort_values(x)
+                style = "-" if sweep == "T" or t_fixed == data["T"].min() else ":"
+                name = method if sweep == "T" else f"{method}, T={t_fixed}"
+                ax.plot(grp[x], grp[col], style, marker="o", ms=3, color=palette[method],
+                        label=name)
+                if col == "memory_MB":  # dashed: the same without the T x B x M inputs
+                    ax.plot(grp[x], grp["memory_wo_inputs_MB"], "--", color=palette[method],
+                            lw=0.8)
+            n_fixed = int(data["N"].iloc[0]) if sweep == "T" and len(data) else None
+            ax.set(xscale="log", yscale="log", ylabel=label,
+                   xlabel="sequence length T" if sweep == "T" else "hidden neurons N",
+                   title=f"vs T (N = {n_fixed})" if sweep == "T" else "vs N")
+            ticks = sorted(data[x].unique())
+            ax.set_xticks(ticks, [str(int(t)) for t in ticks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.legend(fontsize=6)
+    axes[0, 0].text(0.01, 0.01, "dashed: without the input arguments", fontsize=7,
+                    transform=axes[0, 0].transAxes)
+    fig.suptitle(f"Sparse online gradients vs BPTT / dense / RTRL (ALIF, batch "
+                 f"{int(frame['batch'].iloc[0])}, {int(frame['n_in'].iloc[0])} inputs)")
+    fig.tight_layout()
+    save(fig, args.out, meta)
+    skipped = frame[frame["status"] != "ok"][["method", "N", "T", "status"]].drop_duplicates()
+    if len(skipped):
+        with open(args.out.with_suffix(".caption.txt"), "a") as fh:
+            fh.write("not measured:\n" + skipped.to_string(index=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Online (forward-in-time) gradients of recurrent step functions; e-prop.
+
+`value_and_grad(step, loss, method="sparse")` turns a one-step function
+``step(params, state, x_t) -> (state, y_t)`` and a per-step loss into
+``fn(params, state0, xs, targets) -> (total_loss, grads)``. Methods: "sparse"
+(structured eligibility traces from `spikead.ad` structured tensors; exact without
+cross-neuron sums of the previous state, e-prop with them), "bptt", "dense", "rtrl".
+`make_plan` shows the structures the sparse method derives for a step.
+"""
+
+from ._alignment import AlignmentSetting as AlignmentSetting
+from ._alignment import alignment_rows as alignment_rows
+from ._api import METHODS as METHODS
+from ._api import value_and_grad as value_and_grad
+from ._eprop_alif import alif_eprop_value_and_grad as alif_eprop_value_and_grad
+from ._errors import OnlineError as OnlineError
+from ._errors import UnknownMethodError as UnknownMethodError
+from ._errors import UnsupportedStepError as UnsupportedStepError
+from ._metrics import compare as compare
+from ._metrics import compare_trees as compare_trees
+from ._metrics import cosine as cosine
+from ._models import SingleLayer as SingleLayer
+from ._models import make_single_layer as make_single_layer
+from ._models import mse as mse
+from ._models import random_task as random_task
+from ._reference import scan_loss as scan_loss
+from ._scaling import SCALING_METHODS as SCALING_METHODS
+from ._scaling import ScalingSetting as ScalingSetting
+from ._scaling import measure_scaling as measure_scaling
+from ._scaling import predicted_cost as predicted_cost
+from ._scaling import rss_row as rss_row
+from ._sparse import SparsePlan as SparsePlan
+from ._sparse import make_plan as make_plan

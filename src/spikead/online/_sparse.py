@@ -1,0 +1,451 @@
+"""Sparse online gradients: eligibility traces kept as structured tensors.
+
+For a step ``(state_t, y_t) = step(params, state_{t-1}, x_t)`` let, at step t,
+``H[s, r] = d state_t[s] / d state_{t-1}[r]`` and ``F[s, p] = d state_t[s] / d params[p]``.
+The traces ``G_t[s, p] = d state_t[s] / d params[p]`` follow
+
+    G_t[s, p] = sum_r H_t[s, r] G_{t-1}[s, p] + F_t[s, p]
+    grad[p]  += dE_t/dy_t . (sum_r J[y_t, r_{t-1}] G_{t-1}[r, p] + J[y_t, p])
+
+Both H, F (structured, from the step's JVP) and the learning-signal terms (a VJP of
+``loss(step(...)[1])``) come from the SAME step evaluated at the same point, so the
+surrogate derivative is the one the step uses (on the pre-reset membrane) and the
+neuron's own reset / adaptation paths are kept.
+
+Structure. Every block is a `spikead.ad` structured tensor (`STensor`): for neuron-local
+dynamics H is paired (diagonal) on the neuron index, F paired on the neuron index and
+dense on the input index, so ``H @ G`` is an element-wise product (never N x N x M).
+The carry has a fixed structure: the fixed point of the recursion's structure, computed
+at trace time with `spikead.ad`'s product/sum rules. When H is a scaled identity with
+one scalar (the same decay for every neuron, no per-neuron reset path) and F is constant
+along the neuron index (``d(W x)_n / dW_nm = x_m``), the trace keeps that broadcast
+structure and stores M values per sample instead of N x M.
+
+Values. Structures come from walking the step's JVP jaxpr (`_analysis`); values either
+from `spikead.ad.structured_jacobian` (vertex elimination; used by default when nothing
+is cut) or from compressed JVPs of the same jaxpr: a block with every output dim paired is
+read with ONE transposed JVP (VJP) per state array, cotangent = ones (pairing makes the
+sum trivial); a block with unpaired output dims (a scalar parameter, an input-side bias)
+with one JVP per index of its unpaired source dims (one-hot tangents).
+
+e-prop (recurrent weights). A `dot_general` or `reduce_sum` that sums a previous-state
+tangent over its paired (neuron) index is a synaptic sum across neurons (``W_rec @
+z_{t-1}``). In the trace recursion such paths are CUT: the tangent of that operand is
+replaced by zero, so H keeps every neuron-local path (leak, reset, adaptation, the
+surrogate of the neuron's own spike) and drops every path through another neuron's
+previous state -- including the self-connection ``W_rec[n, n]``, which also goes through
+the synaptic sum. F keeps its exact value (``d/dW_rec`` of ``W_rec @ z_{t-1}`` is
+``z_{t-1}``). The learning-signal terms ``J[y_t, .]`` stay exact. Without such sums the
+result equals BPTT exactly (`SparsePlan.exact`).
+
+Errors. `UnsupportedStepError` when a previous-state tangent reaches the new state
+through a primitive without a structure rule, when a cut operand also carries a
+parameter tangent (the cut would drop a parameter path), or when a state-to-state block is
+not paired one-to-one after the cut (state arrays must be indexed by neurons only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.extend.core import jaxpr_as_fun
+
+from ._analysis import Analysis, analyse, cut_operands, needed_eqns, trace_inlined
+from ._engine import (
+    STensor,
+    Structure,
+    add,
+    broaden,
+    broadens_to,
+    matmul,
+    product_plan,
+    structured_jacobian,
+    sum_structure,
+    to_dense,
+    zero_structure,
+)
+from ._errors import UnsupportedStepError
+
+Step = Callable[[Any, Any, Any], tuple[Any, Any]]
+Loss = Callable[[Any, Any], jax.Array]
+
+
+@dataclasses.dataclass(frozen=True)
+class SparsePlan:
+    """Trace-time description of a step's structured Jacobians (static; inspectable).
+
+    Attributes:
+        H: ``H[s][r]``: structure of d state_t[s] / d state_{t-1}[r] (None: zero).
+        F: ``F[s][p]``: structure of d state_t[s] / d param leaf p (None: zero).
+        trace: ``{(s, p): Structure}`` of the carried eligibility traces.
+        cuts: primitives whose cross-neuron tangent paths were cut (empty: exact).
+        state_shapes / param_shapes: shapes of the flattened state and param leaves.
+    """
+
+    H: tuple[tuple[Structure | None, ...], ...]
+    F: tuple[tuple[Structure | None, ...], ...]
+    trace: dict[tuple[int, int], Structure]
+    cuts: tuple[str, ...]
+    state_shapes: tuple[tuple[int, ...], ...]
+    param_shapes: tuple[tuple[int, ...], ...]
+    closed: Any = dataclasses.field(repr=False, compare=False)
+    cut_shapes: tuple = ()
+    cut_dtypes: tuple = ()
+    n_primal: int = 0
+
+    @property
+    def exact(self) -> bool:
+        """True when nothing was cut: the gradient equals BPTT's."""
+        return not self.cuts
+
+    def trace_values(self) -> int:
+        """Number of values the carried traces store per sample."""
+        return sum(s.n_values for s in self.trace.values())
+
+    def describe(self) -> str:
+        lines = [f"exact: {self.exact} (cut: {list(self.cuts)})"]
+        for (s, p), st in sorted(self.trace.items()):
+            lines.append(f"trace[state {s}, param {p}] {st}  ({st.n_values} values)")
+        return "\n".join(lines)
+
+
+def _shapes(leaves) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(np.shape(x)) for x in leaves)
+
+
+def make_plan(step: Step, params, state, x) -> SparsePlan:
+    """Analyse ``step`` at these (per-sample) shapes; values are never used."""
+    p_leaves, p_tree = jax.tree.flatten(params)
+    s_leaves, s_tree = jax.tree.flatten(state)
+    x_leaves, x_tree = jax.tree.flatten(x)
+    n_p, n_s, n_x = len(p_leaves), len(s_leaves), len(x_leaves)
+
+    def jvp_state(*flat):
+        p = jax.tree.unflatten(p_tree, flat[:n_p])
+        s = jax.tree.unflatten(s_tree, flat[n_p:n_p + n_s])
+        xx = jax.tree.unflatten(x_tree, flat[n_p + n_s:n_p + n_s + n_x])
+        tp = jax.tree.unflatten(p_tree, flat[n_p + n_s + n_x:2 * n_p + n_s + n_x])
+        ts = jax.tree.unflatten(s_tree, flat[2 * n_p + n_s + n_x:])
+        _, (t_out, t_y) = jax.jvp(lambda a, b: step(a, b, xx), (p, s), (tp, ts))
+        t_leaves = jax.tree.leaves(t_out)
+        if len(t_leaves) != n_s:
+            raise UnsupportedStepError(
+                f"step returned a new state with {len(t_leaves)} arrays, the state passed "
+                f"in has {n_s}: the state must keep its pytree structure across steps.")
+        return t_leaves + jax.tree.leaves(t_y)
+
+    flat = [*p_leaves, *s_leaves, *x_leaves, *p_leaves, *s_leaves]
+    closed = trace_inlined(jvp_state, *flat)
+    n_primal = n_p + n_s + n_x
+    shapes = _shapes(p_leaves) + _shapes(s_leaves)
+    states = set(range(n_p, n_p + n_s))
+    first = analyse(closed, n_primal, shapes, states)
+    needed = needed_eqns(closed.jaxpr, closed.jaxpr.outvars[:n_s])  # state outputs only
+    y_reads = {r for blocks in first.blocks[n_s:] for r in range(n_s) if n_p + r in blocks}
+    _check_unknowns(first, needed, states, closed)
+    cuts = [c for c in first.couplings if c.eqn in needed]
+    for c in cuts:
+        operand = closed.jaxpr.eqns[c.eqn].invars[c.operand]
+        mixed = sorted(s for s in first.var_deps.get(operand, {}) if s not in states)
+        if mixed:
+            raise UnsupportedStepError(
+                f"the {c.primitive} at equation {c.eqn} sums previous-state tangents over "
+                f"neurons (a cross-neuron coupling e-prop drops) but its operand also depends "
+                f"on parameter leaves {mixed}; cutting it would drop parameter paths. Move the "
+                "parameter out of the summed operand, or use method='bptt'/'rtrl'.")
+    cut_shapes: tuple = ()
+    cut_dtypes: tuple = ()
+    analysis = first
+    if cuts:
+        closed, cut_shapes, cut_dtypes = cut_operands(closed, [(c.eqn, c.operand) for c in cuts])
+        analysis = analyse(closed, n_primal, shapes, states)
+    s_shapes = _shapes(s_leaves)
+    p_shapes = _shapes(p_leaves)
+    H, F = [], []
+    for i, blocks in enumerate(analysis.blocks[:n_s]):
+        H.append(tuple(_block(blocks, n_p + r, s_shapes[i], s_shapes[r]) for r in range(n_s)))
+        F.append(tuple(_block(blocks, p, s_shapes[i], p_shapes[p]) for p in range(n_p)))
+        for r, h in enumerate(H[-1]):
+            if h is not None and (h.pair != tuple(range(len(s_shapes[r])))
+                                  or s_shapes[i] != s_shapes[r]):
+                raise UnsupportedStepError(
+                    f"d state[{i}] / d previous state[{r}] has structure {h}, not paired "
+                    f"one-to-one (diagonal over neurons): state arrays must be indexed by "
+                    f"neurons only and interact across neurons only through synaptic sums "
+                    f"(dot_general / reduce_sum). Use method='dense' or 'bptt' for this step.")
+    trace = _prune(_trace_fixed_point(H, F, n_s, n_p), H, y_reads)
+    return SparsePlan(tuple(H), tuple(F), trace,
+                      tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts), s_shapes, p_shapes,
+                      closed, tuple(cut_shapes), tuple(cut_dtypes), n_primal)
+
+
+def _block(blocks, src, out_shape, in_shape) -> Structure | None:
+    b = blocks.get(src)
+    return None if b is None else b.structure(out_shape, in_shape)
+
+
+def _check_unknowns(analysis: Analysis, needed, states, closed) -> None:
+    for u in analysis.unknowns:
+        bad = [s for s in u.sources if s in states]
+        if u.eqn in needed and bad:
+            raise UnsupportedStepError(
+                f"primitive {u.primitive!r} (equation {u.eqn} of the step's JVP) acts on "
+                f"previous-state tangents and has no structure rule in spikead.online; its "
+                f"state Jacobian can be neither paired per neuron nor dropped as a synaptic "
+                f"sum. Express the step with elementwise ops and dot_general, or use "
+                f"method='dense' / 'bptt' / 'rtrl'.")
+
+
+def _trace_fixed_point(H, F, n_s, n_p) -> dict[tuple[int, int], Structure]:
+    """Structure of every non-zero trace: iterate the recursion on structures until stable."""
+    trace: dict[tuple[int, int], Structure] = {}
+    for _ in range(64):
+        new: dict[tuple[int, int], Structure] = {}
+        for s in range(n_s):
+            for p in range(n_p):
+                terms = [] if F[s][p] is None else [F[s][p]]
+                for r in range(n_s):
+                    if H[s][r] is not None and (r, p) in trace:
+                        terms.append(product_plan(H[s][r], trace[(r, p)]).result)
+                if (s, p) in trace:
+                    terms.append(trace[(s, p)])
+                if terms:
+                    new[(s, p)] = functools.reduce(sum_structure, terms)
+        if new == trace:
+            return trace
+        trace = new
+    raise RuntimeError("trace structure did not reach a fixed point in 64 iterations")  # pragma: no cover
+
+
+def _prune(trace, H, y_reads: set[int]) -> dict[tuple[int, int], Structure]:
+    """Keep the traces the gradient reads: states y_t depends on, and what they need."""
+    keep = {(r, p) for (r, p) in trace if r in y_reads}
+    frontier = list(keep)
+    while frontier:
+        s, p = frontier.pop()
+        for r, h in enumerate(H[s]):
+            if h is not None and (r, p) in trace and (r, p) not in keep:
+                keep.add((r, p))
+                frontier.append((r, p))
+    return {k: v for k, v in trace.items() if k in keep}
+
+
+# ---------------------------------------------------------------------- values
+def _values_from(arr, axis_labels, val_dims):
+    """Read the values along ``val_dims`` from a compressed array whose axes carry labels."""
+    index = tuple(slice(None) if lab in val_dims else 0 for lab in axis_labels)
+    kept = [lab for lab in axis_labels if lab in val_dims]
+    arr = arr[index]
+    return jnp.transpose(arr, [kept.index(lab) for lab in val_dims]) if kept else arr
+
+
+def engine_jacobians(plan: SparsePlan, step: Step, params, state, x):
+    """H and F from `spikead.ad.structured_jacobian` (vertex elimination, reverse order).
+
+    Only for plans without cuts (the engine differentiates the step as written). Each
+    engine block is re-expressed in the plan's structure (`broaden`); a block the engine
+    proves zero but the analysis does not becomes zeros in the plan's structure.
+    """
+    if plan.cuts:
+        raise UnsupportedStepError(
+            f"jacobians='engine' differentiates the step as written and cannot cut the "
+            f"cross-neuron sums {list(plan.cuts)}; use jacobians='jvp' for e-prop.")
+    blocks = structured_jacobian(lambda p, s: step(p, s, x)[0], params, state, argnums=(0, 1))
+    s_tree = jax.tree.structure(state)
+    rows = s_tree.flatten_up_to(blocks)
+    n_p = len(plan.param_shapes)
+    n_s = len(plan.state_shapes)
+    is_t = lambda t: isinstance(t, STensor)
+    H = [[None] * n_s for _ in range(n_s)]
+    F = [[None] * n_p for _ in range(n_s)]
+    for s, (jp, js) in enumerate(rows):
+        for src, t in enumerate(jax.tree.leaves(jp, is_leaf=is_t) + jax.tree.leaves(js, is_leaf=is_t)):
+            mine = plan.F[s][src] if src < n_p else plan.H[s][src - n_p]
+            if mine is None:
+                continue
+            if broadens_to(t.structure, mine):
+                t = broaden(t, mine)
+            elif t.structure == zero_structure(mine.out_shape, mine.in_shape):
+                t = STensor(jnp.zeros(mine.val_shape, jnp.float32), mine)
+            else:
+                raise RuntimeError(f"engine block {t.structure} does not fit the analysed {mine}")
+            if src < n_p:
+                F[s][src] = t
+            else:
+                H[s][src - n_p] = t
+    return H, F
+
+
+def local_jacobians(plan: SparsePlan, params, state, x):
+    """Structured H[s][r] and F[s][p] of the (cut) step at one point, as STensors.
+
+    Values by compressed transposed JVPs of the (cut) JVP jaxpr (see module docstring).
+    """
+    p_leaves = jax.tree.leaves(params)
+    s_leaves = jax.tree.leaves(state)
+    x_leaves = jax.tree.leaves(x)
+    primal = [*p_leaves, *s_leaves, *x_leaves]
+    zeros_cut = [jnp.zeros(s, d) for s, d in zip(plan.cut_shapes, plan.cut_dtypes)]
+    fn = jaxpr_as_fun(plan.closed)
+    n_p = len(p_leaves)
+
+    n_s_out = len(plan.state_shapes)
+
+    def f_lin(tp, ts):
+        return list(fn(*primal, *tp, *ts, *zeros_cut))[:n_s_out]
+
+    tp0 = [jnp.zeros_like(a) for a in p_leaves]
+    ts0 = [jnp.zeros_like(a) for a in s_leaves]
+    transpose = jax.linear_transpose(f_lin, tp0, ts0)
+    n_s = len(s_leaves)
+    H = [[None] * n_s for _ in range(n_s)]
+    F = [[None] * n_p for _ in range(n_s)]
+    used = {src for (s_, p) in plan.trace for src in [p]}
+    for s in range(n_s):
+        out_rank = len(plan.state_shapes[s])
+        wanted = [p for p in range(n_p) if (s, p) in plan.trace]
+        wanted += [n_p + r for r in range(n_s)
+                   if any((s, p) in plan.trace and (r, p) in plan.trace for p in used)]
+        blocks = {src: st for src, st in enumerate((*plan.F[s], *plan.H[s]))
+                  if st is not None and src in wanted}
+        needs_vjp = [st for st in blocks.values() if set(range(out_rank)) <= set(st.pair)]
+        compressed = None
+        if needs_vjp:
+            ct = [jnp.ones_like(a) if k == s else jnp.zeros_like(a) for k, a in enumerate(s_leaves)]
+            ctp, cts = transpose(ct)
+            compressed = list(ctp) + list(cts)
+        for src, st in blocks.items():
+            if set(range(out_rank)) <= set(st.pair):
+                labels = st.in_labels
+                val = _values_from(compressed[src], labels, st.val_dims)
+            else:
+                val = _jvp_values(f_lin, st, s, src, tp0, ts0)
+            t = STensor(val.astype(jnp.float32), st)
+            if src < n_p:
+                F[s][src] = t
+            else:
+                H[s][src - n_p] = t
+    return H, F
+
+
+def _jvp_values(f_lin, st: Structure, s: int, src: int, tp0, ts0):
+    """Values of a block with unpaired output dims: one JVP per unpaired source index."""
+    n_p = len(tp0)
+    in_shape = st.in_shape
+    unpaired = [q for q, p in enumerate(st.pair) if p is None]
+    u_sizes = [in_shape[q] for q in unpaired]
+    n_u = math.prod(u_sizes)
+    onehots = jnp.eye(n_u, dtype=jnp.float32).reshape((n_u, *u_sizes))
+    # tangent: ones along paired source dims, one-hot along unpaired ones
+    expand = [q for q in range(len(in_shape)) if q not in unpaired]
+    tangents = jnp.broadcast_to(jnp.expand_dims(onehots, [1 + q for q in expand]) if expand
+                                else onehots, (n_u, *in_shape))
+
+    def one(t):
+        tp = [t if k == src else a for k, a in enumerate(tp0)]
+        ts = [t if k + n_p == src else a for k, a in enumerate(ts0)]
+        return f_lin(tp, ts)[s]
+
+    out = jax.vmap(one)(tangents)  # (n_u, *out_shape)
+    out = out.reshape((*u_sizes, *st.out_shape))
+    p_rank = len(st.out_shape)
+    labels = tuple(p_rank + q for q in unpaired) + tuple(range(p_rank))
+    return _values_from(out, labels, st.val_dims)
+
+
+def _zero_trace(st: Structure) -> STensor:
+    return STensor(jnp.zeros(st.val_shape, jnp.float32), st)
+
+
+def _signal_structure(shape) -> Structure:
+    rank = len(shape)
+    return Structure((), tuple(shape), (None,) * rank, tuple(range(rank)))
+
+
+JACOBIANS = ("auto", "jvp", "engine")
+log = logging.getLogger(__name__)
+
+
+def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto") -> Callable:
+    """`fn(params, state0, xs, targets) -> (total_loss, grads)` for ONE sample (xs: T x ...).
+
+    ``jacobians``: how the per-step blocks get their values: ``"jvp"`` (compressed
+    transposed JVPs of the analysed JVP jaxpr; supports the e-prop cut) or ``"engine"``
+    (`spikead.ad.structured_jacobian`, vertex elimination; steps without cuts only);
+    ``"auto"`` uses the engine for plans without cuts and the JVP path otherwise (and
+    when the engine raises on this step, with a logged warning). Both use the same plan
+    (structures, carried trace) and the same structured products, so they agree to
+    rounding (tested); on CPU the engine path was faster for the ALIF layer.
+    """
+    if jacobians not in JACOBIANS:
+        raise ValueError(f"jacobians={jacobians!r}; use one of {JACOBIANS}")
+
+    def fn(params, state0, xs, targets):
+        x0 = jax.tree.map(lambda a: a[0], xs)
+        plan = make_plan(step, params, state0, x0)
+        p_leaves, p_tree = jax.tree.flatten(params)
+        n_p, n_s = len(p_leaves), len(plan.state_shapes)
+        trace0 = {k: _zero_trace(st) for k, st in plan.trace.items()}
+        source = jacobians
+        if jacobians == "auto":
+            source = "jvp" if plan.cuts else "engine"
+            if source == "engine":
+                try:  # trace once at these shapes: an engine limitation shows up here
+                    jax.eval_shape(lambda p, st, xx: engine_jacobians(plan, step, p, st, xx),
+                                   params, state0, x0)
+                except Exception as err:  # noqa: BLE001 - any engine failure: use the JVP path
+                    log.warning("spikead.ad.structured_jacobian failed on this step (%s: %s); "
+                                "using jacobians='jvp'", type(err).__name__, err)
+                    source = "jvp"
+        grads0 = [jnp.zeros_like(a) for a in p_leaves]
+
+        def body(carry, inp):
+            state, trace, grads, total = carry
+            x, target = inp
+
+            def out_loss(p, s):
+                new_s, y = step(p, s, x)
+                return loss(y, target), new_s
+
+            value, vjp, new_state = jax.vjp(out_loss, params, state, has_aux=True)
+            g_direct, signal = vjp(jnp.ones_like(value))
+            g_leaves = jax.tree.leaves(g_direct)
+            s_sig = jax.tree.leaves(signal)
+            new_grads = []
+            for p in range(n_p):
+                acc = grads[p] + g_leaves[p]
+                for r in range(n_s):
+                    if (r, p) in trace:
+                        L = STensor(s_sig[r], _signal_structure(plan.state_shapes[r]))
+                        term, _ = matmul(L, trace[(r, p)])
+                        acc = acc + to_dense(term).reshape(acc.shape)
+                new_grads.append(acc)
+            if source == "engine":
+                H, F = engine_jacobians(plan, step, params, state, x)
+            else:
+                H, F = local_jacobians(plan, params, state, x)
+            new_trace = {}
+            for (s, p), st in plan.trace.items():
+                acc = None
+                terms = [] if F[s][p] is None else [F[s][p]]
+                for r in range(n_s):
+                    if plan.H[s][r] is not None and (r, p) in trace:
+                        terms.append(matmul(H[s][r], trace[(r, p)])[0])
+                for t in terms:
+                    acc = t if acc is None else add(acc, t)
+                new_trace[(s, p)] = broaden(acc, st)
+            return (new_state, new_trace, new_grads, total + value), None
+
+        carry0 = (state0, trace0, grads0, jnp.zeros((), jnp.float32))
+        (_, _, grads, total), _ = jax.lax.scan(body, carry0, (xs, targets))
+        return total, jax.tree.unflatten(p_tree, grads)
+
+    return fn
