@@ -1,0 +1,93 @@
+"""Framework comparison (Paper B): time and memory of one Linear(N, N) + LIF layer.
+
+    python experiments/framework_comparison.py                         # quick profile
+    python experiments/framework_comparison.py profile=smoke
+    python experiments/framework_comparison.py scale.frameworks=[spikead,jax_scan,snntorch]
+    python experiments/framework_comparison.py scale.sizes=[256,512] scale.cpus=1
+
+Every framework runs in its own subprocess (``spikead.bench.peers.<name>``) on the same
+weights and binary inputs (batch B, T steps, fp32) with the same dynamics
+(v_t = beta v_{t-1} (1 - z_{t-1}) + W x_t, z_t = H(v_t - 1), detached hard reset,
+fast-sigmoid surrogate of slope 10 or the library's closest). Writes ``timings.csv``
+(one row per framework and N, missing/failed peers included), ``peers.json`` (what each
+peer used: surrogate, reset, versions, memory kind) and ``metrics.json`` (spikead / hand
+scan ratios, speed-ups over each peer, compile time of a 3-layer spikead network).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+
+import hydra
+import pandas as pd
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from spikead import bench
+from spikead.runs import markdown_table, start_run, typed_config
+
+
+@dataclass
+class Scale:
+    sizes: list[int] = field(default_factory=list)
+    batch: int = 16
+    T: int = 500
+    warmup: int = 3
+    repeats: int = 20
+    frameworks: list[str] = field(default_factory=list)
+    compile_n: int = 512
+    compile_layers: int = 3
+    timeout_s: float = 1800.0
+    cpus: int | None = None
+
+
+@dataclass
+class LIF:
+    beta: float = 0.95
+    threshold: float = 1.0
+    slope: float = 10.0
+    input_rate: float = 0.2
+    weight_scale: float = 0.7
+
+
+def run(cfg: DictConfig, out_dir=None) -> dict:
+    scale = typed_config(cfg.scale, Scale, where="scale")
+    lif = typed_config(cfg.lif, LIF, where="lif")
+    bench.check_frameworks(scale.frameworks)  # unknown names fail here, before any work
+    run_ = start_run(cfg, "framework_comparison", out_dir=out_dir,
+                     data_label="synthetic binary inputs (seeded)")
+    workdir = run_.path("work")
+    rows, details = bench.compare_frameworks(
+        scale.frameworks, scale.sizes, batch=scale.batch, steps=scale.T, workdir=workdir,
+        seed=run_.seed, input_rate=lif.input_rate, weight_scale=lif.weight_scale,
+        beta=lif.beta, threshold=lif.threshold, slope=lif.slope, warmup=scale.warmup,
+        repeats=scale.repeats, timeout=scale.timeout_s, cpus=scale.cpus,
+        progress=lambda jobs: tqdm(jobs, desc="framework x N", unit="peer"),
+    )
+    shutil.rmtree(workdir, ignore_errors=True)
+    frame = pd.DataFrame(rows, columns=list(bench.COLUMNS))
+    run_.write_csv("timings.csv", frame)
+    run_.write_json("peers.json", details)
+    run_.write_text("table.md", markdown_table(frame))
+    run_.log.info("compiling a %d-layer spikead network (N=%d)", scale.compile_layers,
+                  scale.compile_n)
+    compile_s = bench.spikead_network_compile_time(
+        scale.compile_n, layers=scale.compile_layers, batch=scale.batch, steps=scale.T,
+        seed=run_.seed)
+    metrics = bench.comparison_metrics(rows)
+    metrics["compile_spikead_network"] = {
+        "layers": scale.compile_layers, "n": scale.compile_n, "batch": scale.batch,
+        "T": scale.T, "seconds": compile_s,
+    }
+    metrics["peers"] = details
+    return run_.finish(metrics)
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="framework_comparison")
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Benchmarking utilities: wall-clock timing, compile time, and memory measurement.
+
+- :func:`time_fn` -> :class:`Timing`: warm-up, then median/quantiles of synchronised runs.
+- :func:`compile_time`: seconds to lower and compile a jitted function.
+- :func:`compiled_memory` -> :class:`Memory`: XLA's static buffer assignment.
+- :func:`peak_rss_of` / :func:`measure_peak_rss`: VmHWM of code in a fresh interpreter.
+
+Framework comparison peers live in :mod:`spikead.bench.peers` (one subprocess each).
+"""
+
+from ._comparison import COLUMNS as COLUMNS
+from ._comparison import FRAMEWORKS as FRAMEWORKS
+from ._comparison import Framework as Framework
+from ._comparison import UnknownFrameworkError as UnknownFrameworkError
+from ._comparison import agreement as agreement
+from ._comparison import check_frameworks as check_frameworks
+from ._comparison import compare_frameworks as compare_frameworks
+from ._comparison import comparison_metrics as comparison_metrics
+from ._comparison import make_problem as make_problem
+from ._comparison import run_peer as run_peer
+from ._comparison import spikead_network_compile_time as spikead_network_compile_time
+from ._compiled import Memory as Memory
+from ._compiled import compile_time as compile_time
+from ._compiled import compiled_memory as compiled_memory
+from ._errors import BenchError as BenchError
+from ._errors import SubprocessMeasurementError as SubprocessMeasurementError
+from ._rss import RssMeasurement as RssMeasurement
+from ._rss import measure_peak_rss as measure_peak_rss
+from ._rss import peak_rss_of as peak_rss_of
+from ._timing import Timing as Timing
+from ._timing import synchronize as synchronize
+from ._timing import time_fn as time_fn

@@ -1,0 +1,309 @@
+"""Framework comparison: one Linear(N, N) + LIF layer timed in several SNN libraries.
+
+Each framework runs in its own subprocess (``python -m spikead.bench.peers.<module>``) on
+the same weights and binary inputs, so a missing or crashing library becomes a row with
+``status = "missing: ..."`` / ``"failed: ..."`` instead of ending the run. The forward
+spike train of every framework is compared with spikead's (``agreement`` = fraction of
+equal entries of the (B, T, N) spike train).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._errors import BenchError
+from .peers._protocol import PeerSettings, load_spikes
+
+__all__ = [
+    "COLUMNS",
+    "FRAMEWORKS",
+    "REFERENCE",
+    "Framework",
+    "UnknownFrameworkError",
+    "agreement",
+    "check_frameworks",
+    "compare_frameworks",
+    "comparison_metrics",
+    "make_problem",
+    "run_peer",
+    "spikead_network_compile_time",
+]
+
+COLUMNS = (
+    "framework", "n", "batch", "T",
+    "fwd_ms", "fwd_q25_ms", "fwd_q75_ms",
+    "fwdbwd_ms", "fwdbwd_q25_ms", "fwdbwd_q75_ms",
+    "compile_s", "memory_bytes", "agreement", "status",
+)
+REFERENCE = "spikead"
+HAND_SCAN = "jax_scan"
+_STDERR_TAIL = 400
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A row label, the peer module that measures it and that module's options."""
+
+    name: str
+    module: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+FRAMEWORKS: dict[str, Framework] = {
+    f.name: f
+    for f in (
+        Framework("spikead", "spikead.bench.peers.spikead"),
+        Framework("jax_scan", "spikead.bench.peers.jax_scan", {"hoist": True}),
+        Framework("jax_scan_stepwise", "spikead.bench.peers.jax_scan", {"hoist": False}),
+        Framework("spyx", "spikead.bench.peers.spyx"),
+        Framework("spyx_native", "spikead.bench.peers.spyx", {"native": True}),
+        Framework("snntorch", "spikead.bench.peers.snntorch"),
+        Framework("norse", "spikead.bench.peers.norse"),
+        Framework("spikingjelly", "spikead.bench.peers.spikingjelly"),
+        Framework("rockpool", "spikead.bench.peers.rockpool"),
+    )
+}
+
+
+class UnknownFrameworkError(BenchError, ValueError):
+    """A framework name that has no peer module."""
+
+
+def check_frameworks(names: Iterable[str]) -> list[str]:
+    """Return ``names`` as a list, raising for names without a peer."""
+    names = list(names)
+    unknown = [n for n in names if n not in FRAMEWORKS]
+    if unknown:
+        raise UnknownFrameworkError(
+            f"unknown framework(s) {unknown}; choose from {sorted(FRAMEWORKS)}."
+        )
+    return names
+
+
+def make_problem(
+    path: str | Path, n: int, batch: int, steps: int, *, seed: int = 0,
+    input_rate: float = 0.2, weight_scale: float = 0.7,
+) -> Path:
+    """Write the shared weights and inputs of one size to ``path`` (``.npz``).
+
+    ``weight`` (N, N) float32 ~ Normal(0, weight_scale / sqrt(N * input_rate)) rounded to
+    multiples of 2^-14, so every sum of weights is exact in float32 and the input current
+    ``W x_t`` is bit-identical in every framework whatever its summation order;
+    ``inputs`` (B, T, N) uint8 Bernoulli(input_rate) spikes. With the defaults about 10 %
+    of the LIF outputs spike.
+    """
+    if not 0.0 < input_rate <= 1.0:
+        raise ValueError(f"input_rate={input_rate} must be in (0, 1].")
+    rng = np.random.default_rng(seed)
+    sigma = weight_scale / math.sqrt(n * input_rate)
+    grid = 2.0**14
+    weight = (np.round(rng.normal(0.0, sigma, (n, n)) * grid) / grid).astype(np.float32)
+    inputs = (rng.random((batch, steps, n)) < input_rate).astype(np.uint8)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, weight=weight, inputs=inputs)
+    return path
+
+
+def agreement(spikes: np.ndarray, reference: np.ndarray) -> float:
+    """Fraction of equal entries of two (B, T, N) spike trains (binarised at > 0)."""
+    if spikes.shape != reference.shape:
+        raise ValueError(f"spike trains differ in shape: {spikes.shape} vs {reference.shape}.")
+    return float(np.mean((spikes > 0) == (reference > 0)))
+
+
+def run_peer(framework: str, settings: PeerSettings, *, timeout: float,
+             env: dict[str, str] | None = None, cpus: int | None = None) -> dict[str, Any]:
+    """Run one peer in a fresh interpreter and return its JSON result.
+
+    ``cpus`` pins the peer to the first ``cpus`` cores with ``taskset`` (the same limit
+    for XLA's and PyTorch's thread pools); ``None`` leaves every core to it. A crash, a
+    timeout or a missing result file yields ``{"status": "failed: ..."}``.
+    """
+    spec = FRAMEWORKS[framework]
+    config = Path(settings.result_path).with_suffix(".settings.json")
+    config.write_text(settings.to_json())
+    Path(settings.result_path).unlink(missing_ok=True)
+    child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    try:
+        proc = subprocess.run(
+            _pin(cpus) + [sys.executable, "-m", spec.module, "--config", str(config)],
+            check=False, capture_output=True, text=True, timeout=timeout, env=child_env,
+        )
+    except subprocess.TimeoutExpired:
+        return {"framework": framework, "status": f"failed: timeout after {timeout:g} s"}
+    result_path = Path(settings.result_path)
+    if proc.returncode != 0 or not result_path.exists():
+        tail = " ".join(proc.stderr.strip().splitlines()[-3:])[-_STDERR_TAIL:]
+        return {"framework": framework,
+                "status": f"failed: exit code {proc.returncode}: {tail}".replace(",", ";")}
+    return json.loads(result_path.read_text())
+
+
+def _pin(cpus: int | None) -> list[str]:
+    if cpus is None:
+        return []
+    available = os.cpu_count() or 1
+    if not 1 <= cpus <= available:
+        raise ValueError(f"cpus={cpus} must be between 1 and the {available} cores here.")
+    return ["taskset", "-c", f"0-{cpus - 1}"]
+
+
+def _row(framework: str, n: int, batch: int, steps: int, result: dict[str, Any],
+         agree: float | None) -> dict[str, Any]:
+    fwd, fwdbwd = result.get("fwd") or {}, result.get("fwdbwd") or {}
+    return {
+        "framework": framework, "n": n, "batch": batch, "T": steps,
+        "fwd_ms": fwd.get("median_ms", math.nan),
+        "fwd_q25_ms": fwd.get("q25_ms", math.nan),
+        "fwd_q75_ms": fwd.get("q75_ms", math.nan),
+        "fwdbwd_ms": fwdbwd.get("median_ms", math.nan),
+        "fwdbwd_q25_ms": fwdbwd.get("q25_ms", math.nan),
+        "fwdbwd_q75_ms": fwdbwd.get("q75_ms", math.nan),
+        "compile_s": math.nan if result.get("compile_s") is None else result["compile_s"],
+        "memory_bytes": math.nan if result.get("memory_bytes") is None else result["memory_bytes"],
+        "agreement": math.nan if agree is None else agree,
+        "status": result.get("status", "failed: no status"),
+    }
+
+
+def compare_frameworks(
+    frameworks: Iterable[str],
+    sizes: Iterable[int],
+    *,
+    batch: int,
+    steps: int,
+    workdir: str | Path,
+    seed: int = 0,
+    input_rate: float = 0.2,
+    weight_scale: float = 0.7,
+    beta: float = 0.95,
+    threshold: float = 1.0,
+    slope: float = 10.0,
+    warmup: int = 3,
+    repeats: int = 20,
+    timeout: float = 1800.0,
+    keep_spikes: bool = False,
+    cpus: int | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Measure every framework at every size; returns ``(rows, details)``.
+
+    ``rows`` has one dict per (framework, n) with the keys :data:`COLUMNS`; ``details``
+    maps each framework to what its peer reported besides timings (surrogate, reset,
+    notes, versions, memory kind, RSS delta, forward compile time) at the last size.
+    The reference framework (``spikead``, else ``jax_scan``) is run first at each size.
+    """
+    names = check_frameworks(frameworks)
+    reference = REFERENCE if REFERENCE in names else HAND_SCAN if HAND_SCAN in names else None
+    ordered = ([reference] if reference else []) + [f for f in names if f != reference]
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    jobs = [(n, f) for n in sizes for f in ordered]
+    rows, details = [], {}
+    ref_spikes: dict[int, np.ndarray] = {}
+    for n, framework in (progress(jobs) if progress else jobs):
+        problem = workdir / f"problem_n{n}.npz"
+        if not problem.exists():
+            make_problem(problem, n, batch, steps, seed=seed, input_rate=input_rate,
+                         weight_scale=weight_scale)
+        spikes_path = workdir / f"spikes_{framework}_n{n}.npz"
+        settings = PeerSettings(
+            framework=framework, problem_path=str(problem), spikes_path=str(spikes_path),
+            result_path=str(workdir / f"result_{framework}_n{n}.json"), beta=beta,
+            threshold=threshold, slope=slope, warmup=warmup, repeats=repeats,
+            options=dict(FRAMEWORKS[framework].options),
+        )
+        result = run_peer(framework, settings, timeout=timeout, cpus=cpus)
+        agree = None
+        if result.get("status") == "ok" and spikes_path.exists():
+            spikes = load_spikes(spikes_path)
+            if framework == reference:
+                ref_spikes[n] = spikes
+            if n in ref_spikes:
+                agree = agreement(spikes, ref_spikes[n])
+            if not keep_spikes:
+                spikes_path.unlink()
+        rows.append(_row(framework, n, batch, steps, result, agree))
+        details[framework] = {k: result.get(k) for k in (
+            "surrogate", "reset", "notes", "versions", "memory_kind", "rss_delta_bytes",
+            "compile_fwd_s", "status")}
+    return rows, details
+
+
+def _ratio(num: float, den: float) -> float | None:
+    if num is None or den is None or not np.isfinite(num) or not np.isfinite(den) or den <= 0:
+        return None
+    return float(num / den)
+
+
+def comparison_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ratios named by the issue, per n (keys are str(n)); ``None`` where undefined.
+
+    - ``spikead_over_hand_scan``: spikead time / hand ``lax.scan`` time (fwd, fwdbwd);
+      also against the per-step scan (``..._stepwise``).
+    - ``speedup_over_peers``: peer time / spikead time, per peer (``> 1``: spikead faster).
+    - ``speedup_over_snntorch``: the same for snnTorch alone.
+    """
+    table: dict[tuple[str, int], dict[str, Any]] = {(r["framework"], r["n"]): r for r in rows}
+    sizes = sorted({r["n"] for r in rows})
+    frameworks = sorted({r["framework"] for r in rows})
+
+    def ratio_block(num_fw: str, den_fw: str) -> dict[str, dict[str, float | None]]:
+        out: dict[str, dict[str, float | None]] = {"fwd": {}, "fwdbwd": {}}
+        for n in sizes:
+            a, b = table.get((num_fw, n)), table.get((den_fw, n))
+            for kind in ("fwd", "fwdbwd"):
+                out[kind][str(n)] = None if a is None or b is None else _ratio(
+                    a[f"{kind}_ms"], b[f"{kind}_ms"])
+        return out
+
+    metrics: dict[str, Any] = {
+        "sizes": sizes,
+        "spikead_over_hand_scan": ratio_block(REFERENCE, HAND_SCAN),
+        "spikead_over_hand_scan_stepwise": ratio_block(REFERENCE, "jax_scan_stepwise"),
+        "speedup_over_peers": {
+            fw: ratio_block(fw, REFERENCE) for fw in frameworks if fw != REFERENCE
+        },
+        "status": {fw: {str(n): table[(fw, n)]["status"] for n in sizes if (fw, n) in table}
+                   for fw in frameworks},
+        "agreement": {fw: {str(n): (None if not np.isfinite(table[(fw, n)]["agreement"])
+                                    else table[(fw, n)]["agreement"])
+                           for n in sizes if (fw, n) in table} for fw in frameworks},
+    }
+    metrics["speedup_over_snntorch"] = metrics["speedup_over_peers"].get("snntorch")
+    return metrics
+
+
+def spikead_network_compile_time(n: int, *, layers: int = 3, batch: int = 16,
+                                 steps: int = 500, seed: int = 0) -> float:
+    """Seconds to compile forward+backward (grad of the spike sum w.r.t. all Linear
+    weights) of ``layers`` x (Linear(n, n) + LIF) in spikead, for (B, T, N) inputs."""
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+
+    from spikead import snn
+
+    from ._compiled import compile_time
+    from .peers.spikead import make_model
+
+    model = make_model(n, beta=0.95, threshold=1.0, slope=10.0, key=jax.random.key(seed),
+                       layers=layers)
+    params, static = eqx.partition(model, lambda leaf: eqx.is_array(leaf) and leaf.ndim == 2)
+
+    def loss(params, x):
+        return jnp.sum(snn.run_batched(eqx.combine(params, static), x)[1])
+
+    x = jax.ShapeDtypeStruct((batch, steps, n), jnp.float32)
+    return compile_time(jax.jit(jax.grad(loss)), params, x)

@@ -1,0 +1,28 @@
+# Paper B: the SNN library (framework comparison of time and memory).
+
+
+rule framework_comparison:
+    output:
+        csv=f"{RESULTS}/framework_comparison/timings.csv",
+        metrics=f"{RESULTS}/framework_comparison/metrics.json",
+    log:
+        f"{RESULTS}/logs/framework_comparison.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/framework_comparison.tsv"
+    threads: CORES
+    resources:
+        cpu_heavy=1,
+    shell:
+        experiment("framework_comparison") + " > {log} 2>&1"
+
+
+rule figure_framework_comparison:
+    input:
+        rules.framework_comparison.output.metrics,
+    output:
+        target(f"{FIGURES}/framework_comparison.png"),
+    log:
+        f"{RESULTS}/logs/figure_framework_comparison.log",
+    shell:
+        figure("framework_comparison", f"{RESULTS}/framework_comparison", "{output}")
+        + " > {log} 2>&1"
