@@ -102,3 +102,20 @@ def test_all_outputs_records_every_layer(net, getkey):
     np.testing.assert_allclose(ys_b[1][0], ys[1][1:], atol=1e-6)
     with pytest.raises(snn.ParameterError, match="all_outputs"):
         snn.run(snn.LIF(shape=(3,)), xs[0], all_outputs=True)
+
+
+def test_hoisted_input_layer_keeps_values_and_gradients(net, getkey):
+    """run applies the leading stateless Linear to all steps before the scan."""
+    xs = jax.random.uniform(getkey(), (7, 2, 3)) * 3.0
+
+    def loss_hoisted(model):
+        return jnp.sum(snn.run_batched(model, xs)[1] ** 2)
+
+    def loss_loop(model):
+        return sum(jnp.sum(python_loop(model, x)[1] ** 2) for x in xs)
+
+    np.testing.assert_allclose(loss_hoisted(net), loss_loop(net), rtol=1e-5)
+    g_hoisted = eqx.filter_grad(loss_hoisted)(net)
+    g_loop = eqx.filter_grad(loss_loop)(net)
+    for a, b in zip(jax.tree.leaves(g_hoisted), jax.tree.leaves(g_loop)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

@@ -18,9 +18,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jaxtyping import ArrayLike, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, PRNGKeyArray
 
-from ._base import State, apply_layer, check_shape, init_layer_state
+from ._base import State, apply_layer, check_shape, init_layer_state, is_stateful
 from ._errors import ParameterError, ShapeError
 from ._graph import Graph
 from ._sequential import Sequential
@@ -38,6 +38,36 @@ def _masked_step(model: Any, all_outputs: bool, state: State, inputs) -> tuple[S
         new_state = jax.tree.map(lambda new, old: jnp.where(keep, new, old), new_state, state)
         y = jax.tree.map(lambda a: jnp.where(keep, a, jnp.zeros_like(a)), y)
     return new_state, y
+
+
+def _hoist_stateless_prefix(model: Any, key, all_outputs: bool) -> tuple[tuple, Any]:
+    """Split a Sequential into its leading stateless layers and the rest.
+
+    Leading stateless layers (e.g. the input `eqx.nn.Linear`) do not depend on the state,
+    so `run` applies them to all T steps at once before the scan: one (T, M) x (M, N)
+    product instead of T small ones, as a hand-written scan would do. Not applied with
+    a `key` (stochastic layers get per-step keys) or `all_outputs` (which records them).
+    """
+    if not isinstance(model, Sequential) or key is not None or all_outputs:
+        return (), model
+    k = 0
+    while k < len(model.layers) - 1 and not is_stateful(model.layers[k]):
+        k += 1
+    if k == 0:
+        return (), model
+    return model.layers[:k], Sequential(*model.layers[k:])
+
+
+def _apply_over_leading_axes(layers: tuple, xs: Array, n_axes: int) -> Array:
+    """Apply stateless `layers` to every element of xs's first `n_axes` axes."""
+    def apply(x):
+        for layer in layers:
+            _, x = apply_layer(layer, (), x)
+        return x
+
+    for _ in range(n_axes):
+        apply = jax.vmap(apply)
+    return apply(xs)
 
 
 def _check_all_outputs(model: Any, all_outputs: bool) -> None:
@@ -106,8 +136,13 @@ def run(
         state = init_layer_state(model, xs.shape[1:])
     keys = None if key is None else jax.random.split(key, length)
     _check_all_outputs(model, all_outputs)
-    step = functools.partial(_masked_step, model, all_outputs)
-    return _scan_with_burn_in(step, state, (xs, mask, keys), length, burn_in, unroll)
+    prefix, core = _hoist_stateless_prefix(model, key, all_outputs)
+    if prefix:
+        xs = _apply_over_leading_axes(prefix, xs, 1)
+    step = functools.partial(_masked_step, core, all_outputs)
+    core_state = state[len(prefix):] if prefix else state
+    final, ys = _scan_with_burn_in(step, core_state, (xs, mask, keys), length, burn_in, unroll)
+    return (tuple(state[: len(prefix)]) + tuple(final) if prefix else final), ys
 
 
 def run_batched(
@@ -147,7 +182,12 @@ def run_batched(
         mask = jnp.swapaxes(mask, 0, 1)
     keys = None if key is None else jax.random.split(key, (length, batch))
     _check_all_outputs(model, all_outputs)
-    step = jax.vmap(functools.partial(_masked_step, model, all_outputs))
-    inputs = (jnp.swapaxes(xs, 0, 1), mask, keys)
-    state, ys = _scan_with_burn_in(step, state, inputs, length, burn_in, unroll)
+    prefix, core = _hoist_stateless_prefix(model, key, all_outputs)
+    xs = jnp.swapaxes(xs, 0, 1)
+    if prefix:
+        xs = _apply_over_leading_axes(prefix, xs, 2)
+    step = jax.vmap(functools.partial(_masked_step, core, all_outputs))
+    core_state = state[len(prefix):] if prefix else state
+    final, ys = _scan_with_burn_in(step, core_state, (xs, mask, keys), length, burn_in, unroll)
+    state = tuple(state[: len(prefix)]) + tuple(final) if prefix else final
     return state, jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), ys)
