@@ -1,0 +1,76 @@
+"""Paper A experiment 2 / Paper B Randman: final accuracy table next to published anchors.
+
+Reads every run folder under --results (train_snn), writes a Markdown table to --out and
+a LaTeX table beside it (.tex): test accuracy at the best validation epoch, final test
+accuracy, the e-prop - BPTT gap, chance level, epoch time; then the anchors of papers.md
+(numbers from the cited papers for the same kind of model; NOT comparable with the
+synthetic stand-in rows, which are labelled).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from _style import load_meta, parse_args, provenance
+
+from spikead.runs import atomic_write_text, latex_table, markdown_table
+
+#: Published accuracies (%) from papers.md: (dataset, model, source).
+ANCHORS = [
+    ("SHD", "feed-forward SNN, BPTT", 78.1, "arXiv 2311.16151"),
+    ("SHD", "feed-forward SNN, OTPE (online)", 75.2, "arXiv 2311.16151"),
+    ("SHD", "feed-forward SNN, OTTT/OSTL (online)", 70.5, "arXiv 2311.16151"),
+    ("SHD", "recurrent adaptive SNN, BPTT", 90.4, "Yin et al. 2021"),
+    ("SHD", "adLIF (Paper B benchmark; from memory, unverified)", 94.6, "Bittar & Garner 2022"),
+    ("SSC", "recurrent SNN", 50.9, "Cramer et al. 2022"),
+    ("SSC", "adaptive SRNN", 74.2, "Yin et al. 2021"),
+    ("SSC", "RadLIF", 77.4, "Bittar & Garner 2022"),
+]
+
+
+def collect(results) -> pd.DataFrame:
+    rows = []
+    for folder in sorted(p for p in results.iterdir() if (p / "metrics.json").is_file()):
+        m = json.loads((folder / "metrics.json").read_text())
+        name = m.get("dataset_label", m["dataset"])
+        data = f"{name} (synthetic)" if m["synthetic"] else name
+        rows.append({
+            "run": folder.name, "data_meta": m["meta"]["data"], "data": data, "model": m["model"],
+            "layers": f"{m['depth']}x{m['width']}" + (" rec" if m["recurrent"] else ""),
+            "algorithm": m["algorithm"],
+            "test_acc_best_valid": 100 * m["test_acc_at_best_valid"],
+            "final_test_acc": 100 * m["final_test_acc"],
+            "chance": 100 * m["chance_acc"], "epochs": m["epochs"],
+            "epoch_s": m["median_epoch_time_s"],
+        })
+    if not rows:
+        raise SystemExit(f"no finished runs (metrics.json) under {results}: run the train_snn rules first")
+    frame = pd.DataFrame(rows)
+    bptt = frame[frame["algorithm"] == "bptt"].set_index(["data", "model", "layers"])["test_acc_best_valid"]
+    frame["eprop_minus_bptt"] = [
+        r.test_acc_best_valid - bptt.get((r.data, r.model, r.layers), float("nan"))
+        if r.algorithm == "eprop" else float("nan") for r in frame.itertuples()]
+    return frame
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    frame = collect(args.results)
+    meta = {**load_meta(args.results / frame["run"].iloc[0]),
+            "data": "; ".join(sorted(frame["data_meta"].unique()))}
+    ours = frame.drop(columns=["run", "data_meta"])
+    anchors = pd.DataFrame(ANCHORS, columns=["data", "model", "test_acc", "source"])
+    md = ["# Classification accuracy (%): ours vs published anchors\n", f"{provenance(meta)}\n",
+          "## Our runs (test accuracy at the best validation epoch)\n", markdown_table(ours),
+          "## Published anchors (real data; not comparable with synthetic rows)\n", markdown_table(anchors)]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out, "\n".join(md))
+    tex = latex_table(ours, caption=f"Test accuracy (%) of our runs. {provenance(meta)}",
+                      label="tab:train-accuracy")
+    tex += latex_table(anchors, caption="Published anchors (%) from papers.md.", label="tab:train-anchors")
+    atomic_write_text(args.out.with_suffix(".tex"), tex)
+
+
+if __name__ == "__main__":
+    main()

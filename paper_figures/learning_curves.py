@@ -1,0 +1,79 @@
+"""Paper A experiment 2: learning curves of e-prop vs BPTT per dataset and neuron model.
+
+Reads every run folder under --results (the train_snn result folder, one sub-folder per
+run with history.csv and metrics.json) and plots test accuracy (solid) and train accuracy
+(dashed) against the epoch, one panel per dataset x model. Synthetic stand-ins are
+labelled in the panel titles and the provenance line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from _style import apply_style, load_meta, parse_args, save
+
+COLORS = dict(zip(("eprop", "bptt"), sns.color_palette("colorblind", 2)))
+
+
+def load_runs(results: Path, *, grid_only: bool = True) -> pd.DataFrame:
+    """All runs' histories in one long frame with dataset/model/algorithm columns."""
+    frames = []
+    for folder in sorted(p for p in results.iterdir() if (p / "metrics.json").is_file()):
+        metrics = json.loads((folder / "metrics.json").read_text())
+        if grid_only and metrics.get("depth", 1) != 1:
+            continue
+        history = pd.read_csv(folder / "history.csv")
+        for key in ("model", "algorithm", "synthetic", "chance_acc"):
+            history[key] = metrics[key]
+        history["dataset"] = metrics.get("dataset_label", metrics["dataset"])
+        history["data_meta"] = metrics["meta"]["data"]
+        history["run"] = folder.name
+        frames.append(history)
+    if not frames:
+        raise SystemExit(f"no finished runs (metrics.json) under {results}: run the train_snn rules first")
+    return pd.concat(frames, ignore_index=True)
+
+
+def main() -> None:
+    args = parse_args(__doc__)
+    apply_style()
+    runs = load_runs(args.results)
+    meta = {**load_meta(args.results / runs["run"].iloc[0]),
+            "data": "; ".join(sorted(runs["data_meta"].unique()))}
+    datasets, models = sorted(runs["dataset"].unique()), sorted(runs["model"].unique())
+    fig, axes = plt.subplots(len(datasets), len(models), figsize=(3.6 * len(models), 2.8 * len(datasets)),
+                             squeeze=False, sharex=True, sharey=True)
+    for i, ds in enumerate(datasets):
+        for j, model in enumerate(models):
+            ax = axes[i][j]
+            sub = runs[(runs["dataset"] == ds) & (runs["model"] == model)]
+            if sub.empty:
+                ax.set_visible(False)
+                continue
+            for algorithm, width in (("bptt", 3.0), ("eprop", 1.2)):  # e-prop drawn on top
+                curve = sub[sub["algorithm"] == algorithm]
+                color = COLORS[algorithm]
+                ax.plot(curve["epoch"], curve["test_acc"], color=color, lw=width, marker="o", ms=3,
+                        label=f"{algorithm} test")
+                ax.plot(curve["epoch"], curve["train_acc"], color=color, lw=width, ls="--", alpha=0.6,
+                        label=f"{algorithm} train")
+            ax.axhline(sub["chance_acc"].iloc[0], color="0.5", lw=0.8, ls=":")
+            label = f"{ds} (synthetic)" if bool(sub["synthetic"].iloc[0]) else ds
+            ax.set_title(f"{label}, {model}")
+            ax.set_ylabel("accuracy" if j == 0 else "")
+            ax.set_xlabel("epoch")
+            ax.xaxis.get_major_locator().set_params(integer=True)
+            if i == 0 and j == 0:
+                ax.legend(fontsize=7)
+            ax.set_ylim(0, 1)
+    fig.suptitle("e-prop vs BPTT (solid: test, dashed: train, dotted: chance)")
+    fig.tight_layout()
+    save(fig, args.out, meta)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Batch loss and gradients of the classifier by BPTT or by an online method (e-prop).
+
+Both algorithms train the SAME model (`SNNClassifier.step`) with the SAME loss (per-step
+softmax cross-entropy summed over time, averaged over the real samples of the batch):
+
+- "bptt": `jax.value_and_grad` through `lax.scan` of `step`, batch by `vmap`;
+- "eprop": `spikead.online.value_and_grad(step, step_cross_entropy, method)`, method
+  "sparse" by default (Paper A's e-prop: exact without recurrent weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array
+
+from ._config import AlgorithmConfig
+from ._loss import make_targets, predict, sequence_loss, step_cross_entropy
+
+
+class BatchResult(NamedTuple):
+    """What one training step returns besides the update.
+
+    Attributes:
+        loss: mean per-sample loss over the real samples (the value that was differentiated).
+        loss_sum: sum of per-sample losses over the real samples.
+        correct: number of correctly classified real samples.
+        count: number of real samples (sum of the weights).
+    """
+
+    loss: Array
+    loss_sum: Array
+    correct: Array
+    count: Array
+
+
+def forward_metrics(params, frozen, x: Array, labels: Array, weights: Array) -> BatchResult:
+    """Loss and accuracy of a batch without gradients: x (B, T, M), labels (B,), weights (B,)."""
+    model = eqx.combine(params, frozen)
+    ys = jax.vmap(model.run)(x)
+    return _metrics(ys, labels, weights)
+
+
+def _metrics(ys: Array, labels: Array, weights: Array) -> BatchResult:
+    per_sample = jax.vmap(sequence_loss)(ys, labels)
+    loss_sum = jnp.sum(weights * per_sample)
+    count = jnp.sum(weights)
+    correct = jnp.sum(weights * (predict(ys) == labels))
+    return BatchResult(loss_sum / jnp.maximum(count, 1.0), loss_sum, correct, count)
+
+
+def make_value_and_grad(algorithm: AlgorithmConfig) -> Callable:
+    """`fn(params, frozen, x, labels, weights) -> (BatchResult, grads)`.
+
+    Args of `fn`: params / frozen from `split_model`; x (B, T, M) inputs; labels (B,) int;
+    weights (B,) 1.0 for real samples and 0.0 for padding. grads (like params) are the
+    gradients of `BatchResult.loss`, the mean over real samples.
+    """
+    if algorithm.name == "bptt":
+        return _bptt_value_and_grad
+    return _online_value_and_grad(algorithm.online_method)
+
+
+def _bptt_value_and_grad(params, frozen, x, labels, weights):
+    def batch_loss(p):
+        ys = jax.vmap(eqx.combine(p, frozen).run)(x)
+        result = _metrics(ys, labels, weights)
+        return result.loss, result
+
+    (_, result), grads = jax.value_and_grad(batch_loss, has_aux=True)(params)
+    return result, grads
+
+
+def _online_value_and_grad(method: str) -> Callable:
+    from spikead import online
+
+    def fn(params, frozen, x, labels, weights):
+        def step(p, state, x_t):
+            return eqx.combine(p, frozen).step(state, x_t)
+
+        model = eqx.combine(params, frozen)
+        batch, n_steps = x.shape[:2]
+        state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (batch, *a.shape)), model.init_state())
+        targets = make_targets(labels, weights, model.n_classes, n_steps)
+        grad_fn = online.value_and_grad(step, step_cross_entropy, method=method, batched=True)
+        _, grads = grad_fn(params, state0, x, targets)
+        result = forward_metrics(params, frozen, x, labels, weights)
+        grads = jax.tree.map(lambda g: g / jnp.maximum(result.count, 1.0), grads)
+        return result, grads
+
+    return fn
