@@ -1,7 +1,11 @@
 # Paper A experiment 2 (SHD/SSC classification, e-prop vs BPTT) and Paper B's Randman MLP.
 # smoke/quick train on the synthetic stand-ins (labelled synthetic), paper on real SHD/SSC.
 
-TRAIN_DATA = ["shd", "ssc"] if PROFILE == "paper" else ["synthetic_shd", "synthetic_ssc"]
+TRAIN_DATA = {
+    "paper": ["shd", "ssc"],
+    "quick": ["synthetic_shd", "synthetic_ssc"],
+    "smoke": ["synthetic_shd"],  # the SSC stand-in runs the same code path; smoke stays short
+}[PROFILE]
 TRAIN_MODELS = ["lif", "alif"]  # adlif also works by hand: model=adlif
 TRAIN_ALGORITHMS = ["eprop", "bptt"]
 TRAIN_RUNS = expand("{data}_{model}_{algorithm}", data=TRAIN_DATA, model=TRAIN_MODELS,
