@@ -21,7 +21,7 @@ def _sandbox(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _snakemake(workdir: Path, *args: str, profile: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def _snakemake(workdir: Path, *args: str, profile: str, timeout: int = 2400) -> subprocess.CompletedProcess:
     cmd = [*SNAKEMAKE, "-d", str(workdir), "-s", str(workdir / "workflow" / "Snakefile"), *args,
            "--config", f"profile={profile}", "results_dir=results", "figures_dir=figures",
            f"python={sys.executable}"]
