@@ -87,6 +87,21 @@ def _scan_with_burn_in(step, state, inputs, length: int, burn_in: int, unroll):
     return lax.scan(step, state, inputs, length=length - burn_in, unroll=unroll)
 
 
+def _run_time_major(model, state, xs, mask, keys, *, batched: bool, burn_in: int, unroll,
+                    all_outputs: bool):
+    """Scan `model` over xs (T, [B,] ...): hoist stateless input layers, then `lax.scan`."""
+    _check_all_outputs(model, all_outputs)
+    prefix, core = _hoist_stateless_prefix(model, keys, all_outputs)
+    if prefix:
+        xs = _apply_over_leading_axes(prefix, xs, 2 if batched else 1)
+    step = functools.partial(_masked_step, core, all_outputs)
+    step = jax.vmap(step) if batched else step
+    core_state = state[len(prefix):] if prefix else state
+    final, ys = _scan_with_burn_in(step, core_state, (xs, mask, keys), xs.shape[0], burn_in,
+                                   unroll)
+    return (tuple(state[: len(prefix)]) + tuple(final) if prefix else final), ys
+
+
 def _check_time(length: int, burn_in: int) -> None:
     if not 0 <= burn_in < length:
         raise ParameterError(
@@ -135,14 +150,8 @@ def run(
     if state is None:
         state = init_layer_state(model, xs.shape[1:])
     keys = None if key is None else jax.random.split(key, length)
-    _check_all_outputs(model, all_outputs)
-    prefix, core = _hoist_stateless_prefix(model, key, all_outputs)
-    if prefix:
-        xs = _apply_over_leading_axes(prefix, xs, 1)
-    step = functools.partial(_masked_step, core, all_outputs)
-    core_state = state[len(prefix):] if prefix else state
-    final, ys = _scan_with_burn_in(step, core_state, (xs, mask, keys), length, burn_in, unroll)
-    return (tuple(state[: len(prefix)]) + tuple(final) if prefix else final), ys
+    return _run_time_major(model, state, xs, mask, keys, batched=False, burn_in=burn_in,
+                           unroll=unroll, all_outputs=all_outputs)
 
 
 def run_batched(
@@ -181,13 +190,6 @@ def run_batched(
         check_shape("run_batched mask", (batch, length), mask.shape, "Use (B, T) or (T,).")
         mask = jnp.swapaxes(mask, 0, 1)
     keys = None if key is None else jax.random.split(key, (length, batch))
-    _check_all_outputs(model, all_outputs)
-    prefix, core = _hoist_stateless_prefix(model, key, all_outputs)
-    xs = jnp.swapaxes(xs, 0, 1)
-    if prefix:
-        xs = _apply_over_leading_axes(prefix, xs, 2)
-    step = jax.vmap(functools.partial(_masked_step, core, all_outputs))
-    core_state = state[len(prefix):] if prefix else state
-    final, ys = _scan_with_burn_in(step, core_state, (xs, mask, keys), length, burn_in, unroll)
-    state = tuple(state[: len(prefix)]) + tuple(final) if prefix else final
+    state, ys = _run_time_major(model, state, jnp.swapaxes(xs, 0, 1), mask, keys, batched=True,
+                                burn_in=burn_in, unroll=unroll, all_outputs=all_outputs)
     return state, jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), ys)

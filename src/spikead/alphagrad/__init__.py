@@ -1,0 +1,61 @@
+"""Elimination-order search for cross-country Jacobian accumulation (Paper C, AlphaGrad).
+
+    >>> from spikead import alphagrad
+    >>> tg = alphagrad.load_task_graph("g")            # engine graph + baselines
+    >>> res = alphagrad.run_method("anneal", tg.state, jax.random.key(0),
+    ...                            search=alphagrad.SearchConfig(budget=500),
+    ...                            agent=alphagrad.AgentConfig())
+    >>> res.cost, tg.sym.id_order(res.order)          # multiplications, order in vertex ids
+
+The environment (:func:`encode`, :func:`step`, :func:`legal_actions`) is jittable and
+vmappable and prices orders exactly as :func:`spikead.ad.cost` does.
+"""
+
+from ._alphazero import AgentConfig as AgentConfig
+from ._alphazero import alphazero as alphazero
+from ._benchmark import BASELINES as BASELINES
+from ._benchmark import CostMismatchError as CostMismatchError
+from ._benchmark import TaskGraph as TaskGraph
+from ._benchmark import dp_gap as dp_gap
+from ._benchmark import load_task_graph as load_task_graph
+from ._benchmark import search_task as search_task
+from ._benchmark import summary as summary
+from ._benchmark import table1 as table1
+from ._env import SCORES as SCORES
+from ._env import EnvState as EnvState
+from ._env import StepOutput as StepOutput
+from ._env import decode as decode
+from ._env import degrees as degrees
+from ._env import encode as encode
+from ._env import fill_in as fill_in
+from ._env import is_done as is_done
+from ._env import legal_actions as legal_actions
+from ._env import order_costs as order_costs
+from ._env import rollout as rollout
+from ._env import score as score
+from ._env import step as step
+from ._graph import GraphError as GraphError
+from ._graph import SymGraph as SymGraph
+from ._graph import from_engine as from_engine
+from ._graph import random_scalar_graph as random_scalar_graph
+from ._graph import random_tensor_graph as random_tensor_graph
+from ._methods import AGENTS as AGENTS
+from ._methods import CLASSICAL as CLASSICAL
+from ._methods import METHODS as METHODS
+from ._methods import SearchConfig as SearchConfig
+from ._methods import UnknownMethodError as UnknownMethodError
+from ._methods import run_method as run_method
+from ._network import PolicyValueNet as PolicyValueNet
+from ._network import build_network as build_network
+from ._network import observe as observe
+from ._ppo import ppo as ppo
+from ._reference import OrderError as OrderError
+from ._reference import order_cost as order_cost
+from ._reference import step_costs as step_costs
+from ._search import SearchResult as SearchResult
+from ._search import TooLargeError as TooLargeError
+from ._search import beam_search as beam_search
+from ._search import exact_dp as exact_dp
+from ._search import random_search as random_search
+from ._search import safe_prefix as safe_prefix
+from ._search import simulated_annealing as simulated_annealing

@@ -1,0 +1,179 @@
+"""AlphaZero on the true elimination environment (mctx Gumbel MuZero search).
+
+The environment is the model: ``recurrent_fn`` steps :func:`~spikead.alphagrad._env.step`.
+Rewards are minus the multiplications divided by a reference cost (the best baseline),
+so returns are about -1 whatever the task; the value head predicts the R2D2-transformed
+return-to-go. Each iteration plays ``games`` episodes in parallel (every episode has
+exactly ``n`` moves, one per eliminable vertex), stores (observation, search policy,
+return) in a replay buffer of the last ``buffer`` iterations, and takes ``updates``
+Adam steps (cosine schedule, global-norm clip) on minibatches from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import mctx
+import numpy as np
+import optax
+
+from ._env import EnvState, is_done, step
+from ._network import (
+    Observation,
+    PolicyValueNet,
+    build_network,
+    observe,
+    value_inverse,
+    value_transform,
+)
+from ._search import SearchResult, _eliminable, _Tracker
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentConfig:
+    """Sizes of the RL agents (AlphaZero and PPO share the network and optimizer knobs).
+
+    Attributes:
+        dim, heads, layers: transformer (paper: 64, 6, 6).
+        games: episodes played in parallel per iteration (paper: 32).
+        iterations: training iterations (episodes = iterations x games).
+        simulations: MCTS simulations per move (AlphaZero; paper: 50).
+        considered: actions considered at the root by Gumbel search (paper: 5).
+        lr: peak Adam learning rate (paper: 1e-3), cosine-decayed over training.
+        clip: global-norm gradient clip (paper: 0.5).
+        updates: gradient steps per iteration; batch: minibatch size.
+        buffer: iterations kept in the replay buffer (AlphaZero).
+        ppo_epochs, ppo_clip, gae_lambda, entropy: PPO knobs.
+    """
+
+    dim: int = 64
+    heads: int = 6
+    layers: int = 6
+    games: int = 32
+    iterations: int = 100
+    simulations: int = 50
+    considered: int = 5
+    lr: float = 1e-3
+    clip: float = 0.5
+    updates: int = 8
+    batch: int = 128
+    buffer: int = 4
+    ppo_epochs: int = 4
+    ppo_clip: float = 0.2
+    gae_lambda: float = 0.95
+    entropy: float = 0.01
+
+
+def make_network(cfg: AgentConfig, key) -> PolicyValueNet:
+    return build_network(dim=cfg.dim, heads=cfg.heads, layers=cfg.layers, key=key)
+
+
+def make_optimizer(cfg: AgentConfig) -> optax.GradientTransformation:
+    steps = max(1, cfg.iterations * cfg.updates * (cfg.ppo_epochs if cfg.ppo_epochs else 1))
+    schedule = optax.cosine_decay_schedule(cfg.lr, steps, alpha=0.01)
+    return optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(schedule))
+
+
+def _batched_net(net, obs: Observation):
+    return jax.vmap(net)(obs)
+
+
+def _play(net, key, root_state: EnvState, ref: float, cfg: AgentConfig, n: int):
+    """Play ``cfg.games`` episodes with Gumbel MuZero search; returns trajectories."""
+    g = cfg.games
+    states = jax.tree.map(lambda x: jnp.broadcast_to(x, (g,) + x.shape), root_state)
+
+    def recurrent_fn(params, rng, action, embedding):
+        del rng
+        out = jax.vmap(step)(embedding, action)
+        logits, value = _batched_net(params, jax.vmap(observe)(out.state))
+        done = jax.vmap(is_done)(out.state)
+        rec = mctx.RecurrentFnOutput(
+            reward=out.reward / ref,
+            discount=jnp.where(done, 0.0, 1.0),
+            prior_logits=logits,
+            value=jnp.where(done, 0.0, value_inverse(value)))
+        return rec, out.state
+
+    def move(carry, key):
+        states = carry
+        obs = jax.vmap(observe)(states)
+        logits, value = _batched_net(net, obs)
+        root = mctx.RootFnOutput(prior_logits=logits, value=value_inverse(value), embedding=states)
+        policy = mctx.gumbel_muzero_policy(
+            net, key, root, recurrent_fn, num_simulations=cfg.simulations,
+            invalid_actions=~obs.legal, max_num_considered_actions=cfg.considered)
+        out = jax.vmap(step)(states, policy.action)
+        return out.state, (obs, policy.action_weights, policy.action, out.reward / ref)
+
+    final, (obs, pi, actions, rewards) = jax.lax.scan(move, states, jax.random.split(key, n))
+    return final.cost, actions.T, obs, pi, rewards
+
+
+def _az_loss(net, obs: Observation, pi, target):
+    logits, value = _batched_net(net, obs)
+    logp = jax.nn.log_softmax(logits)
+    policy_loss = -jnp.mean(jnp.sum(jnp.where(obs.legal, pi * logp, 0.0), -1))
+    value_loss = jnp.mean((value - value_transform(target)) ** 2)
+    return policy_loss + value_loss, (policy_loss, value_loss)
+
+
+def _flatten_steps(x) -> np.ndarray:
+    """``[n, G, ...]`` trajectory array -> ``[n * G, ...]`` NumPy array."""
+    return np.asarray(x).reshape((-1,) + x.shape[2:])
+
+
+def _take(x: np.ndarray, idx: np.ndarray):
+    return jnp.asarray(x[idx])
+
+
+@eqx.filter_jit
+def _az_play(net, key, state: EnvState, ref, cfg: AgentConfig, n: int):
+    return _play(net, key, state, ref, cfg, n)
+
+
+@eqx.filter_jit
+def _az_update(net, opt_state, obs, pi, target, cfg: AgentConfig):
+    opt = make_optimizer(cfg)
+    (loss, _), grads = eqx.filter_value_and_grad(_az_loss, has_aux=True)(net, obs, pi, target)
+    upd, opt_state = opt.update(grads, opt_state, eqx.filter(net, eqx.is_array))
+    return eqx.apply_updates(net, upd), opt_state, loss
+
+
+def alphazero(state: EnvState, key, cfg: AgentConfig, *, reference: float) -> SearchResult:
+    """Train an AlphaZero agent on one graph; returns the best episode's order.
+
+    ``reference`` scales rewards (use the best baseline cost). Evaluations count every
+    environment step of the search and of the played moves. Compiled functions are
+    cached per (graph size, ``cfg``), so seeds and graphs of one size compile once.
+    """
+    elim = _eliminable(state)
+    n = len(elim)
+    track = _Tracker("alphazero", n)
+    key, knet = jax.random.split(key)
+    net = make_network(cfg, knet)
+    opt_state = make_optimizer(cfg).init(eqx.filter(net, eqx.is_array))
+    ref = jnp.asarray(max(reference, 1), jnp.float32)
+    buffer: list[tuple] = []
+    losses = []
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).astype(np.uint64).tolist())
+    for _ in range(cfg.iterations):
+        key, kplay = jax.random.split(key)
+        costs, orders, obs, pi, rewards = _az_play(net, kplay, state, ref, cfg, n)
+        track.spend(cfg.games * n * (cfg.simulations + 1))
+        track.offer(np.asarray(costs), np.asarray(orders))
+        returns = jnp.cumsum(rewards[::-1], axis=0)[::-1]                 # [n, G]
+        buffer.append(jax.tree.map(_flatten_steps, (obs, pi, returns)))
+        buffer = buffer[-cfg.buffer:]
+        data = jax.tree.map(lambda *xs: np.concatenate(xs), *buffer)
+        size = len(data[2])
+        for _ in range(cfg.updates):
+            idx = rng.integers(0, size, cfg.batch)  # fixed batch: one compilation
+            o, p, t = jax.tree.map(functools.partial(_take, idx=idx), data)
+            net, opt_state, loss = _az_update(net, opt_state, o, p, t, cfg)
+        losses.append(float(loss))
+    return track.result(losses=losses, episodes=cfg.iterations * cfg.games)

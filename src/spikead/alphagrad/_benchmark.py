@@ -1,0 +1,167 @@
+"""The Table 1 benchmark: every method on every task, checked against the engine.
+
+:func:`load_task_graph` builds a task's graph with the engine and its baseline orders;
+:func:`search_task` runs methods x seeds, re-checks every best order's cost with the
+engine (:func:`spikead.ad.apply_order`), saves it in the engine's order format and
+returns result rows and curves; :func:`table1` and :func:`summary` aggregate them;
+:func:`dp_gap` measures each classical method's gap to the exact optimum on small random
+scalar graphs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jax
+import numpy as np
+import pandas as pd
+
+from spikead import ad, tasks
+
+from ._alphazero import AgentConfig
+from ._env import EnvState, encode
+from ._graph import SymGraph, from_engine, random_scalar_graph
+from ._methods import CLASSICAL, METHODS, SearchConfig, UnknownMethodError, run_method
+from ._search import exact_dp
+
+BASELINES = ("forward", "reverse", "markowitz")
+
+
+class CostMismatchError(AssertionError):
+    """The search environment and the engine disagree on an order's cost."""
+
+
+@dataclasses.dataclass
+class TaskGraph:
+    """A task's engine graph, its search view and its baselines (orders in engine ids)."""
+
+    name: str
+    graph: ad.Graph
+    sym: SymGraph
+    state: EnvState
+    baselines: dict[str, tuple[int, ...]]
+    baseline_costs: dict[str, int]
+    paper: dict
+
+    @property
+    def best_baseline(self) -> int:
+        return min(self.baseline_costs.values())
+
+
+def load_task_graph(name: str) -> TaskGraph:
+    """Graph, environment state and forward / reverse / Markowitz orders of a task."""
+    task = tasks.load(name)
+    graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
+    sym = from_engine(graph, name)
+    orders = {"forward": ad.forward_order(graph), "reverse": ad.reverse_order(graph),
+              "markowitz": ad.markowitz_order(graph)}
+    costs = {k: int(sum(ad.apply_order(graph, o))) for k, o in orders.items()}
+    return TaskGraph(name, graph, sym, encode(sym), orders, costs, dict(task.paper))
+
+
+def method_key(seed: int, method: str):
+    """PRNG key of one (seed, method) run: independent across methods."""
+    return jax.random.fold_in(jax.random.key(seed), METHODS.index(method))
+
+
+def search_task(tg: TaskGraph, methods: Sequence[str], seeds: Sequence[int], *,
+                search: SearchConfig, agent: AgentConfig, order_dir: Path | None = None,
+                progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[dict]]:
+    """Run ``methods`` x ``seeds`` on one task.
+
+    Returns ``(rows, curve_rows)``: one row per run (task, method, seed, best_cost,
+    evaluations, wall_s, baselines, gain in % over the best baseline, the paper's gain)
+    and one row per curve point. Raises :class:`CostMismatchError` if the engine prices
+    a best order differently from the search environment.
+    """
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        raise UnknownMethodError(f"unknown methods {bad}; choose from {list(METHODS)}")
+    starts = [tg.sym.position_order(tg.baselines[b]) for b in BASELINES]
+    rows, curves = [], []
+    for method in methods:
+        for seed in seeds:
+            if progress:
+                progress(f"{tg.name}/{method}/seed{seed}")
+            res = run_method(method, tg.state, method_key(seed, method), search=search,
+                             agent=agent, starts=starts, reference=tg.best_baseline)
+            ids = tg.sym.id_order(res.order)
+            engine_cost = int(sum(ad.apply_order(tg.graph, ids)))
+            if engine_cost != res.cost:
+                raise CostMismatchError(
+                    f"{tg.name}/{method}: the search environment says {res.cost} "
+                    f"multiplications, the engine {engine_cost}, for the same order")
+            if order_dir is not None:
+                ad.save_order(Path(order_dir) / f"{tg.name}_{method}_seed{seed}.json",
+                              task=tg.name, graph=tg.graph, order=ids, cost=res.cost)
+            best = tg.best_baseline
+            rows.append({
+                "task": tg.name, "method": method, "seed": seed, "best_cost": res.cost,
+                "evaluations": res.evaluations, "wall_s": res.wall_s,
+                **{b: tg.baseline_costs[b] for b in BASELINES},
+                "gain_vs_best_baseline_pct": round(100.0 * (best - res.cost) / best, 2),
+                "paper_gain_pct": tg.paper.get("gain_percent", np.nan),
+            })
+            curves += [{"task": tg.name, "method": method, "seed": seed, "evaluations": e,
+                        "best_cost": c} for e, c in res.curve]
+    return rows, curves
+
+
+def table1(results: pd.DataFrame, vertices: dict[str, int]) -> pd.DataFrame:
+    """Table 1: per task the graph size, baselines, best cost of each method (over seeds),
+    the overall best, its gain over the best baseline (%) and the paper's gain."""
+    best = results.pivot_table(index="task", columns="method", values="best_cost", aggfunc="min")
+    # a method skipped on a task (agents limited to some tasks) shows as an empty cell
+    methods = [m for m in METHODS if m in best.columns]
+    base = results.groupby("task")[list(BASELINES)].first()
+    order = list(dict.fromkeys(results["task"]))
+    table = pd.DataFrame({"task": order})
+    table["vertices"] = table["task"].map(vertices)
+    for b in BASELINES:
+        table[b] = table["task"].map(base[b])
+    for m in methods:
+        table[m] = table["task"].map(best[m]).astype("Int64")
+    table["best"] = table[methods].min(axis=1)
+    best_base = table[list(BASELINES)].min(axis=1)
+    table["gain_pct"] = (100.0 * (best_base - table["best"]) / best_base).round(1)
+    paper = results.groupby("task")["paper_gain_pct"].first()
+    table["paper_gain_pct"] = table["task"].map(paper)
+    return table
+
+
+def summary(table: pd.DataFrame) -> dict:
+    """Tasks where the best search result matches / beats the best baseline."""
+    best_base = table[list(BASELINES)].min(axis=1)
+    at = table.loc[table["best"] <= best_base, "task"].tolist()
+    beat = table.loc[table["best"] < best_base, "task"].tolist()
+    return {
+        "tasks": len(table),
+        "tasks_at_or_below_best_baseline": at,
+        "tasks_beating_best_baseline": beat,
+        "n_at_or_below": len(at),
+        "n_beating": len(beat),
+        "gain_pct": dict(zip(table["task"], table["gain_pct"].astype(float))),
+    }
+
+
+def dp_gap(n_graphs: int, n_eliminable: int, *, search: SearchConfig, seed: int = 0,
+           methods: Sequence[str] = CLASSICAL) -> list[dict]:
+    """Gap (%) of each classical method to the exact optimum on small random scalar graphs.
+
+    All graphs have the same size, so every method compiles once.
+    """
+    rows = []
+    for g in range(n_graphs):
+        sym = random_scalar_graph(1000 + g, n_inputs=3, n_eliminable=n_eliminable, n_outputs=3,
+                                  max_fan_in=3)
+        opt = exact_dp(sym)
+        state = encode(sym)
+        for method in methods:
+            res = run_method(method, state, method_key(seed + g, method), search=search,
+                             agent=AgentConfig())
+            rows.append({"graph": g, "vertices": n_eliminable, "method": method,
+                         "cost": res.cost, "optimum": opt.cost,
+                         "gap_pct": round(100.0 * (res.cost - opt.cost) / max(opt.cost, 1), 2)})
+    return rows

@@ -1,0 +1,65 @@
+"""One entry point for every search method, by name."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from ._alphazero import AgentConfig, alphazero
+from ._env import SCORES, EnvState
+from ._ppo import ppo
+from ._search import SearchResult, beam_search, random_search, simulated_annealing
+
+CLASSICAL = ("random", "anneal") + tuple(f"beam_{k}" for k in SCORES)
+AGENTS = ("alphazero", "ppo")
+METHODS = CLASSICAL + AGENTS
+
+
+class UnknownMethodError(ValueError):
+    """A method name that is not in :data:`METHODS`."""
+
+
+@dataclasses.dataclass
+class SearchConfig:
+    """Knobs of the classical methods.
+
+    Attributes:
+        budget: evaluations (complete-order equivalents) per classical run.
+        batch: orders evaluated per call (random search) = annealing chains.
+        expand: children per beam entry.
+        max_width: largest beam width.
+        anneal_from_baselines: start half the annealing chains from the baseline orders.
+    """
+
+    budget: int = 1000
+    batch: int = 16
+    expand: int = 4
+    max_width: int = 256
+    anneal_from_baselines: bool = True
+
+
+def run_method(name: str, state: EnvState, key, *, search: SearchConfig, agent: AgentConfig,
+               starts: Sequence[Sequence[int]] = (), reference: float = 1.0) -> SearchResult:
+    """Run method ``name`` on the graph of ``state``.
+
+    Args:
+        name: one of :data:`METHODS`.
+        state: initial environment state (from :func:`encode`).
+        key: PRNG key.
+        search: classical budgets; agent: RL sizes.
+        starts: orders (positions) annealing may start from (the baselines).
+        reference: cost that scales RL rewards (the best baseline).
+    """
+    if name == "random":
+        return random_search(state, search.budget, key, batch=search.batch)
+    if name == "anneal":
+        return simulated_annealing(state, search.budget, key, chains=search.batch,
+                                   starts=starts if search.anneal_from_baselines else ())
+    if name.startswith("beam_") and name[5:] in SCORES:
+        return beam_search(state, search.budget, key, kind=name[5:], expand=search.expand,
+                           max_width=search.max_width)
+    if name == "alphazero":
+        return alphazero(state, key, agent, reference=reference)
+    if name == "ppo":
+        return ppo(state, key, agent, reference=reference)
+    raise UnknownMethodError(f"unknown search method {name!r}; choose from {list(METHODS)}")

@@ -1,0 +1,103 @@
+"""PPO actor-critic on the elimination environment (same network as AlphaZero).
+
+Each iteration samples ``games`` episodes from the policy, computes generalised
+advantage estimates (discount 1, ``gae_lambda``) on rewards scaled by a reference cost,
+and runs ``ppo_epochs`` passes of ``updates`` clipped-objective minibatch steps.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._alphazero import AgentConfig, _flatten_steps, _take, make_network, make_optimizer
+from ._env import EnvState, step
+from ._network import observe, value_inverse, value_transform
+from ._search import SearchResult, _eliminable, _Tracker
+
+
+def _rollout(net, key, root_state: EnvState, ref: float, games: int, n: int):
+    states = jax.tree.map(lambda x: jnp.broadcast_to(x, (games,) + x.shape), root_state)
+
+    def move(states, key):
+        obs = jax.vmap(observe)(states)
+        logits, value = jax.vmap(net)(obs)
+        action = jax.random.categorical(key, logits)
+        logp = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], 1)[:, 0]
+        out = jax.vmap(step)(states, action)
+        return out.state, (obs, action, logp, value_inverse(value), out.reward / ref)
+
+    final, traj = jax.lax.scan(move, states, jax.random.split(key, n))
+    obs, actions, logp, values, rewards = traj
+    return final.cost, actions.T, obs, actions, logp, values, rewards
+
+
+def _gae(rewards, values, lam: float):
+    """Advantages and returns, ``[n, G]`` each (episode ends after the last move)."""
+    next_values = jnp.concatenate([values[1:], jnp.zeros_like(values[:1])], 0)
+    deltas = rewards + next_values - values
+
+    def back(carry, d):
+        adv = d + lam * carry
+        return adv, adv
+
+    _, adv = jax.lax.scan(back, jnp.zeros_like(values[0]), deltas, reverse=True)
+    return adv, adv + values
+
+
+def _ppo_loss(net, obs, actions, old_logp, adv, returns, clip: float, entropy: float):
+    logits, value = jax.vmap(net)(obs)
+    logp_all = jax.nn.log_softmax(logits)
+    logp = jnp.take_along_axis(logp_all, actions[:, None], 1)[:, 0]
+    ratio = jnp.exp(logp - old_logp)
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    pg = -jnp.mean(jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv))
+    vloss = jnp.mean((value - value_transform(returns)) ** 2)
+    probs = jnp.exp(logp_all)
+    ent = -jnp.mean(jnp.sum(jnp.where(obs.legal, probs * logp_all, 0.0), -1))
+    return pg + 0.5 * vloss - entropy * ent
+
+
+@eqx.filter_jit
+def _ppo_rollout(net, key, state: EnvState, ref, games: int, n: int, lam: float):
+    costs, orders, obs, actions, logp, values, rewards = _rollout(net, key, state, ref, games, n)
+    adv, returns = _gae(rewards, values, lam)
+    return costs, orders, (obs, actions, logp, adv, returns)
+
+
+@eqx.filter_jit
+def _ppo_update(net, opt_state, batch, cfg: AgentConfig):
+    opt = make_optimizer(cfg)
+    loss, grads = eqx.filter_value_and_grad(_ppo_loss)(net, *batch, cfg.ppo_clip, cfg.entropy)
+    upd, opt_state = opt.update(grads, opt_state, eqx.filter(net, eqx.is_array))
+    return eqx.apply_updates(net, upd), opt_state, loss
+
+
+def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float) -> SearchResult:
+    """Train a PPO agent on one graph; returns the best sampled episode's order."""
+    n = len(_eliminable(state))
+    track = _Tracker("ppo", n)
+    key, knet = jax.random.split(key)
+    net = make_network(cfg, knet)
+    opt_state = make_optimizer(cfg).init(eqx.filter(net, eqx.is_array))
+    ref = jnp.asarray(max(reference, 1), jnp.float32)
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).astype(np.uint64).tolist())
+    losses = []
+    for _ in range(cfg.iterations):
+        key, kroll = jax.random.split(key)
+        costs, orders, traj = _ppo_rollout(net, kroll, state, ref, cfg.games, n, cfg.gae_lambda)
+        track.spend(cfg.games * n)
+        track.offer(np.asarray(costs), np.asarray(orders))
+        data = jax.tree.map(_flatten_steps, traj)
+        size = len(data[1])
+        for _ in range(cfg.ppo_epochs):
+            for _ in range(cfg.updates):
+                idx = rng.integers(0, size, cfg.batch)  # fixed batch: one compilation
+                batch = jax.tree.map(functools.partial(_take, idx=idx), data)
+                net, opt_state, loss = _ppo_update(net, opt_state, batch, cfg)
+        losses.append(float(loss))
+    return track.result(losses=losses, episodes=cfg.iterations * cfg.games)

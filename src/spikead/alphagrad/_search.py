@@ -1,0 +1,301 @@
+"""Classical order search sharing one evaluation budget.
+
+One *evaluation* is one complete order's worth of environment steps: a method that takes
+``s`` single-vertex steps on a graph with ``n`` eliminable vertices has used ``s / n``
+evaluations. Every method returns a :class:`SearchResult` with its best order
+(positions), best cost and the curve of best cost against evaluations.
+
+Methods: :func:`random_search`, :func:`simulated_annealing` (swap / insert moves,
+parallel chains), :func:`beam_search` (Markowitz-family scores, after safe
+pre-elimination) and :func:`exact_dp` (dynamic programming over vertex subsets, for
+graphs with at most ~16 eliminable vertices).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+
+from ._env import SCORES, EnvState, degrees, legal_actions, order_costs, score, step
+from ._graph import SymGraph
+from ._reference import eliminate
+
+
+@dataclasses.dataclass
+class SearchResult:
+    """Outcome of one search run.
+
+    Attributes:
+        method: method name.
+        order: best order found (vertex positions).
+        cost: its multiplications.
+        evaluations: evaluations used (complete-order equivalents of env steps).
+        curve: ``(evaluations, best cost so far)`` points, increasing evaluations.
+        wall_s: wall-clock seconds.
+        info: method-specific extras (e.g. training losses).
+    """
+
+    method: str
+    order: list[int]
+    cost: int
+    evaluations: float
+    curve: list[tuple[float, int]]
+    wall_s: float = 0.0
+    info: dict = dataclasses.field(default_factory=dict)
+
+
+class _Tracker:
+    """Best-so-far bookkeeping shared by the methods."""
+
+    def __init__(self, method: str, n: int):
+        self.method, self.n = method, max(n, 1)
+        self.best_cost: int | None = None
+        self.best_order: list[int] = []
+        self.evals = 0.0
+        self.curve: list[tuple[float, int]] = []
+        self.start = time.perf_counter()
+
+    def spend(self, steps: float) -> None:
+        self.evals += steps / self.n
+
+    def offer(self, costs, orders) -> None:
+        costs = np.asarray(costs)
+        i = int(np.argmin(costs))
+        c = int(costs[i])
+        if self.best_cost is None or c < self.best_cost:
+            self.best_cost, self.best_order = c, [int(k) for k in np.asarray(orders[i])]
+        self.curve.append((round(self.evals, 3), self.best_cost))
+
+    def result(self, **info) -> SearchResult:
+        return SearchResult(self.method, self.best_order, int(self.best_cost), round(self.evals, 3),
+                            self.curve, round(time.perf_counter() - self.start, 3), info)
+
+
+def _eliminable(state: EnvState) -> np.ndarray:
+    return np.flatnonzero(np.asarray(state.eliminable))
+
+
+# ------------------------------------------------------------------ random
+@jax.jit
+def _permutations(keys, elim):
+    """``[B]`` keys, ``[n]`` positions -> ``[B, n]`` random orders."""
+    return jax.vmap(lambda k: jax.random.permutation(k, elim))(keys)
+
+
+def random_search(state: EnvState, budget: int, key, *, batch: int = 64) -> SearchResult:
+    """Uniformly random orders, evaluated ``batch`` at a time, until ``budget`` evaluations."""
+    elim = jnp.asarray(_eliminable(state))
+    track = _Tracker("random", len(elim))
+    while track.evals < budget:  # fixed batch: one compilation (may overshoot < batch)
+        key, sub = jax.random.split(key)
+        orders = _permutations(jax.random.split(sub, batch), elim)
+        costs = order_costs(state, orders)
+        track.spend(batch * len(elim))
+        track.offer(costs, orders)
+    return track.result()
+
+
+# ------------------------------------------------------------- annealing
+@jax.jit
+def _propose(key, orders):
+    """One swap or insert move per chain: ``[B, n] -> [B, n]``."""
+    b, n = orders.shape
+    k1, k2, k3 = jax.random.split(key, 3)
+    ij = jax.random.randint(k1, (b, 2), 0, n)
+    i, j = ij[:, 0], ij[:, 1]
+    use_swap = jax.random.bernoulli(k2, 0.5, (b,))
+    pos = jnp.arange(n)[None, :]
+    # swap
+    a_i = jnp.take_along_axis(orders, i[:, None], 1)
+    a_j = jnp.take_along_axis(orders, j[:, None], 1)
+    swapped = jnp.where(pos == i[:, None], a_j, jnp.where(pos == j[:, None], a_i, orders))
+    # insert: move element at i to position j, shifting the ones between
+    lo, hi = jnp.minimum(i, j)[:, None], jnp.maximum(i, j)[:, None]
+    fwd = (i < j)[:, None]
+    src = jnp.where((pos < lo) | (pos > hi), pos,
+                    jnp.where(fwd, jnp.where(pos == hi, i[:, None], pos + 1),
+                              jnp.where(pos == lo, i[:, None], pos - 1)))
+    inserted = jnp.take_along_axis(orders, src, 1)
+    del k3
+    return jnp.where(use_swap[:, None], swapped, inserted)
+
+
+def simulated_annealing(state: EnvState, budget: int, key, *, chains: int = 16,
+                        starts: Sequence[Sequence[int]] = (), t_start: float = 0.05,
+                        t_end: float = 0.001) -> SearchResult:
+    """Parallel Metropolis chains over orders with swap/insert moves.
+
+    Chains start from ``starts`` (e.g. the baseline orders; cycled) and random orders
+    for the rest. The temperature falls geometrically from ``t_start`` to ``t_end``,
+    both relative to the best starting cost.
+    """
+    elim = _eliminable(state)
+    n = len(elim)
+    track = _Tracker("anneal", n)
+    key, sub = jax.random.split(key)
+    rand = np.asarray(_permutations(jax.random.split(sub, chains), jnp.asarray(elim)))
+    orders = np.array(rand)
+    n_starts = min(len(starts), max(1, chains // 2))
+    for c in range(n_starts):
+        orders[c] = np.asarray(starts[c])
+    orders = jnp.asarray(orders)
+    costs = order_costs(state, orders)
+    track.spend(chains * n)
+    track.offer(costs, orders)
+    steps = max(1, int((budget - track.evals) // chains))
+    scale = float(np.min(np.asarray(costs))) or 1.0
+    for t in range(steps):
+        temp = scale * t_start * (t_end / t_start) ** (t / max(steps - 1, 1))
+        key, k1, k2 = jax.random.split(key, 3)
+        cand = _propose(k1, orders)
+        cand_costs = order_costs(state, cand)
+        track.spend(chains * n)
+        delta = (cand_costs - costs).astype(jnp.float32)
+        accept = (delta <= 0) | (jax.random.uniform(k2, (chains,)) < jnp.exp(-delta / temp))
+        orders = jnp.where(accept[:, None], cand, orders)
+        costs = jnp.where(accept, cand_costs, costs)
+        track.offer(cand_costs, cand)
+    return track.result(chains=chains, steps=steps)
+
+
+# ------------------------------------------------------------------- beam
+_jstep = jax.jit(step)
+
+
+@jax.jit
+def _scalar_markowitz(state: EnvState) -> Array:
+    indeg, outdeg = degrees(state)
+    return indeg * outdeg
+
+
+def safe_prefix(state: EnvState, *, limit: int = 1) -> tuple[EnvState, list[int]]:
+    """Greedy safe pre-elimination: repeatedly eliminate a vertex whose per-scalar degree
+    ``in x out`` is <= ``limit`` (as :func:`spikead.ad.safe_preelimination`).
+
+    Ties go to the lowest position. Returns the state after the prefix and the prefix.
+    """
+    prefix: list[int] = []
+    while True:
+        mk = np.asarray(_scalar_markowitz(state))
+        legal = np.asarray(legal_actions(state))
+        cand = np.flatnonzero(legal & (mk <= limit))
+        if len(cand) == 0:
+            return state, prefix
+        k = int(cand[0])
+        state = _jstep(state, k).state
+        prefix.append(k)
+
+
+@eqx.filter_jit
+def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int):
+    """Beam search of ``width`` states, ``expand`` best-scored children each, ``n`` layers.
+
+    ``kind`` indexes :data:`SCORES` (traced, so the three scores share one compilation).
+    """
+    v = state.num_vertices
+    batch = jax.tree.map(lambda x: jnp.broadcast_to(x, (width,) + x.shape), state)
+    orders = jnp.zeros((width, n), jnp.int32)
+    alive = jnp.arange(width) == 0  # start with one live beam entry
+
+    def scores(st):
+        return jnp.stack([score(st, name) for name in SCORES])[kind]
+
+    def layer(carry, t):
+        states, orders, alive = carry
+        s = jax.vmap(scores)(states)                                    # [W, V]
+        legal = jax.vmap(legal_actions)(states)
+        s = jnp.where(legal, s + jnp.arange(v) * 1e-6, jnp.inf)
+        _, acts = jax.lax.top_k(-s, expand)                             # [W, E]
+        ok = jnp.take_along_axis(legal, acts, 1) & alive[:, None]
+        rep = lambda x: jnp.repeat(x, expand, axis=0)
+        children = jax.vmap(step)(jax.tree.map(rep, states), acts.reshape(-1)).state
+        c_orders = rep(orders).at[:, t].set(acts.reshape(-1))
+        c_cost = jnp.where(ok.reshape(-1), children.cost.astype(jnp.float32), jnp.inf)
+        _, keep = jax.lax.top_k(-c_cost, width)
+        new = jax.tree.map(lambda x: x[keep], children)
+        return (new, c_orders[keep], ok.reshape(-1)[keep]), None
+
+    (states, orders, alive), _ = jax.lax.scan(layer, (batch, orders, alive), jnp.arange(n))
+    costs = jnp.where(alive, states.cost, jnp.iinfo(jnp.int32).max)
+    return orders, costs
+
+
+def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowitz",
+                expand: int = 4, safe: bool = True, max_width: int = 256) -> SearchResult:
+    """Beam search guided by ``kind`` (one of :data:`SCORES`, lower is better).
+
+    The safe pre-elimination prefix is applied first when ``safe``; then one beam of the
+    largest power-of-two width (at most ``max_width``) whose ``width x expand`` children
+    per layer fit the budget. Width 1 with ``expand`` 1 is the greedy heuristic.
+    ``key`` is unused (deterministic).
+    """
+    del key
+    if kind not in SCORES:
+        raise ValueError(f"unknown beam score {kind!r}; choose one of {SCORES}")
+    elim = _eliminable(state)
+    track = _Tracker(f"beam_{kind}", len(elim))
+    prefix: list[int] = []
+    if safe:
+        state, prefix = safe_prefix(state)
+        track.spend(len(prefix))
+    rest = len(elim) - len(prefix)
+    if rest == 0:
+        track.offer([int(state.cost)], [prefix])
+        return track.result(prefix=len(prefix), width=0)
+    e = min(expand, rest)
+    width = 1
+    while width * 2 <= max_width and track.evals + 2 * width * e * rest / track.n <= budget:
+        width *= 2
+    orders, costs = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, rest)
+    track.spend(width * e * rest)
+    full = np.concatenate([np.tile(np.asarray(prefix, np.int32), (width, 1)),
+                           np.asarray(orders)], axis=1)
+    track.offer(np.asarray(costs), full)
+    return track.result(prefix=len(prefix), width=width)
+
+
+# ------------------------------------------------------------------ exact
+class TooLargeError(ValueError):
+    """The exact search was asked for a graph with too many eliminable vertices."""
+
+
+def exact_dp(graph: SymGraph, *, max_vertices: int = 16) -> SearchResult:
+    """Minimal cost over all orders by dynamic programming over eliminated subsets.
+
+    The graph after eliminating a set ``S`` is taken from the best predecessor
+    ``S - {k}``; for scalar graphs it does not depend on the order within ``S``, so the
+    result is the exact optimum (for tensor graphs a valid upper bound). Uses the
+    plain-Python reference rules; ``O(2^n n)`` eliminations.
+    """
+    elim = list(graph.eliminable)
+    n = len(elim)
+    if n > max_vertices:
+        raise TooLargeError(f"{graph.name}: {n} eliminable vertices > max_vertices={max_vertices}; "
+                            "use a heuristic method or raise the limit")
+    track = _Tracker("exact_dp", n)
+    layer = {0: (0, [], dict(graph.edges))}
+    steps = 0
+    for _ in range(n):
+        nxt: dict[int, tuple[int, list[int], dict]] = {}
+        for mask, (c, order, edges) in layer.items():
+            for b, k in enumerate(elim):
+                if mask >> b & 1:
+                    continue
+                e2 = dict(edges)
+                c2 = c + eliminate(e2, k)
+                steps += 1
+                m2 = mask | (1 << b)
+                if m2 not in nxt or c2 < nxt[m2][0]:
+                    nxt[m2] = (c2, order + [k], e2)
+        layer = nxt
+    (c, order, _), = layer.values()
+    track.spend(steps)
+    track.offer([c], [order])
+    return track.result(states=2 ** n)

@@ -1,0 +1,128 @@
+"""The jitted environment against the plain-Python reference and the engine."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from spikead import ad
+from spikead import alphagrad as ag
+from spikead.alphagrad._reference import eliminate
+
+SMALL_TASKS = ("PropaneCombustion", "MLP")
+TASKS = ("RoeFlux_1d", "RoeFlux_3d", "RobotArm_6DOF", "HumanHeartDipole", "PropaneCombustion",
+         "BlackScholes_Jacobian", "f", "g", "MLP", "Encoder")
+
+
+def _random_orders(graph, n, seed):
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(graph.eliminable) for _ in range(n)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_step_matches_reference_structures(seed):
+    """After every step the env's edges equal the reference's structures and costs."""
+    graph = ag.random_tensor_graph(seed, n_eliminable=7, max_rank=2)
+    state = ag.encode(graph)
+    if state.max_rank == 0:
+        pytest.skip("unit graph")
+    order = _random_orders(graph, 1, seed)[0]
+    edges = dict(graph.edges)
+    jstep = jax.jit(ag.step)
+    for k in order:
+        out = jstep(state, int(k))
+        expected = eliminate(edges, int(k))
+        assert -float(out.reward) == expected
+        state = out.state
+        assert ag.decode(state, graph.shapes) == edges
+    assert bool(out.done)
+
+
+@pytest.mark.parametrize("maker", [ag.random_scalar_graph, ag.random_tensor_graph])
+def test_order_costs_match_reference_on_random_graphs(maker):
+    for seed in range(8):
+        graph = maker(seed)
+        orders = _random_orders(graph, 3, seed)
+        got = np.asarray(ag.order_costs(ag.encode(graph), jnp.asarray(orders)))
+        ref = [ag.order_cost(graph, o) for o in orders]
+        assert got.tolist() == ref, f"graph seed {seed}"
+
+
+def _check_task(name):
+    tg = ag.load_task_graph(name)
+    orders = [tg.sym.position_order(tg.baselines[b]) for b in ag.BASELINES]
+    orders += list(_random_orders(tg.sym, 2, 0))
+    got = np.asarray(ag.order_costs(tg.state, jnp.asarray(orders))).tolist()
+    engine = [int(sum(ad.apply_order(tg.graph, tg.sym.id_order(o)))) for o in orders]
+    assert got == engine
+    assert got[:3] == [tg.baseline_costs[b] for b in ag.BASELINES]
+
+
+@pytest.mark.parametrize("name", SMALL_TASKS)
+def test_env_cost_equals_engine_cost_small_tasks(name):
+    _check_task(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [t for t in TASKS if t not in SMALL_TASKS])
+def test_env_cost_equals_engine_cost_all_tasks(name):
+    _check_task(name)
+
+
+def test_engine_cost_function_agrees_on_a_task():
+    """``spikead.ad.cost`` (the public API) prices the env's orders the same."""
+    from spikead import tasks
+
+    task = tasks.load("PropaneCombustion")
+    tg = ag.load_task_graph("PropaneCombustion")
+    order = _random_orders(tg.sym, 1, 3)[0]
+    env = int(ag.order_costs(tg.state, jnp.asarray(order)[None])[0])
+    assert env == ad.cost(task.fn, tg.sym.id_order(order), *task.args, argnums=task.argnums)
+
+
+def test_vmap_and_jit_agree_with_single_steps():
+    graph = ag.random_tensor_graph(11, n_eliminable=6)
+    state = ag.encode(graph)
+    elim = list(graph.eliminable)
+    batch = jax.tree.map(lambda x: jnp.broadcast_to(x, (len(elim),) + x.shape), state)
+    out = jax.jit(jax.vmap(ag.step))(batch, jnp.asarray(elim))
+    jstep = jax.jit(ag.step)
+    for b, k in enumerate(elim):
+        single = jstep(state, k)
+        assert float(out.reward[b]) == float(single.reward)
+        assert np.array_equal(np.asarray(out.state.exists[b]), np.asarray(single.state.exists))
+
+
+def test_illegal_action_is_a_no_op():
+    graph = ag.random_scalar_graph(2)
+    state = ag.encode(graph)
+    step = jax.jit(ag.step)
+    for k in (graph.inputs[0], graph.outputs[0]):
+        out = step(state, k)
+        assert float(out.reward) == 0.0
+        assert np.array_equal(np.asarray(out.state.exists), np.asarray(state.exists))
+    k = graph.eliminable[0]
+    once = step(state, k).state
+    twice = step(once, k)
+    assert float(twice.reward) == 0.0 and int(twice.state.cost) == int(once.cost)
+    assert bool(jnp.all(ag.legal_actions(state)[jnp.asarray(graph.eliminable)]))
+
+
+def test_scalar_hand_case():
+    """sin(exp(s) * s): 2 multiplications forward, 3 reverse (engine-notes hand case)."""
+    fn = lambda s: jnp.sin(jnp.exp(s) * s)
+    graph = ad.make_graph(fn, jnp.float32(0.3))
+    sym = ag.from_engine(graph)
+    state = ag.encode(sym)
+    fwd = sym.position_order(ad.forward_order(graph))
+    rev = sym.position_order(ad.reverse_order(graph))
+    assert ag.order_costs(state, jnp.asarray([fwd, rev])).tolist() == [2, 3]
+
+
+def test_degrees_match_engine_markowitz():
+    tg = ag.load_task_graph("MLP")
+    mk = np.asarray(ag.score(tg.state, "markowitz"))
+    for pos in tg.sym.eliminable:
+        assert mk[pos] == ad.markowitz_degree(tg.graph, tg.sym.ids[pos])
