@@ -18,7 +18,7 @@ rule elimination_costs:
 
 rule figure_elimination_costs:
     input:
-        rules.elimination_costs.output.metrics,
+        rules.elimination_costs.output,  # every file the figure reads
     output:
         target(f"{FIGURES}/table1_baselines.png")[0],
     log:
@@ -44,7 +44,7 @@ rule elimination_runtime:
 
 rule figure_elimination_runtime:
     input:
-        rules.elimination_runtime.output.metrics,
+        rules.elimination_runtime.output,  # every file the figure reads
     output:
         curves=target(f"{FIGURES}/elimination_runtime.png")[0],
         bars=target(f"{FIGURES}/elimination_runtime_bars.png")[0],

@@ -18,7 +18,7 @@ rule gradient_alignment:
 
 rule figure_gradient_alignment:
     input:
-        rules.gradient_alignment.output.metrics,
+        rules.gradient_alignment.output,  # every file the figure reads
     output:
         target(f"{FIGURES}/paper_a_gradient_alignment.png"),
     log:
@@ -46,7 +46,7 @@ rule memory_scaling:
 
 rule figure_memory_scaling:
     input:
-        rules.memory_scaling.output.metrics,
+        rules.memory_scaling.output,  # every file the figure reads
     output:
         target(f"{FIGURES}/paper_a_memory_scaling.png"),
     log:

@@ -19,7 +19,7 @@ rule elimination_search:
 
 rule figure_elimination_search:
     input:
-        rules.elimination_search.output.metrics,
+        rules.elimination_search.output,  # every file the figure reads
     output:
         target(f"{FIGURES}/table1_search.png"),
     log:

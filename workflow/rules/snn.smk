@@ -18,7 +18,7 @@ rule framework_comparison:
 
 rule figure_framework_comparison:
     input:
-        rules.framework_comparison.output.metrics,
+        rules.framework_comparison.output,  # every file the figure reads
     output:
         target(f"{FIGURES}/framework_comparison.png"),
     log:

@@ -71,7 +71,7 @@ rule figure_train_learning_curves:
 rule figure_train_accuracy_table:
     input:
         expand(f"{RESULTS}/train_snn/{{run}}/metrics.json", run=TRAIN_RUNS),
-        rules.train_snn_randman.output.metrics,
+        rules.train_snn_randman.output,  # every file the figure reads
     output:
         target(f"{FIGURES}/train_accuracy_table.md"),
     log:
