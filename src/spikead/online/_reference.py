@@ -20,6 +20,18 @@ import jax
 import jax.numpy as jnp
 
 
+def instant_loss_and_signal(step: Callable, loss: Callable, params, state, x, target):
+    """One step's loss E_t, the new state, and by one VJP: dE_t/dparams (direct, within the
+    step) and the learning signal dE_t/dstate_{t-1}, both as lists of leaves."""
+
+    def out_loss(p, s):
+        new_s, y = step(p, s, x)
+        return loss(y, target), new_s
+
+    value, vjp, new_state = jax.vjp(out_loss, params, state, has_aux=True)
+    g_direct, signal = vjp(jnp.ones_like(value))
+    return value, new_state, jax.tree.leaves(g_direct), jax.tree.leaves(signal)
+
 def scan_loss(step: Callable, loss: Callable, params, state0, xs, targets) -> jax.Array:
     """Total loss ``sum_t loss(y_t, target_t)`` of one sample."""
 
@@ -70,13 +82,8 @@ def dense_value_and_grad(step: Callable, loss: Callable) -> Callable:
             state, trace, grads, total = carry
             x, target = inp
 
-            def out_loss(p, s):
-                new_s, y = step(p, s, x)
-                return loss(y, target), new_s
-
-            value, vjp, new_state = jax.vjp(out_loss, params, state, has_aux=True)
-            g_direct, signal = vjp(jnp.ones_like(value))
-            g_leaves, sig = jax.tree.leaves(g_direct), jax.tree.leaves(signal)
+            value, new_state, g_leaves, sig = instant_loss_and_signal(
+                step, loss, params, state, x, target)
             new_grads = [grads[p] + g_leaves[p]
                          + sum(_tdot(sig[r], trace[r][p], sig[r].ndim) for r in range(n_s))
                          for p in range(n_p)]

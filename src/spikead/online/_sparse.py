@@ -73,6 +73,7 @@ from ._engine import (
     zero_structure,
 )
 from ._errors import UnsupportedStepError
+from ._reference import instant_loss_and_signal
 
 Step = Callable[[Any, Any, Any], tuple[Any, Any]]
 Loss = Callable[[Any, Any], jax.Array]
@@ -411,14 +412,8 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto") -> Ca
             state, trace, grads, total = carry
             x, target = inp
 
-            def out_loss(p, s):
-                new_s, y = step(p, s, x)
-                return loss(y, target), new_s
-
-            value, vjp, new_state = jax.vjp(out_loss, params, state, has_aux=True)
-            g_direct, signal = vjp(jnp.ones_like(value))
-            g_leaves = jax.tree.leaves(g_direct)
-            s_sig = jax.tree.leaves(signal)
+            value, new_state, g_leaves, s_sig = instant_loss_and_signal(
+                step, loss, params, state, x, target)
             new_grads = []
             for p in range(n_p):
                 acc = grads[p] + g_leaves[p]
