@@ -52,3 +52,15 @@ def test_entry_point_help_and_cfg_job(name):
                              cwd=REPO, timeout=120)
         assert out.returncode == 0, out.stderr[-2000:]
     assert f"name: {name}" in out.stdout
+
+
+def test_sweeps_can_use_the_submitit_slurm_launcher():
+    """The `cluster` extra's Hydra launcher composes with a sweep of a training config."""
+    script = REPO / "experiments" / "train_snn.py"
+    args = ["hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu",
+            "hydra.launcher.gpus_per_node=1", "profile=paper", "--cfg", "hydra"]
+    out = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
+                         cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "SlurmLauncher" in out.stdout
+    assert "partition: gpu" in out.stdout
