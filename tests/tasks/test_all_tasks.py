@@ -49,22 +49,19 @@ PRIMITIVES = {
     "f": _ELEMENTWISE
     | {
         "broadcast_in_dim",
-        "cos",
         "dot_general",
         "exp",
         "log",
-        "logistic",
-        "neg",
         "reduce_max",
         "reduce_sum",
         "reshape",
         "sin",
-        "slice",
+        "square",
         "tanh",
         "transpose",
     },
     "g": _ELEMENTWISE
-    | {"atan2", "cos", "exp", "integer_pow", "log", "neg", "pow", "sin", "sqrt", "tanh"},
+    | {"atan2", "cos", "exp", "integer_pow", "pow", "sin", "sqrt", "tanh"},
     "MLP": _ELEMENTWISE
     | {
         "broadcast_in_dim",

@@ -14,6 +14,8 @@ from ._count import primitive_counts as primitive_counts
 from ._count import primitive_names as primitive_names
 from ._count import task_jaxpr as task_jaxpr
 from ._paper import PAPER as PAPER
+from ._program_generator import GeneratedProgram as GeneratedProgram
+from ._program_generator import generate_program as generate_program
 from ._registry import DuplicateTaskError as DuplicateTaskError
 from ._registry import Task as Task
 from ._registry import UnknownTaskError as UnknownTaskError
@@ -25,9 +27,11 @@ __all__ = [
     "PAPER",
     "PAPER_NAMES",
     "DuplicateTaskError",
+    "GeneratedProgram",
     "Task",
     "UnknownTaskError",
     "count_equations",
+    "generate_program",
     "iter_equations",
     "load",
     "names",
