@@ -36,7 +36,7 @@ class Scale:
     n_train: int = 8156
     n_valid: int = 1024
     n_test: int = 2264
-    alif_input_gain: float = 20.0
+    alif_input_scale: float = 20.0
     peak_lr: float = 1e-3
 
 

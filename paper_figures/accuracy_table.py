@@ -2,7 +2,7 @@
 
 Reads every run folder under --results (train_snn), writes a Markdown table to --out and
 a LaTeX table beside it (.tex): test accuracy at the best validation epoch, final test
-accuracy, the e-prop - BPTT gap, chance level, epoch time; then the anchors of papers.md
+accuracy, the e-prop - BPTT gap, chance level, time bins T, epoch time; then the anchors of papers.md
 (numbers from the cited papers for the same kind of model; NOT comparable with the
 synthetic stand-in rows, which are labelled).
 """
@@ -38,7 +38,7 @@ def collect(results) -> pd.DataFrame:
         rows.append({
             "run": folder.name, "data_meta": m["meta"]["data"], "data": data, "model": m["model"],
             "layers": f"{m['depth']}x{m['width']}" + (" rec" if m["recurrent"] else ""),
-            "algorithm": m["algorithm"],
+            "bins": m["n_bins"], "algorithm": m["algorithm"],
             "test_acc_best_valid": 100 * m["test_acc_at_best_valid"],
             "final_test_acc": 100 * m["final_test_acc"],
             "chance": 100 * m["chance_acc"], "epochs": m["epochs"],

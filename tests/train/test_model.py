@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -54,6 +55,39 @@ def test_step_matches_hand_computation():
     np.testing.assert_allclose(y, model.readout @ z + model.bias, rtol=1e-6)
 
 
+def test_input_scale_multiplies_the_input_current_of_alif():
+    model = small_model("adlif", width=6, n_inputs=3, n_classes=2, input_scale=20.0)
+    nrn = model.neurons[0]
+    u0, w0 = jnp.linspace(-0.5, 1.5, 6), jnp.linspace(-1.0, 1.0, 6)
+    z0 = (jnp.arange(6) % 2).astype(jnp.float32)
+    x = jnp.array([1.0, 0.0, 2.0])
+    (u, w, z), _ = model.step((u0, w0, z0), x)
+    w_ref = 0.8 * w0 + 0.95 * u0 + 1.0 * z0
+    u_ref = 0.95 * (u0 - z0) + 0.05 * (20.0 * (model.weights[0] @ x) - w_ref)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-6)
+    np.testing.assert_allclose(u, u_ref, rtol=1e-5, atol=1e-6)
+    assert nrn.shape == (6,)
+
+
+def test_input_scale_is_fixed_and_changes_the_gradient_scale_not_the_output():
+    """Same forward pass as an init gain `s` times larger, but `s` times the weight gradient:
+    with Adam (steps ~ lr whatever the gradient) the weights then move at LIF's relative speed."""
+    s = 20.0
+    scaled = small_model("adlif", width=8, input_scale=s, input_gain=2.0**0.5)
+    big = small_model("adlif", width=8, input_scale=1.0, input_gain=s * 2.0**0.5)
+    np.testing.assert_allclose(s * scaled.weights[0], big.weights[0], rtol=1e-5, atol=1e-6)
+    xs = (jax.random.uniform(jax.random.key(1), (30, 12)) < 0.3).astype(jnp.float32)
+    np.testing.assert_allclose(scaled.run(xs), big.run(xs), rtol=1e-4, atol=1e-5)
+
+    def grad_w(model):
+        params, frozen = train.split_model(model)
+        return jax.grad(lambda p: jnp.sum(eqx.combine(p, frozen).run(xs) ** 2))(params).weights[0]
+
+    np.testing.assert_allclose(grad_w(scaled), s * grad_w(big), rtol=1e-3, atol=1e-6)
+    params, _ = train.split_model(scaled)  # the scale is static: no trained (or frozen) leaf
+    assert len(jax.tree.leaves(params)) == len(jax.tree.leaves(train.split_model(big)[0]))
+
+
 def test_depth_two_feeds_same_step():
     model = small_model(width=5, n_inputs=3, n_classes=2, depth=2)
     assert [w.shape for w in model.weights] == [(5, 3), (5, 5)]
@@ -78,5 +112,7 @@ def test_bad_model_config_names_the_value():
         train.ModelConfig(width=0)
     with pytest.raises(train.TrainConfigError, match="input_gain='big'"):
         train.ModelConfig(input_gain="big")
+    with pytest.raises(train.TrainConfigError, match="input_scale=0"):
+        train.ModelConfig(input_scale=0)
     with pytest.raises(train.TrainConfigError, match="bogus"):
         train.from_mapping(train.ModelConfig, {"bogus": 1})

@@ -49,6 +49,10 @@ class ModelConfig:
         surrogate_slope: the surrogate's slope.
         train_neuron_params: also train the neurons' decays/thresholds (Paper A: False).
         input_gain: gain of the orthogonal input-weight init (Paper A: sqrt 2).
+        input_scale: fixed (untrained) multiplier of every layer's input current; 1 for
+            LIF. For ALIF/adLIF it makes up for the `(1 - alpha)` factor and the adaptation
+            on the membrane input without enlarging the trained weights (see
+            `spikead.train._model`).
         recurrent_gain: gain of the orthogonal recurrent-weight init.
         readout_bias: give the readout a bias vector.
     """
@@ -63,6 +67,7 @@ class ModelConfig:
     surrogate_slope: float = 10.0
     train_neuron_params: bool = False
     input_gain: float = 2.0**0.5
+    input_scale: float = 1.0
     recurrent_gain: float = 1.0
     readout_bias: bool = True
 
@@ -72,7 +77,7 @@ class ModelConfig:
         for name in ("width", "depth"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise TrainConfigError(f"model.{name}={getattr(self, name)!r}; expected an integer >= 1.")
-        for name in ("surrogate_slope", "input_gain", "recurrent_gain"):
+        for name in ("surrogate_slope", "input_gain", "input_scale", "recurrent_gain"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise TrainConfigError(f"model.{name}={value!r}; expected a number > 0.")

@@ -1,6 +1,6 @@
 """The classifier of Paper A: spiking hidden layer(s) + a linear readout at every step.
 
-    I^l_t = W_l h^{l-1}_t (+ V_l z^l_{t-1} when recurrent),   h^0_t = x_t
+    I^l_t = s (W_l h^{l-1}_t (+ V_l z^l_{t-1} when recurrent)),   h^0_t = x_t
     (state^l_t, z^l_t) = neuron_l(state^l_{t-1}, I^l_t)
     y_t = R z^L_t + b                                          (logits at every step)
 
@@ -8,6 +8,14 @@ The model is one sample and one step (`step`); time is a `lax.scan`, batch a `vm
 (see `spikead.train._grads`). Its state is a FLAT tuple: the neuron states of all layers
 concatenated (each neuron state is a tuple of arrays, spike last), so online-gradient
 code sees plain state arrays.
+
+`s` (`input_scale`) is a fixed, untrained multiplier of every layer's input current. It
+lets a neuron whose membrane sees only a fraction of its input (ALIF/adLIF:
+`(1 - alpha) (I - w)`) get the same membrane drive as a LIF neuron while its weights keep
+Paper A's init scale. Putting the factor in the forward pass instead of in the init gain
+matters for training: Adam's steps are about `lr` in parameter units whatever the
+gradient's scale, so weights initialised `s` times larger change `s` times slower
+relative to their size (ALIF with a 20x init gain learned about 20x slower than LIF).
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ class SNNClassifier(eqx.Module):
         neurons: per layer, a `spikead.snn` neuron of shape (N,).
         readout: (C, N).
         bias: (C,) or None.
+        input_scale: fixed multiplier of every layer's input current (not trained; see
+            the module docstring).
     """
 
     weights: tuple[Array, ...]
@@ -42,6 +52,7 @@ class SNNClassifier(eqx.Module):
     neurons: tuple[snn.AbstractNeuron, ...]
     readout: Array
     bias: Array | None
+    input_scale: float = eqx.field(static=True, default=1.0)
 
     @property
     def n_inputs(self) -> int:
@@ -65,6 +76,8 @@ class SNNClassifier(eqx.Module):
             current = w @ h
             if self.recurrent:
                 current = current + self.recurrent[layer] @ s[-1]
+            if self.input_scale != 1.0:
+                current = self.input_scale * current
             s, h = nrn(s, current)
             new_state.extend(s)
         y = self.readout @ h
@@ -86,7 +99,7 @@ def make_neuron(cfg: ModelConfig) -> snn.AbstractNeuron:
 
 def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKeyArray) -> SNNClassifier:
     """Initialise the classifier (Paper A): input and recurrent weights orthogonal with gain
-    `input_gain` / `recurrent_gain`, readout Xavier-normal, bias zero.
+    `input_gain` / `recurrent_gain`, readout Xavier-normal, bias zero; `input_scale` fixed.
 
     Args:
         cfg: the model configuration.
@@ -106,7 +119,7 @@ def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKey
     readout = jax.nn.initializers.glorot_normal()(keys[-1], (n_classes, n), jnp.float32)
     bias = jnp.zeros((n_classes,), jnp.float32) if cfg.readout_bias else None
     neurons = tuple(make_neuron(cfg) for _ in range(cfg.depth))
-    return SNNClassifier(tuple(weights), tuple(recurrent), neurons, readout, bias)
+    return SNNClassifier(tuple(weights), tuple(recurrent), neurons, readout, bias, float(cfg.input_scale))
 
 
 def trainable_spec(model: SNNClassifier, train_neuron_params: bool = False):
