@@ -11,8 +11,17 @@ Memory = XLA's compiled buffers (temps + arguments + outputs; ``memory_without_i
 leaves out the T x B x M input arguments every method reads), cross-checked by the peak RSS
 of one call in a fresh interpreter for ``rss_settings``; time = median of repeated calls
 after warm-up. Settings predicted too slow / too large are rows with a "skipped" status.
-The D-RTRL peer of brainscale is a row with status "missing: ..." (it needs jax 0.9.x in its
-own environment). Writes ``scaling.csv``, ``rss.csv`` and ``metrics.json``.
+``factorised_t``: an extra T sweep (sweep "T_factorised") of a LIF with reset by subtraction,
+its gradient stopped and one decay for all neurons, for sparse and BPTT only: the sparse
+input-weight trace is then factorised (B x M) and its updates are matmuls (goal: sparse no
+slower than BPTT at T >= 1000). ``probe_settings`` (method, N, T) that are too slow to time at
+T are timed at the short lengths ``probe_steps`` instead: the time at the longest probe is a
+measured lower bound of the time at T, a line through the probes an extrapolation (columns
+``time_lower_bound_ms`` / ``time_extrapolated_ms``; goal: sparse >= 10x faster than dense and
+RTRL at N = 128, T = 300).
+The D-RTRL peer of brainscale (jax 0.9.x) runs in its own venv ``scale.brainscale_venv`` (default:
+the environment variable SPIKEAD_BRAINSCALE_VENV) as a subprocess at ``brainscale_settings``
+(N, T); without that venv its rows have status "missing: ..." with the setup command. Writes ``scaling.csv``, ``rss.csv`` and ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -27,9 +36,6 @@ from tqdm import tqdm
 from spikead import online
 from spikead.runs import start_run, typed_config
 from spikead.runs.config import ConfigError
-
-BRAINSCALE_REASON = ("missing: brainscale 0.1.0 (D-RTRL) fails to import with jax 0.10.2 and "
-                     "needs jax 0.9.x in a separate environment (not set up)")
 
 
 @dataclass
@@ -48,6 +54,14 @@ class Scale:
     warmup: int = 1
     repeats: int = 5
     rss_settings: list[list] = field(default_factory=list)
+    factorised_t: list[int] = field(default_factory=list)
+    probe_settings: list[list] = field(default_factory=list)
+    probe_steps: list[int] = field(default_factory=list)
+    brainscale_venv: str = ""
+    brainscale_settings: list[list] = field(default_factory=list)
+
+
+FACTORISED_METHODS = ("sparse", "bptt")
 
 
 def sweep_points(scale: Scale) -> list[tuple[str, int, int]]:
@@ -57,8 +71,39 @@ def sweep_points(scale: Scale) -> list[tuple[str, int, int]]:
     return points
 
 
+def jobs_of(scale: Scale) -> list[tuple[str, str, int, int, str]]:
+    """(sweep, neuron, N, T, method): the ALIF sweeps for every method, then the
+    factorised-LIF T sweep (sweep "T_factorised", sparse and BPTT only)."""
+    jobs = [(sweep, "alif", n, t, m) for sweep, n, t in sweep_points(scale) for m in scale.methods]
+    jobs += [("T_factorised", "lif_factorised", scale.n_for_t, t, m)
+             for t in scale.factorised_t for m in FACTORISED_METHODS if m in scale.methods]
+    return jobs
+
+
 def metrics_from(frame: pd.DataFrame, scale: Scale) -> dict:
     """The ratios Paper A's claims are about (None where a setting was not measured)."""
+    if "neuron" in frame:
+        out = _factorised_metrics(frame[frame["neuron"] == "lif_factorised"])
+        frame = frame[frame["neuron"] != "lif_factorised"]
+    else:
+        out = {}
+    return {**_alif_metrics(frame, scale), **out}
+
+
+def _factorised_metrics(frame: pd.DataFrame) -> dict:
+    """Goal (a): sparse / BPTT time and memory for the factorised-trace LIF, per T."""
+    if not len(frame):
+        return {}
+    out = {}
+    for col, key in (("time_ms", "time"), ("memory_bytes", "memory")):
+        both = frame[frame[col].notna()].pivot_table(index="T", columns="method", values=col)
+        if {"sparse", "bptt"} <= set(both.columns):
+            r = (both["sparse"] / both["bptt"]).dropna()
+            out[f"factorised_sparse_over_bptt_{key}"] = {f"T{t}": float(v) for t, v in r.items()}
+    return out
+
+
+def _alif_metrics(frame: pd.DataFrame, scale: Scale) -> dict:
     ok = frame[frame.memory_bytes.notna()]
     timed = frame[frame.time_ms.notna()]
 
@@ -95,6 +140,11 @@ def metrics_from(frame: pd.DataFrame, scale: Scale) -> dict:
         t_ref = 300 if 300 in set(frame["T"]) else None
         key = f"{ref}_over_sparse_time_N{n0}_T300"
         out[key] = ratio(value(timed, "time_ms", ref, n0, t_ref), value(timed, "time_ms", "sparse", n0, t_ref))
+        sparse_t = value(timed, "time_ms", "sparse", n0, t_ref)
+        for col in ("time_lower_bound_ms", "time_extrapolated_ms"):
+            if col in frame:
+                probed = frame[frame[col].notna()]
+                out[f"{key}_{col[5:-3]}"] = ratio(value(probed, col, ref, n0, t_ref), sparse_t)
         if {ref, "sparse"} <= set(both.columns):
             r = (both[ref] / both["sparse"]).dropna()
             if len(r):
@@ -113,6 +163,24 @@ def metrics_from(frame: pd.DataFrame, scale: Scale) -> dict:
     return out
 
 
+def _peer_metrics(frame: pd.DataFrame, scale: Scale) -> dict | str:
+    """brainscale D-RTRL time over sparse time where both ran, else the peer's status."""
+    peer = frame[frame.method == "brainscale_drtrl"]
+    timed = peer[peer.time_ms.notna()] if "time_ms" in peer else peer.iloc[0:0]
+    if not len(timed):
+        return str(peer.status.iloc[0]) if len(peer) else "not run"
+    sparse = frame[(frame.method == "sparse") & (frame.neuron == "alif") & frame.time_ms.notna()]
+    out = {}
+    for _, row in timed.drop_duplicates(["N", "T"]).iterrows():
+        n, t = int(row["N"]), int(row["T"])
+        ref = sparse[(sparse["N"] == n) & (sparse["T"] == t)]
+        out[f"N{n}_T{t}"] = {
+            "time_ms": float(row["time_ms"]),
+            "over_sparse": float(row["time_ms"] / ref["time_ms"].iloc[0]) if len(ref) else None}
+    out["status"] = str(timed.status.iloc[0])
+    return out
+
+
 def run(cfg: DictConfig, out_dir=None) -> dict:
     scale = typed_config(cfg.scale, Scale, where="scale")
     unknown = sorted(set(scale.methods) - set(online.SCALING_METHODS))
@@ -120,23 +188,37 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(online.SCALING_METHODS)}")
     run_ = start_run(cfg, "memory_scaling", out_dir=out_dir,
                      data_label="synthetic (random binary input spikes)")
-    measured: dict[tuple[str, int, int], dict] = {}
+    measured: dict[tuple[str, str, int, int], dict] = {}
     rows = []
-    jobs = [(sweep, n, t, m) for sweep, n, t in sweep_points(scale) for m in scale.methods]
-    for sweep, n, t, method in tqdm(jobs, desc="scaling settings"):
-        key = (method, n, t)
+    probes = {(str(m), int(n), int(t)) for m, n, t in scale.probe_settings}
+    for sweep, neuron, n, t, method in tqdm(jobs_of(scale), desc="scaling settings"):
+        key = (neuron, method, n, t)
         if key not in measured:
-            setting = online.ScalingSetting(method, n, t, scale.batch, scale.n_in, scale.n_out)
+            setting = online.ScalingSetting(method, n, t, scale.batch, scale.n_in, scale.n_out,
+                                            neuron=neuron)
+            probe = scale.probe_steps if neuron == "alif" and (method, n, t) in probes else ()
             measured[key] = online.measure_scaling(
                 setting, max_seconds=scale.max_seconds, max_bytes=scale.max_bytes,
-                flops_per_s=scale.flops_per_s, warmup=scale.warmup, repeats=scale.repeats)
-            run_.log.info("%s", {k: measured[key][k] for k in ("method", "N", "T", "memory_bytes",
-                                                               "time_ms", "status")})
+                flops_per_s=scale.flops_per_s, warmup=scale.warmup, repeats=scale.repeats,
+                probe_steps=probe)
+            run_.log.info("%s", {k: measured[key][k] for k in (
+                "method", "neuron", "N", "T", "memory_bytes", "time_ms", "time_lower_bound_ms",
+                "status")})
         rows.append({"sweep": sweep, **measured[key]})
+    peer: dict[tuple[int, int], dict] = {}
+    wanted = {(int(n), int(t)) for n, t in scale.brainscale_settings}
     for sweep, n, t in sweep_points(scale):
-        rows.append({"sweep": sweep, "method": "brainscale_drtrl", "N": n, "T": t,
-                     "batch": scale.batch, "n_in": scale.n_in, "neuron": "alif",
-                     "status": BRAINSCALE_REASON})
+        if (n, t) not in peer:
+            setting = online.ScalingSetting("sparse", n, t, scale.batch, scale.n_in, scale.n_out)
+            venv = scale.brainscale_venv or None
+            if (n, t) in wanted or venv is None:  # without a venv: the row says how to set it up
+                peer[(n, t)] = online.brainscale_row(setting, venv)
+            else:
+                peer[(n, t)] = {"method": "brainscale_drtrl", "N": n, "T": t, "batch": scale.batch,
+                                "n_in": scale.n_in, "neuron": "alif",
+                                "status": "skipped: not in scale.brainscale_settings"}
+            run_.log.info("%s", peer[(n, t)])
+        rows.append({"sweep": sweep, **peer[(n, t)]})
     frame = pd.DataFrame(rows)
     run_.write_csv("scaling.csv", frame)
     rss = []
@@ -144,11 +226,12 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         setting = online.ScalingSetting(str(method), int(n), int(t), scale.batch, scale.n_in,
                                         scale.n_out)
         row = online.rss_row(setting)
-        row["compiled_bytes"] = measured.get((str(method), int(n), int(t)), {}).get("memory_bytes")
+        row["compiled_bytes"] = measured.get(("alif", str(method), int(n), int(t)), {}).get(
+            "memory_bytes")
         rss.append(row)
     run_.write_csv("rss.csv", pd.DataFrame(rss))
     metrics = metrics_from(frame[frame.method != "brainscale_drtrl"], scale)
-    metrics["brainscale_drtrl"] = BRAINSCALE_REASON
+    metrics["brainscale_drtrl"] = _peer_metrics(frame, scale)
     return run_.finish(metrics)
 
 

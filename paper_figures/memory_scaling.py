@@ -1,7 +1,9 @@
 """Paper A, memory and time scaling: memory and time per training step vs T and vs N.
 
 Four log-log panels (memory vs T, memory vs N, time vs T, time vs N) for every method
-that was measured; skipped settings are left out and listed in the caption file.
+that was measured; skipped settings are left out and listed in the caption file. The vs-T
+panels also show the factorised-trace LIF sweep (dash-dot; sparse and BPTT) and the
+brainscale D-RTRL peer where it ran (black crosses, time only).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ def main() -> None:
     apply_style()
     frame = pd.read_csv(args.results / "scaling.csv")
     meta = load_meta(args.results)
-    frame = frame[frame["method"] != "brainscale_drtrl"]
+    peer = frame[(frame["method"] == "brainscale_drtrl") & frame["time_ms"].notna()]
+    frame = frame[frame["method"] != "brainscale_drtrl"].copy()
     frame["memory_MB"] = frame["memory_bytes"] / 1e6
     frame["memory_wo_inputs_MB"] = frame["memory_without_inputs_bytes"] / 1e6
+    factorised = frame[frame["sweep"] == "T_factorised"]
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     methods = sorted(frame["method"].unique())
     palette = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
@@ -39,6 +43,15 @@ def main() -> None:
                 if col == "memory_MB":  # dashed: the same without the T x B x M inputs
                     ax.plot(grp[x], grp["memory_wo_inputs_MB"], "--", color=palette[method],
                             lw=0.8)
+            if sweep == "T":
+                fact = factorised[factorised[col].notna()]
+                for method, grp in fact.groupby("method"):
+                    grp = grp.sort_values("T")
+                    ax.plot(grp["T"], grp[col], "-.", marker="s", ms=3, color=palette[method],
+                            label=f"{method} (factorised LIF)")
+                if col == "time_ms" and len(peer):
+                    ax.plot(peer["T"], peer["time_ms"], "x", color="black", ms=6,
+                            label="brainscale D-RTRL (brainpy ALIF)")
             n_fixed = int(data["N"].iloc[0]) if sweep == "T" and len(data) else None
             ax.set(xscale="log", yscale="log", ylabel=label,
                    xlabel="sequence length T" if sweep == "T" else "hidden neurons N",

@@ -3,8 +3,13 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from spikead import online
+from spikead.online._analysis import varying_dims
+from spikead.online._sparse import sparse_value_and_grad
+
+from .helpers import assert_grads_close, spike_count
 
 
 def linear_step(params, state, x):
@@ -50,6 +55,50 @@ def test_carry_has_nothing_of_size_T():
     shapes, eqn = carries[0]
     assert all(T not in shape for shape in shapes), shapes
     assert not eqn.params["jaxpr"].jaxpr.outvars[eqn.params["num_carry"]:]  # no stacked outputs
-    # traces: 3 states x (N x M) values for w_in, nothing of size N x N x M
-    assert sum(int(np.prod(s)) for s in shapes if len(s) == 2 and s == (n, m)) >= n * m
+    # 3 states x (N x M) trace values for w_in and w_in's per-sample accumulator (a batch of
+    # one), nothing of size N x N x M
+    assert sum(1 for s in shapes if s == (1, n, m)) == 4
     assert all(int(np.prod(s)) < n * n * m for s in shapes)
+
+
+def _factorised_lif(n, m, k, key, beta=0.9):
+    return online.make_single_layer("lif", m, n, k, key=key, reset="subtract",
+                                    stop_reset_grad=True, beta=beta)
+
+
+def test_uniform_decay_gives_factorised_trace_and_nonuniform_does_not():
+    n, m, k = 7, 5, 2
+    net, params = _factorised_lif(n, m, k, jax.random.key(0))
+    plan = online.make_plan(net.step, params, net.init_state(), jnp.zeros(m))
+    assert plan.trace_values() == m                       # v <- W_in: v[m], the filtered input
+    beta = jnp.linspace(0.8, 0.95, n)                      # one decay per neuron
+    net2, _ = _factorised_lif(n, m, k, jax.random.key(0), beta=beta)
+    plan2 = online.make_plan(net2.step, params, net2.init_state(), jnp.zeros(m))
+    assert plan2.trace_values() == n * m
+
+
+@pytest.mark.parametrize("chunk,T,uniform", [(32, 45, True), (4, 18, True), (4, 18, False)])
+def test_factorised_trace_equals_bptt_batched(chunk, T, uniform):
+    """Chunked factorised mode (several chunks plus a tail) and the per-step mode agree with BPTT."""
+    n, m, k, B = 9, 6, 3, 3
+    beta = 0.9 if uniform else jnp.linspace(0.8, 0.95, n)
+    net, params = _factorised_lif(n, m, k, jax.random.key(1), beta=beta)
+    xs, targets = online.random_task(jax.random.key(2), m, k, T, batch=B, rate=0.3)
+    state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), net.init_state())
+    assert spike_count(net.step, params, net.init_state(), xs[0]) > 0
+    sparse = sparse_value_and_grad(net.step, online.mse, batched=True, chunk=chunk)
+    a = jax.jit(sparse)(params, state0, xs, targets)
+    b = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=True))(
+        params, state0, xs, targets)
+    assert_grads_close(a, b)
+    carries = list(_scan_carries(jax.make_jaxpr(sparse)(params, state0, xs, targets).jaxpr))
+    for shapes, _ in carries:                              # nothing of size T, nor B x N x M
+        assert all(T not in shape for shape in shapes), shapes
+        if uniform:
+            assert all(int(np.prod(s)) < B * n * m for s in shapes), shapes
+
+
+def test_varying_dims_of_constants():
+    assert varying_dims(np.full((4, 3), 2.0)) == frozenset()
+    assert varying_dims(np.array([[1.0, 2.0], [1.0, 2.0]])) == frozenset({1})
+    assert varying_dims(np.array([1.0, np.nan])) == frozenset({0})

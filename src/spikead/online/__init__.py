@@ -26,6 +26,7 @@ from ._models import random_task as random_task
 from ._reference import scan_loss as scan_loss
 from ._scaling import SCALING_METHODS as SCALING_METHODS
 from ._scaling import ScalingSetting as ScalingSetting
+from ._scaling import brainscale_row as brainscale_row
 from ._scaling import measure_scaling as measure_scaling
 from ._scaling import predicted_cost as predicted_cost
 from ._scaling import rss_row as rss_row

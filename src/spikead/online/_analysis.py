@@ -15,6 +15,12 @@ Coupling: a `dot_general` or `reduce_sum` that sums over a dim paired with a *st
 source (a synaptic sum such as `W_rec @ z_{t-1}`) couples different neurons; the
 analysis records it as a `Coupling` (equation index and operand) so the e-prop mode can
 cut that tangent path.
+
+Primal variation: a closed-over constant whose value is known at trace time (a concrete
+array, e.g. a neuron's decay ``beta`` of shape N with the same value for every neuron)
+varies only along the dims where its values differ (`uniform_dims`). This is what lets a
+scaled-identity state Jacobian (one scalar for all neurons) be recognised, and the trace
+stay factorised. Traced (abstract) constants vary along every dim.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import numpy as np
 from jax.extend import core as jcore
 
 from ._engine import Structure
@@ -318,9 +325,31 @@ def analyse(closed: jcore.ClosedJaxpr, first_source: int, source_shapes,
     of previous-state tangents (sums over their paired dims are recorded as couplings).
     """
     walker = _Walker(closed.jaxpr, len(source_shapes), source_shapes)
+    for var, value in zip(closed.jaxpr.constvars, closed.consts):
+        varying = varying_dims(value)
+        if varying is not None:
+            walker.vary[var] = varying
     result = walker.run(first_source, state_sources)
     result.var_deps = walker.tan
     return result
+
+
+def varying_dims(value) -> frozenset[int] | None:
+    """Dims along which a concrete array's values differ; None for an abstract (traced) value."""
+    if isinstance(value, jax.core.Tracer) or not hasattr(value, "shape"):
+        return None
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001 - not concrete (e.g. a sharded tracer): assume it varies
+        return None
+    if arr.ndim == 0 or arr.size == 0:
+        return frozenset()
+    dims = set()
+    for d in range(arr.ndim):
+        first = np.take(arr, [0], axis=d)
+        if not np.array_equal(arr, np.broadcast_to(first, arr.shape)):
+            dims.add(d)
+    return frozenset(dims)
 
 
 def needed_eqns(jaxpr, outvars) -> set[int]:

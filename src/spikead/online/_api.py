@@ -34,7 +34,9 @@ def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
             (`jax.jacfwd` through the loop).
         batched: when True, ``state0``, ``xs`` and ``targets`` carry a leading batch axis B
             (xs: B x T x ...) and the returned loss and grads are SUMS over the batch
-            (``jax.vmap`` over the per-sample function; params are shared).
+            (params are shared). "sparse" carries the batch axis through its scan and sums
+            over it with one contraction per step (a matmul for factorised traces); the
+            reference methods ``jax.vmap`` the per-sample function.
         time_major: (with ``batched``) xs and targets are laid out T x B x ... instead of
             B x T x ...; saves XLA a transposed copy of the inputs (whose size grows with T).
         jacobians: (method "sparse" only) where the per-step structured Jacobian values
@@ -55,12 +57,11 @@ def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
     if method not in METHODS:
         raise UnknownMethodError(
             f"method={method!r} is not an online-gradient method; use one of {sorted(METHODS)}.")
-    if method == "sparse":
-        fn = sparse_value_and_grad(step, loss, jacobians)
-    elif jacobians != "auto":
+    if method == "sparse":  # batches natively: contractions over B inside the scan (see _sparse)
+        return sparse_value_and_grad(step, loss, jacobians, batched=batched, time_major=time_major)
+    if jacobians != "auto":
         raise UnknownMethodError(f"jacobians={jacobians!r} applies to method='sparse' only")
-    else:
-        fn = METHODS[method](step, loss)
+    fn = METHODS[method](step, loss)
     if not batched:
         return fn
 

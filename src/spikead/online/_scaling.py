@@ -12,10 +12,15 @@ hand-derived exact e-prop of the same ALIF model (`alif_eprop_value_and_grad`).
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from spikead import bench
 
@@ -25,6 +30,13 @@ from ._models import make_single_layer, mse, random_task
 
 SCALING_METHODS = ("sparse", "bptt", "dense", "rtrl", "handwritten")
 N_STATE_ALIF = 3
+#: neuron of a setting -> (`spikead.snn` name, kwargs). "lif_factorised": LIF with reset by
+#: subtraction and the reset's gradient stopped, one decay for all neurons: its state
+#: Jacobian is a scaled identity, so the sparse input-weight trace is factorised (B x M).
+SCALING_NEURONS = {
+    "alif": ("alif", {}),
+    "lif_factorised": ("lif", {"reset": "subtract", "stop_reset_grad": True}),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +81,10 @@ def predicted_cost(s: ScalingSetting) -> tuple[float, float]:
 def build(s: ScalingSetting, seed: int = 0):
     """The batched training-step function of a setting and its arguments."""
     k_net, k_task = jax.random.split(jax.random.key(seed))
-    net, params = make_single_layer(s.neuron, s.n_in, s.n_hidden, s.n_out, key=k_net)
+    if s.neuron not in SCALING_NEURONS:
+        raise ValueError(f"neuron={s.neuron!r}; use one of {sorted(SCALING_NEURONS)}")
+    name, kwargs = SCALING_NEURONS[s.neuron]
+    net, params = make_single_layer(name, s.n_in, s.n_hidden, s.n_out, key=k_net, **kwargs)
     xs, targets = random_task(k_task, s.n_in, s.n_out, s.seq_len, batch=s.batch)
     # time-major inputs (T x B x ...): no transposed copy of the inputs inside the step
     xs, targets = jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1)
@@ -85,15 +100,46 @@ def build(s: ScalingSetting, seed: int = 0):
     return fn, (params, state0, xs, targets)
 
 
+def probe_time(s: ScalingSetting, probe_steps) -> dict:
+    """Time one call (compiled ahead) at each short length ``T' < T`` of ``probe_steps``.
+
+    Time per call grows with T (a scan of T identical steps), so the time at the largest
+    probe is a measured LOWER BOUND of the time at T; a straight line through the probes
+    (``a + b T``) gives the extrapolated time at T. Use probes >= 2: XLA simplifies a scan
+    of length 1 whose traces start at zero (dense at N=128: 0.5 s at T=1, 24 s at T=2).
+    """
+    steps = sorted({int(t) for t in probe_steps if 0 < int(t) < s.seq_len})
+    if not steps:
+        raise ValueError(f"probe_steps={list(probe_steps)} has no length below T={s.seq_len}")
+    times = []
+    for t in steps:
+        fn, args = build(dataclasses.replace(s, seq_len=t))
+        compiled = jax.jit(fn).lower(*args).compile()  # compiled ahead: one call is timed
+        times.append(bench.time_fn(compiled, *args, warmup=0, repeats=1).median_ms)
+    if len(steps) > 1:
+        slope, icpt = np.polyfit(np.asarray(steps, float), np.asarray(times, float), 1)
+        extrapolated = float(icpt + slope * s.seq_len)
+    else:
+        extrapolated = times[0] * s.seq_len / steps[0]
+    return {"time_lower_bound_ms": times[-1], "time_extrapolated_ms": extrapolated,
+            "time_probe": "; ".join(f"T={t}: {ms:.0f} ms" for t, ms in zip(steps, times))}
+
+
 def measure_scaling(s: ScalingSetting, *, max_seconds: float, max_bytes: float, flops_per_s: float,
-            warmup: int = 2, repeats: int = 10) -> dict:
-    """One row: memory (compiled), time per step, or the reason it was skipped."""
+            warmup: int = 2, repeats: int = 10, probe_steps=()) -> dict:
+    """One row: memory (compiled), time per step, or the reason it was skipped.
+
+    A setting predicted slower than ``max_seconds`` per call is not timed at T; with
+    ``probe_steps`` it is timed at those short lengths instead (`probe_time`: a measured
+    lower bound and a linear extrapolation, in their own columns).
+    """
     ops, byts = predicted_cost(s)
     row = {"method": s.method, "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
            "n_in": s.n_in, "neuron": s.neuron, "predicted_ops": ops, "predicted_bytes": byts,
            "memory_bytes": None, "memory_without_inputs_bytes": None, "temp_bytes": None, "argument_bytes": None,
            "output_bytes": None, "compile_s": None, "time_ms": None, "time_q25_ms": None,
-           "time_q75_ms": None, "status": "ok"}
+           "time_q75_ms": None, "time_lower_bound_ms": None, "time_extrapolated_ms": None,
+           "time_probe": None, "status": "ok"}
     if byts > max_bytes:
         row["status"] = f"skipped: predicted {byts / 1e9:.1f} GB > max_bytes {max_bytes / 1e9:.1f} GB"
         return row
@@ -109,6 +155,11 @@ def measure_scaling(s: ScalingSetting, *, max_seconds: float, max_bytes: float, 
     if seconds > max_seconds:
         row["status"] = (f"time skipped: predicted {seconds:.0f} s per call > max_seconds "
                          f"{max_seconds:.0f} s (memory measured)")
+        if probe_steps:
+            row.update(probe_time(s, probe_steps))
+            row["status"] = (f"time at T={s.seq_len} not run (predicted {seconds:.0f} s per call > "
+                             f"max_seconds {max_seconds:.0f} s): lower bound and linear "
+                             f"extrapolation from {row['time_probe']}")
         return row
     timing = bench.time_fn(jax.jit(fn), *args, warmup=warmup, repeats=repeats)
     row.update(time_ms=timing.median_ms, time_q25_ms=timing.q25_ms, time_q75_ms=timing.q75_ms)
@@ -128,3 +179,47 @@ def rss_row(s: ScalingSetting, *, timeout: float = 600.0) -> dict:
     m = bench.measure_peak_rss(code, setup=setup, timeout=timeout)
     return {"method": s.method, "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
             "rss_peak_bytes": m.peak_bytes, "rss_delta_bytes": m.delta_bytes}
+
+
+BRAINSCALE_SETUP = ("python3 -m venv {venv} && {venv}/bin/pip install brainscale 'jax<0.10' "
+                    "(tested: brainscale 0.1.0, jax 0.9.2, brainstate 0.5.4, brainpy 2.8.2)")
+
+
+def brainscale_row(s: ScalingSetting, venv: str | None, *, timeout: float = 900.0) -> dict:
+    """The brainscale D-RTRL peer at a setting's sizes, run in its own venv (a subprocess).
+
+    ``venv``: the directory of a virtual environment with brainscale (jax 0.9.x; see
+    ``BRAINSCALE_SETUP``). Without it the row has status ``"missing: ..."`` and the reason;
+    a failed run has status ``"failed: ..."`` with the end of its stderr. Measured: time per
+    training step (median of 3 after a first call) and the peak RSS of the peer process
+    (brainpy's ALIF: same sizes, not bit-identical dynamics; see `_brainscale_peer`).
+    """
+    row = {"method": "brainscale_drtrl", "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
+           "n_in": s.n_in, "neuron": s.neuron, "time_ms": None, "rss_peak_bytes": None,
+           "compile_s": None}
+    python = Path(venv) / "bin" / "python" if venv else None
+    if python is None or not python.exists():
+        where = f"at {venv}" if venv else "configured (scale.brainscale_venv is empty)"
+        row["status"] = (f"missing: no brainscale venv {where}; brainscale 0.1.0 needs jax 0.9.x, "
+                         f"set it up with: {BRAINSCALE_SETUP.format(venv=venv or '<venv>')}")
+        return row
+    script = Path(__file__).with_name("_brainscale_peer.py")
+    args = [str(python), str(script), *(str(v) for v in (s.n_hidden, s.seq_len, s.batch, s.n_in,
+                                                         s.n_out))]
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "JAX_PLATFORMS": "cpu"}, check=False)
+    except subprocess.TimeoutExpired:
+        row["status"] = f"failed: timed out after {timeout:.0f} s"
+        return row
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        row["status"] = f"failed: exit {done.returncode}: {tail}"
+        return row
+    out = json.loads(lines[-1])
+    row.update(time_ms=out["time_ms"], rss_peak_bytes=out["rss_peak_bytes"],
+               compile_s=out["first_call_s"],
+               status=(f"ok (brainscale {out['brainscale']}, jax {out['jax']}; brainpy ALIF, "
+                       "same sizes, not bit-identical dynamics; time and peak RSS only)"))
+    return row

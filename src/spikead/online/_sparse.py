@@ -19,7 +19,12 @@ The carry has a fixed structure: the fixed point of the recursion's structure, c
 at trace time with `spikead.ad`'s product/sum rules. When H is a scaled identity with
 one scalar (the same decay for every neuron, no per-neuron reset path) and F is constant
 along the neuron index (``d(W x)_n / dW_nm = x_m``), the trace keeps that broadcast
-structure and stores M values per sample instead of N x M.
+structure and stores M values per sample instead of N x M. "The same for every neuron" is
+read from the values of concrete closed-over constants (a neuron's ``beta`` array with one
+value repeated; `_analysis.varying_dims`); the LIF of `spikead.snn` with
+``reset="subtract", stop_reset_grad=True`` and a scalar decay is such a step. Its
+gradient terms are then outer products over the batch (matmuls), summed per chunk of
+steps (see `sparse_value_and_grad`).
 
 Values. Structures come from walking the step's JVP jaxpr (`_analysis`); values either
 from `spikead.ad.structured_jacobian` (vertex elimination; used by default when nothing
@@ -69,11 +74,9 @@ from ._engine import (
     product_plan,
     structured_jacobian,
     sum_structure,
-    to_dense,
     zero_structure,
 )
 from ._errors import UnsupportedStepError
-from ._reference import instant_loss_and_signal
 
 Step = Callable[[Any, Any, Any], tuple[Any, Any]]
 Loss = Callable[[Any, Any], jax.Array]
@@ -253,7 +256,9 @@ def engine_jacobians(plan: SparsePlan, step: Step, params, state, x):
 
     Only for plans without cuts (the engine differentiates the step as written). Each
     engine block is re-expressed in the plan's structure (`broaden`); a block the engine
-    proves zero but the analysis does not becomes zeros in the plan's structure.
+    proves zero but the analysis does not becomes zeros in the plan's structure; a block
+    whose values the analysis proved constant along some labels (uniform constants) is
+    read at index 0 along them.
     """
     if plan.cuts:
         raise UnsupportedStepError(
@@ -274,6 +279,8 @@ def engine_jacobians(plan: SparsePlan, step: Step, params, state, x):
                 continue
             if broadens_to(t.structure, mine):
                 t = broaden(t, mine)
+            elif _narrows_to(t.structure, mine):
+                t = STensor(_values_from(t.val, t.structure.val_dims, mine.val_dims), mine)
             elif t.structure == zero_structure(mine.out_shape, mine.in_shape):
                 t = STensor(jnp.zeros(mine.val_shape, jnp.float32), mine)
             else:
@@ -283,6 +290,13 @@ def engine_jacobians(plan: SparsePlan, step: Step, params, state, x):
             else:
                 H[s][src - n_p] = t
     return H, F
+
+
+def _narrows_to(s: Structure, target: Structure) -> bool:
+    """Same pairs, fewer value labels: the plan proved the values constant along the rest
+    (concrete constants uniform along neurons, see `_analysis.varying_dims`)."""
+    return (s.pair == target.pair and s.val_dims is not None and target.val_dims is not None
+            and set(target.val_dims) < set(s.val_dims))
 
 
 def local_jacobians(plan: SparsePlan, params, state, x):
@@ -362,21 +376,166 @@ def _jvp_values(f_lin, st: Structure, s: int, src: int, tp0, ts0):
     return _values_from(out, labels, st.val_dims)
 
 
-def _zero_trace(st: Structure) -> STensor:
-    return STensor(jnp.zeros(st.val_shape, jnp.float32), st)
+def _to_union(arr: jax.Array, labels: list[int], union: list[int]) -> jax.Array:
+    """B x (values along sorted ``labels``) -> B x (size-1 dims for the other union labels)."""
+    return jnp.expand_dims(arr, [1 + i for i, lab in enumerate(union) if lab not in labels])
 
 
-def _signal_structure(shape) -> Structure:
-    rank = len(shape)
-    return Structure((), tuple(shape), (None,) * rank, tuple(range(rank)))
+def _is_outer(st: Structure) -> bool:
+    """A trace whose values vary along input labels only: ``sum_b L[b] G[b]`` is a matmul."""
+    return not set(st.out_labels) & set(st.val_dims or ())
+
+
+def _outer_term(signal: jax.Array, vals: jax.Array, st: Structure) -> jax.Array:
+    """``sum_b sum_s signal[b, s] G[b, s, p]`` (shape ``st.in_shape``) for an `_is_outer` trace.
+
+    ``signal``: B x state shape; ``vals``: B x ``st.val_shape``. One `einsum` contracting
+    the batch, e.g. ``'bn,bm->nm'`` for a factorised input-weight trace ``n<-nm: v[m]``.
+    """
+    b = len(st.out_shape) + len(st.in_shape)  # a label the structure does not use
+    in_labels = list(st.in_labels)
+    val_labels = list(st.val_dims or ())
+    present = set(st.out_labels) | set(val_labels)
+    kept = [lab for lab in in_labels if lab in present]
+    ops = [signal, [b, *st.out_labels]] + ([vals, [b, *val_labels]] if val_labels else [])
+    res = jnp.einsum(*ops, kept)
+    free = [q for q, lab in enumerate(in_labels) if lab not in present]
+    res = jnp.expand_dims(res, free) if free else res
+    return jnp.broadcast_to(res, st.in_shape)
+
+
+def _per_sample_term(signal: jax.Array, vals: jax.Array, st: Structure) -> jax.Array:
+    """``sum_s signal[b, s] G[b, s, p]`` per sample, shape B x ``st.in_shape`` (size 1
+    along input dims the trace is constant along), for traces with values along state labels.
+
+    Element-wise in the neurons (``'bn,bnm->bnm'``); the caller accumulates it per sample
+    and reduces over B once after the scan. Measured on CPU (B=16, N=128, M=140): this is
+    1.6x faster than a per-step ``'bn,bnm->nm'`` (whose `dot_general` transposes every
+    trace) and 10x faster than a per-step broadcast-and-reduce over B.
+    """
+    out_labels, in_labels = list(st.out_labels), list(st.in_labels)
+    val_labels = list(st.val_dims or ())
+    union = sorted(set(out_labels) | set(val_labels))
+    kept = [lab for lab in in_labels if lab in union]
+    prod = _to_union(signal, out_labels, union)
+    if val_labels:
+        prod = prod * _to_union(vals, val_labels, union)
+    summed = tuple(1 + i for i, lab in enumerate(union) if lab not in kept)
+    prod = jnp.sum(prod, axis=summed) if summed else prod
+    remaining = [lab for lab in union if lab in kept]
+    prod = jnp.transpose(prod, [0] + [1 + remaining.index(lab) for lab in kept])
+    free = [1 + q for q, lab in enumerate(in_labels) if lab not in union]
+    return jnp.expand_dims(prod, free) if free else prod
+
+
+def _per_sample_shape(structs: list[Structure], batch: int) -> tuple[int, ...] | None:
+    """Shape of the per-sample accumulator of one param leaf (None: no such term)."""
+    shapes = [[1 if lab not in set(st.out_labels) | set(st.val_dims or ()) else size
+               for lab, size in zip(st.in_labels, st.in_shape)]
+              for st in structs if not _is_outer(st)]
+    if not shapes:
+        return None
+    return (batch, *(max(dims) for dims in zip(*shapes)))
+
+
+def _trace_update(plan: SparsePlan, source: str, step: Step, params, state, x, trace: dict):
+    """One sample's new trace values ``G_t = H_t G_{t-1} + F_t`` (values only, per trace)."""
+    if source == "engine":
+        H, F = engine_jacobians(plan, step, params, state, x)
+    else:
+        H, F = local_jacobians(plan, params, state, x)
+    old = {k: STensor(v, plan.trace[k]) for k, v in trace.items()}
+    new = {}
+    for (s, p), st in plan.trace.items():
+        terms = [] if F[s][p] is None else [F[s][p]]
+        for r in range(len(plan.state_shapes)):
+            if plan.H[s][r] is not None and (r, p) in old:
+                terms.append(matmul(H[s][r], old[(r, p)])[0])
+        acc = functools.reduce(add, terms)
+        new[(s, p)] = broaden(acc, st).val
+    return new
+
+
+def _choose_source(jacobians: str, plan: SparsePlan, step: Step, params, state, x) -> str:
+    if jacobians != "auto":
+        return jacobians
+    if plan.cuts:
+        return "jvp"
+    try:  # trace once at these shapes: an engine limitation shows up here
+        jax.eval_shape(lambda p, st, xx: engine_jacobians(plan, step, p, st, xx), params, state, x)
+    except Exception as err:  # noqa: BLE001 - any engine failure: use the JVP path
+        log.warning("spikead.ad.structured_jacobian failed on this step (%s: %s); "
+                    "using jacobians='jvp'", type(err).__name__, err)
+        return "jvp"
+    return "engine"
 
 
 JACOBIANS = ("auto", "jvp", "engine")
+#: steps per chunk of the factorised (all-outer-product traces) mode; memory K x B x (S N + M)
+CHUNK = 32
 log = logging.getLogger(__name__)
 
 
-def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto") -> Callable:
-    """`fn(params, state0, xs, targets) -> (total_loss, grads)` for ONE sample (xs: T x ...).
+def _chunked(plan, step_b, update_b, loss, params, state0, trace0, grads0, xs, targets,
+             reads, chunk: int):
+    """Factorised mode: per chunk of K steps, the forward recursion of states and traces in
+    an inner scan (stacking the K previous states and trace values: low-rank factors),
+    then one VJP of the chunk's loss (direct gradient, summed over K and B, and the
+    learning signals L_k) and one `_outer_term` matmul over K*B per trace. Exact: the same
+    sums as the per-step form, regrouped. When K does not divide T the last chunk starts
+    at T - K and its first steps (already done) are masked: state and traces are kept and
+    their loss weight is 0, so every chunk has the same buffers (memory flat in T).
+    """
+    n_steps = jax.tree.leaves(xs)[0].shape[0]
+    chunk = min(chunk, n_steps)
+    n_chunks = -(-n_steps // chunk)
+    keep = lambda m, new, old: jax.tree.map(
+        lambda a, b: jnp.where(m.reshape(m.shape + (1,) * (a.ndim - m.ndim)), a, b), new, old)
+
+    def run(carry, i):
+        state, trace, grads, total = carry
+        start = jnp.minimum(i * chunk, n_steps - chunk)
+        xs_c, tg_c = jax.tree.map(lambda a: jax.lax.dynamic_slice_in_dim(a, start, chunk),
+                                  (xs, targets))  # in place: no copy of the T x B inputs
+        live = start + jnp.arange(chunk) >= i * chunk  # False: a step of the previous chunk
+
+        def inner(c, inp):
+            st, tr = c
+            x, m = inp
+            new_st, _ = step_b(params, st, x)
+            return (keep(m, new_st, st), keep(m, update_b(st, x, tr), tr)), (st, tr)
+
+        (state_end, trace_end), (states_k, traces_k) = jax.lax.scan(
+            inner, (state, trace), (xs_c, live))
+
+        def chunk_loss(p, sts):
+            _, y = jax.vmap(step_b, in_axes=(None, 0, 0))(p, sts, xs_c)
+            losses = jax.vmap(jax.vmap(loss))(y, tg_c)  # K x B
+            return jnp.sum(jnp.where(live[:, None], losses, 0.0))
+
+        value, vjp = jax.vjp(chunk_loss, params, states_k)
+        g_direct, sig = vjp(jnp.ones_like(value))
+        sig = jax.tree.leaves(sig)
+        flat = lambda a: a.reshape((-1, *a.shape[2:]))  # K x B x ... -> (K B) x ...
+        new_grads = []
+        for p, g in enumerate(jax.tree.leaves(g_direct)):
+            acc = grads[p] + g
+            for r in reads[p]:
+                acc = acc + _outer_term(flat(sig[r]), flat(traces_k[(r, p)]), plan.trace[(r, p)])
+            new_grads.append(acc)
+        return (state_end, trace_end, new_grads, total + value), None
+
+    carry = (state0, trace0, grads0, jnp.zeros((), jnp.float32))
+    (_, _, grads, total), _ = jax.lax.scan(run, carry, jnp.arange(n_chunks))
+    return grads, total
+
+
+def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
+                          batched: bool = False, time_major: bool = False,
+                          chunk: int = CHUNK) -> Callable:
+    """`fn(params, state0, xs, targets) -> (total_loss, grads)`; one sample (xs: T x ...) or,
+    with ``batched``, a batch (state0: B x ..., xs: B x T x ... or T x B x ... when
+    ``time_major``; loss and grads summed over the batch).
 
     ``jacobians``: how the per-step blocks get their values: ``"jvp"`` (compressed
     transposed JVPs of the analysed JVP jaxpr; supports the e-prop cut) or ``"engine"``
@@ -384,63 +543,88 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto") -> Ca
     ``"auto"`` uses the engine for plans without cuts and the JVP path otherwise (and
     when the engine raises on this step, with a logged warning). Both use the same plan
     (structures, carried trace) and the same structured products, so they agree to
-    rounding (tested); on CPU the engine path was faster for the ALIF layer.
+    rounding (tested).
+
+    Batching: the scan runs over time with the batch axis in the carry. Per-sample pieces
+    (the structured Jacobians and the trace update, element-wise in the batch) are
+    `jax.vmap`-ed inside the step. The direct gradient is a VJP of the batch loss w.r.t. the
+    shared params (its batch sum is a contraction, e.g. a matmul for ``W_in @ x``). The
+    trace term ``sum_b L_t[b] . G_{t-1}[b]``: a matmul over B per step when the trace is
+    factorised (`_outer_term`); for traces with values along the neurons (element-wise
+    in N, no matmul exists) a per-sample accumulator B x param shape, reduced over B once
+    after the scan (`_per_sample_term`). A single sample runs as a batch of one.
+
+    Factorised plans (every carried trace `_is_outer`, e.g. LIF with reset by subtraction,
+    its gradient stopped, one decay for all neurons) run in chunks of ``chunk`` steps
+    (`_chunked`): the low-rank factors of K steps are stacked (K x B x ..., never T) and
+    summed with ONE matmul over K*B per chunk, with the direct gradient of the chunk from
+    one VJP (memory K x B x (state + trace values), flat in T). ``chunk=1`` keeps the
+    per-step form.
     """
     if jacobians not in JACOBIANS:
         raise ValueError(f"jacobians={jacobians!r}; use one of {JACOBIANS}")
 
-    def fn(params, state0, xs, targets):
-        x0 = jax.tree.map(lambda a: a[0], xs)
-        plan = make_plan(step, params, state0, x0)
+    def core(params, state0, xs, targets):
+        """state0: B x ...; xs, targets: T x B x ... (time-major)."""
+        one = lambda tree: jax.tree.map(lambda a: a[0], tree)
+        x0, s0 = one(one(xs)), one(state0)
+        plan = make_plan(step, params, s0, x0)
+        source = _choose_source(jacobians, plan, step, params, s0, x0)
         p_leaves, p_tree = jax.tree.flatten(params)
-        n_p, n_s = len(p_leaves), len(plan.state_shapes)
-        trace0 = {k: _zero_trace(st) for k, st in plan.trace.items()}
-        source = jacobians
-        if jacobians == "auto":
-            source = "jvp" if plan.cuts else "engine"
-            if source == "engine":
-                try:  # trace once at these shapes: an engine limitation shows up here
-                    jax.eval_shape(lambda p, st, xx: engine_jacobians(plan, step, p, st, xx),
-                                   params, state0, x0)
-                except Exception as err:  # noqa: BLE001 - any engine failure: use the JVP path
-                    log.warning("spikead.ad.structured_jacobian failed on this step (%s: %s); "
-                                "using jacobians='jvp'", type(err).__name__, err)
-                    source = "jvp"
+        n_s = len(plan.state_shapes)
+        batch = jax.tree.leaves(state0)[0].shape[0]
+        trace0 = {k: jnp.zeros((batch, *st.val_shape), jnp.float32) for k, st in plan.trace.items()}
         grads0 = [jnp.zeros_like(a) for a in p_leaves]
+        reads = [[r for r in range(n_s) if (r, p) in plan.trace] for p in range(len(p_leaves))]
+        per_sample0 = {}
+        for p, rs in enumerate(reads):
+            shape = _per_sample_shape([plan.trace[(r, p)] for r in rs], batch)
+            if shape is not None:
+                per_sample0[p] = jnp.zeros(shape, jnp.float32)
+        step_b = jax.vmap(step, in_axes=(None, 0, 0))
+        update_b = jax.vmap(lambda st, xx, tr: _trace_update(plan, source, step, params, st, xx, tr))
+        if chunk > 1 and all(_is_outer(st) for st in plan.trace.values()):
+            grads, total = _chunked(plan, step_b, update_b, loss, params, state0, trace0, grads0,
+                                    xs, targets, reads, chunk)
+            return total, jax.tree.unflatten(p_tree, grads)
 
         def body(carry, inp):
-            state, trace, grads, total = carry
+            state, trace, grads, per_sample, total = carry
             x, target = inp
 
-            value, new_state, g_leaves, s_sig = instant_loss_and_signal(
-                step, loss, params, state, x, target)
-            new_grads = []
-            for p in range(n_p):
-                acc = grads[p] + g_leaves[p]
-                for r in range(n_s):
-                    if (r, p) in trace:
-                        L = STensor(s_sig[r], _signal_structure(plan.state_shapes[r]))
-                        term, _ = matmul(L, trace[(r, p)])
-                        acc = acc + to_dense(term).reshape(acc.shape)
-                new_grads.append(acc)
-            if source == "engine":
-                H, F = engine_jacobians(plan, step, params, state, x)
-            else:
-                H, F = local_jacobians(plan, params, state, x)
-            new_trace = {}
-            for (s, p), st in plan.trace.items():
-                acc = None
-                terms = [] if F[s][p] is None else [F[s][p]]
-                for r in range(n_s):
-                    if plan.H[s][r] is not None and (r, p) in trace:
-                        terms.append(matmul(H[s][r], trace[(r, p)])[0])
-                for t in terms:
-                    acc = t if acc is None else add(acc, t)
-                new_trace[(s, p)] = broaden(acc, st)
-            return (new_state, new_trace, new_grads, total + value), None
+            def batch_loss(p, s):
+                new_s, y = step_b(p, s, x)
+                return jnp.sum(jax.vmap(loss)(y, target)), new_s
 
-        carry0 = (state0, trace0, grads0, jnp.zeros((), jnp.float32))
-        (_, _, grads, total), _ = jax.lax.scan(body, carry0, (xs, targets))
+            value, vjp, new_state = jax.vjp(batch_loss, params, state, has_aux=True)
+            g_direct, sig = vjp(jnp.ones_like(value))
+            sig = jax.tree.leaves(sig)
+            new_grads, new_per_sample = [], dict(per_sample)
+            for p, g in enumerate(jax.tree.leaves(g_direct)):
+                acc = grads[p] + g
+                for r in reads[p]:
+                    st = plan.trace[(r, p)]
+                    if _is_outer(st):
+                        acc = acc + _outer_term(sig[r], trace[(r, p)], st)
+                    else:
+                        new_per_sample[p] = new_per_sample[p] + _per_sample_term(
+                            sig[r], trace[(r, p)], st)
+                new_grads.append(acc)
+            new_trace = update_b(state, x, trace)
+            return (new_state, new_trace, new_grads, new_per_sample, total + value), None
+
+        carry0 = (state0, trace0, grads0, per_sample0, jnp.zeros((), jnp.float32))
+        (_, _, grads, per_sample, total), _ = jax.lax.scan(body, carry0, (xs, targets))
+        grads = [g + jnp.broadcast_to(jnp.sum(per_sample[p], axis=0), g.shape)
+                 if p in per_sample else g for p, g in enumerate(grads)]
         return total, jax.tree.unflatten(p_tree, grads)
+
+    def fn(params, state0, xs, targets):
+        if not batched:
+            state0 = jax.tree.map(lambda a: a[None], state0)
+            xs, targets = jax.tree.map(lambda a: a[:, None], (xs, targets))
+        elif not time_major:
+            xs, targets = jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), (xs, targets))
+        return core(params, state0, xs, targets)
 
     return fn
