@@ -4,6 +4,7 @@
     python experiments/framework_comparison.py profile=smoke
     python experiments/framework_comparison.py scale.frameworks=[spikead,jax_scan,snntorch]
     python experiments/framework_comparison.py scale.sizes=[256,512] scale.cpus=1
+    python experiments/framework_comparison.py scale.time_cap_s=null    # no time cap
 
 Every framework runs in its own subprocess (``spikead.bench.peers.<name>``) on the same
 weights and binary inputs (batch B, T steps, fp32) with the same dynamics
@@ -12,6 +13,10 @@ fast-sigmoid surrogate of slope 10 or the library's closest). Writes ``timings.c
 (one row per framework and N, missing/failed peers included), ``peers.json`` (what each
 peer used: surrogate, reset, versions, memory kind) and ``metrics.json`` (spikead / hand
 scan ratios, speed-ups over each peer, compile time of a 3-layer spikead network).
+
+``scale.time_cap_s`` bounds the run: a (framework, N) is timed (``repeats`` runs, never
+fewer) only if a probe run predicts the timing to fit in the cap; otherwise, and for all
+larger N of that framework, its row says ``skipped: over time cap (...)``.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class Scale:
     compile_layers: int = 3
     timeout_s: float = 1800.0
     cpus: int | None = None
+    time_cap_s: float | None = None
 
 
 @dataclass
@@ -63,6 +69,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         seed=run_.seed, input_rate=lif.input_rate, weight_scale=lif.weight_scale,
         beta=lif.beta, threshold=lif.threshold, slope=lif.slope, warmup=scale.warmup,
         repeats=scale.repeats, timeout=scale.timeout_s, cpus=scale.cpus,
+        time_cap_s=scale.time_cap_s,
         progress=lambda jobs: tqdm(jobs, desc="framework x N", unit="peer"),
     )
     shutil.rmtree(workdir, ignore_errors=True)

@@ -50,3 +50,13 @@ def test_compiled_memory_of_bptt_grows_with_T():
     assert temps[0] < temps[1] < temps[2]
     # residuals of the scan are stored per step: at least one float32 (N,) per step
     assert temps[2] - temps[1] >= 100 * n * 4
+
+
+def test_compile_time_and_memory_share_one_compilation():
+    from spikead.bench import compile_time_and_memory
+
+    n = 64
+    args = (jnp.ones((n, n)), jnp.ones((20, n)))
+    seconds, memory = compile_time_and_memory(jax.jit(jax.grad(_lif_loss)), *args)
+    assert seconds > 0.0
+    assert memory == compiled_memory(jax.grad(_lif_loss), *args)

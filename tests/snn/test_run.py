@@ -119,3 +119,17 @@ def test_hoisted_input_layer_keeps_values_and_gradients(net, getkey):
     g_loop = eqx.filter_grad(loss_loop)(net)
     for a, b in zip(jax.tree.leaves(g_hoisted), jax.tree.leaves(g_loop)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_hoisted_linear_fast_path_and_fallback_match_the_loop(getkey):
+    """The hoisted Linear is one (T*B, M) x (M, N) product; scalar-input Linears and
+    other stateless layers take the vmapped path. Both equal the per-step loop."""
+    matrix = snn.Sequential(eqx.nn.Linear(3, 4, use_bias=False, key=getkey()),
+                            snn.LI(shape=(4,), beta=0.5))
+    scalar = snn.Sequential(eqx.nn.Linear("scalar", 4, key=getkey()), jnp.tanh,
+                            snn.LI(shape=(4,), beta=0.5))
+    for model, xs in ((matrix, jax.random.normal(getkey(), (2, 5, 3))),
+                      (scalar, jax.random.normal(getkey(), (2, 5)))):
+        _, ys = snn.run_batched(model, xs)
+        ref = jnp.stack([python_loop(model, x)[1] for x in xs])
+        np.testing.assert_allclose(ys, ref, rtol=1e-6, atol=1e-6)

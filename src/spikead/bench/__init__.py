@@ -1,6 +1,8 @@
 """Benchmarking utilities: wall-clock timing, compile time, and memory measurement.
 
 - :func:`time_fn` -> :class:`Timing`: warm-up, then median/quantiles of synchronised runs.
+- :func:`time_pair_capped` -> :class:`CappedTimings`: fwd and fwd+bwd timing, skipped
+  when a probe run predicts it over a wall-clock cap.
 - :func:`compile_time`: seconds to lower and compile a jitted function.
 - :func:`compiled_memory` -> :class:`Memory`: XLA's static buffer assignment.
 - :func:`peak_rss_of` / :func:`measure_peak_rss`: VmHWM of code in a fresh interpreter.
@@ -8,6 +10,9 @@
 Framework comparison peers live in :mod:`spikead.bench.peers` (one subprocess each).
 """
 
+from ._capped import CAP_STATUS as CAP_STATUS
+from ._capped import CappedTimings as CappedTimings
+from ._capped import time_pair_capped as time_pair_capped
 from ._comparison import COLUMNS as COLUMNS
 from ._comparison import FRAMEWORKS as FRAMEWORKS
 from ._comparison import Framework as Framework
@@ -21,6 +26,7 @@ from ._comparison import run_peer as run_peer
 from ._comparison import spikead_network_compile_time as spikead_network_compile_time
 from ._compiled import Memory as Memory
 from ._compiled import compile_time as compile_time
+from ._compiled import compile_time_and_memory as compile_time_and_memory
 from ._compiled import compiled_memory as compiled_memory
 from ._errors import BenchError as BenchError
 from ._errors import SubprocessMeasurementError as SubprocessMeasurementError

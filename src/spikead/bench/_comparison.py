@@ -5,6 +5,11 @@ the same weights and binary inputs, so a missing or crashing library becomes a r
 ``status = "missing: ..."`` / ``"failed: ..."`` instead of ending the run. The forward
 spike train of every framework is compared with spikead's (``agreement`` = fraction of
 equal entries of the (B, T, N) spike train).
+
+Time cap: with ``time_cap_s`` a peer times a size only if a probe run predicts the
+timing to fit in the cap (see :func:`spikead.bench.time_pair_capped`); once a framework
+is over the cap at some N (predicted by the probe, or measured), its larger sizes are not
+run and get the row status ``"skipped: over time cap (X s at n=N)"``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._capped import CAP_STATUS
 from ._errors import BenchError
 from .peers._protocol import PeerSettings, load_spikes
 
@@ -195,24 +201,34 @@ def compare_frameworks(
     timeout: float = 1800.0,
     keep_spikes: bool = False,
     cpus: int | None = None,
+    time_cap_s: float | None = None,
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Measure every framework at every size; returns ``(rows, details)``.
 
     ``rows`` has one dict per (framework, n) with the keys :data:`COLUMNS`; ``details``
     maps each framework to what its peer reported besides timings (surrogate, reset,
-    notes, versions, memory kind, RSS delta, forward compile time) at the last size.
-    The reference framework (``spikead``, else ``jax_scan``) is run first at each size.
+    notes, versions, memory kind, RSS delta, forward compile time, probe times) at the
+    last size it ran (key ``n``). Sizes run in ascending order, so the time cap (see the
+    module doc) skips the larger ones; the reference framework (``spikead``, else
+    ``jax_scan``) runs first at each size.
     """
+    if time_cap_s is not None and time_cap_s <= 0:
+        raise ValueError(f"time_cap_s={time_cap_s!r} must be > 0 seconds, or None (no cap).")
     names = check_frameworks(frameworks)
     reference = REFERENCE if REFERENCE in names else HAND_SCAN if HAND_SCAN in names else None
     ordered = ([reference] if reference else []) + [f for f in names if f != reference]
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    jobs = [(n, f) for n in sizes for f in ordered]
+    jobs = [(n, f) for n in sorted(sizes) for f in ordered]
     rows, details = [], {}
     ref_spikes: dict[int, np.ndarray] = {}
+    capped: dict[str, str] = {}  # framework -> "X s at n=N" where it went over the cap
     for n, framework in (progress(jobs) if progress else jobs):
+        if framework in capped:
+            rows.append(_row(framework, n, batch, steps,
+                             {"status": f"{CAP_STATUS} ({capped[framework]})"}, None))
+            continue
         problem = workdir / f"problem_n{n}.npz"
         if not problem.exists():
             make_problem(problem, n, batch, steps, seed=seed, input_rate=input_rate,
@@ -222,11 +238,15 @@ def compare_frameworks(
             framework=framework, problem_path=str(problem), spikes_path=str(spikes_path),
             result_path=str(workdir / f"result_{framework}_n{n}.json"), beta=beta,
             threshold=threshold, slope=slope, warmup=warmup, repeats=repeats,
-            options=dict(FRAMEWORKS[framework].options),
+            time_cap_s=time_cap_s, options=dict(FRAMEWORKS[framework].options),
         )
         result = run_peer(framework, settings, timeout=timeout, cpus=cpus)
+        over = _over_cap(result, time_cap_s, n)
+        if over is not None:
+            capped[framework] = over
         agree = None
-        if result.get("status") == "ok" and spikes_path.exists():
+        ran = str(result.get("status", "")).startswith(("ok", CAP_STATUS))
+        if ran and spikes_path.exists():
             spikes = load_spikes(spikes_path)
             if framework == reference:
                 ref_spikes[n] = spikes
@@ -237,8 +257,24 @@ def compare_frameworks(
         rows.append(_row(framework, n, batch, steps, result, agree))
         details[framework] = {k: result.get(k) for k in (
             "surrogate", "reset", "notes", "versions", "memory_kind", "rss_delta_bytes",
-            "compile_fwd_s", "status")}
+            "compile_fwd_s", "probe_fwd_ms", "probe_fwdbwd_ms", "predicted_timing_s",
+            "timing_s", "status")}
+        details[framework]["n"] = n
     return rows, details
+
+
+def _over_cap(result: dict[str, Any], time_cap_s: float | None, n: int) -> str | None:
+    """``"X s at n=N"`` when this result was over the cap (skipped by the peer's probe,
+    or timed but slower than the cap), else ``None``."""
+    if time_cap_s is None:
+        return None
+    status = str(result.get("status", ""))
+    if status.startswith(CAP_STATUS):
+        return f"predicted {result.get('predicted_timing_s') or math.nan:.0f} s at n={n}"
+    timing_s = result.get("timing_s")
+    if status == "ok" and timing_s is not None and timing_s > time_cap_s:
+        return f"{timing_s:.0f} s at n={n}"
+    return None
 
 
 def _ratio(num: float, den: float) -> float | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Memory", "compile_time", "compiled_memory"]
+__all__ = ["Memory", "compile_time", "compile_time_and_memory", "compiled_memory"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,21 @@ def compiled_memory(fn: Callable[..., Any], *args: Any) -> Memory:
     interpreter or the JAX runtime; see :func:`spikead.bench.peak_rss_of` for the
     process-level peak.
     """
+    return _memory(_as_jitted(fn).lower(*args).compile())
+
+
+def compile_time_and_memory(jitted: Callable[..., Any], *args: Any) -> tuple[float, Memory]:
+    """:func:`compile_time` and :func:`compiled_memory` from ONE compilation."""
+    jitted = _as_jitted(jitted)
+    start = time.perf_counter()
+    compiled = jitted.lower(*args).compile()
+    return time.perf_counter() - start, _memory(compiled)
+
+
+def _memory(compiled: Any) -> Memory:
     import jax
 
-    stats = _as_jitted(fn).lower(*args).compile().memory_analysis()
+    stats = compiled.memory_analysis()
     if stats is None:
         raise RuntimeError(
             f"compiled_memory: backend {jax.default_backend()!r} returned no memory analysis;"

@@ -9,12 +9,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._compiled import compile_time, compiled_memory
-from .._timing import synchronize, time_fn
+from .._capped import time_pair_capped
+from .._compiled import compile_time, compile_time_and_memory
+from .._timing import synchronize
 from ._protocol import (
     LIFProblem,
     PeerResult,
     PeerSettings,
+    capped_fields,
     peak_rss_since_reset,
     reset_peak_rss,
     save_spikes,
@@ -57,20 +59,19 @@ def measure_jax(
     fwd = jax.jit(forward)
     fwdbwd = jax.jit(jax.grad(loss))
     compile_fwd_s = compile_time(fwd, weight, inputs)
-    compile_s = compile_time(fwdbwd, weight, inputs)
-    memory = compiled_memory(fwdbwd, weight, inputs)
+    compile_s, memory = compile_time_and_memory(fwdbwd, weight, inputs)
     spikes = np.asarray(fwd(weight, inputs))
     save_spikes(settings.spikes_path, spikes)
-    t_fwd = time_fn(fwd, weight, inputs, warmup=settings.warmup, repeats=settings.repeats)
-    t_fwdbwd = time_fn(fwdbwd, weight, inputs, warmup=settings.warmup, repeats=settings.repeats)
+    timed = time_pair_capped(fwd, fwdbwd, weight, inputs, warmup=settings.warmup,
+                             repeats=settings.repeats, cap_s=settings.time_cap_s,
+                             label=f"n={problem.n}")
     baseline = reset_peak_rss()
     synchronize(fwdbwd(weight, inputs))
     rss = peak_rss_since_reset(baseline)
     all_versions = {"jax": jax.__version__, **(versions or {})}
     return PeerResult(
         framework=settings.framework,
-        fwd=t_fwd,
-        fwdbwd=t_fwdbwd,
+        **capped_fields(timed),
         compile_s=compile_s,
         compile_fwd_s=compile_fwd_s,
         memory_bytes=memory.total_bytes,

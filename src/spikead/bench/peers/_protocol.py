@@ -32,12 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from .._capped import CappedTimings
 from .._timing import Timing
 
 __all__ = [
     "LIFProblem",
     "PeerResult",
     "PeerSettings",
+    "capped_fields",
     "load_problem",
     "load_spikes",
     "peak_rss_since_reset",
@@ -59,7 +61,9 @@ class PeerSettings:
             :func:`save_spikes`).
         result_path: where to write the JSON result.
         beta, threshold, slope: neuron constants shared by every framework.
-        warmup, repeats: timing protocol (see :func:`spikead.bench.time_fn`).
+        warmup, repeats: timing protocol (see :func:`spikead.bench.time_pair_capped`).
+        time_cap_s: skip the timing (status ``"skipped: over time cap ..."``) when a
+            probe predicts it to take longer than this many seconds; ``None``: no cap.
         options: framework-specific switches (e.g. ``{"hoist": true}`` for the hand scan).
     """
 
@@ -72,6 +76,7 @@ class PeerSettings:
     slope: float = 10.0
     warmup: int = 3
     repeats: int = 20
+    time_cap_s: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -105,7 +110,8 @@ class LIFProblem:
 @dataclass
 class PeerResult:
     """What a peer measured; ``None`` where a quantity does not apply (e.g. compile time
-    of an eager PyTorch model)."""
+    of an eager PyTorch model, or timings of a size skipped by the time cap; the probe
+    fields then say why, see :func:`spikead.bench.time_pair_capped`)."""
 
     framework: str
     status: str = "ok"
@@ -114,6 +120,10 @@ class PeerResult:
     compile_s: float | None = None
     compile_fwd_s: float | None = None
     memory_bytes: int | None = None
+    probe_fwd_ms: float | None = None
+    probe_fwdbwd_ms: float | None = None
+    predicted_timing_s: float | None = None
+    timing_s: float | None = None
     memory_kind: str | None = None
     rss_delta_bytes: int | None = None
     surrogate: str | None = None
@@ -127,6 +137,15 @@ class PeerResult:
             timing = getattr(self, key)
             out[key] = None if timing is None else dataclasses.asdict(timing)
         return out
+
+
+def capped_fields(timed: CappedTimings) -> dict[str, Any]:
+    """The :class:`PeerResult` fields filled from a :func:`time_pair_capped` result."""
+    return {
+        "status": timed.status, "fwd": timed.fwd, "fwdbwd": timed.fwdbwd,
+        "probe_fwd_ms": timed.probe_fwd_ms, "probe_fwdbwd_ms": timed.probe_fwdbwd_ms,
+        "predicted_timing_s": timed.predicted_s, "timing_s": timed.timing_s,
+    }
 
 
 def load_problem(path: str | Path) -> LIFProblem:

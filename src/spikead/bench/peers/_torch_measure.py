@@ -7,11 +7,12 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .._timing import time_fn
+from .._capped import time_pair_capped
 from ._protocol import (
     LIFProblem,
     PeerResult,
     PeerSettings,
+    capped_fields,
     peak_rss_since_reset,
     reset_peak_rss,
     save_spikes,
@@ -80,12 +81,12 @@ def measure_torch(
     rss = peak_rss_since_reset(baseline)
     spikes = fwd(inputs).numpy().transpose(1, 0, 2)
     save_spikes(settings.spikes_path, spikes)
-    t_fwd = time_fn(fwd, inputs, warmup=settings.warmup, repeats=settings.repeats)
-    t_fwdbwd = time_fn(fwdbwd, inputs, warmup=settings.warmup, repeats=settings.repeats)
+    timed = time_pair_capped(fwd, fwdbwd, inputs, warmup=settings.warmup,
+                             repeats=settings.repeats, cap_s=settings.time_cap_s,
+                             label=f"n={problem.n}")
     return PeerResult(
         framework=settings.framework,
-        fwd=t_fwd,
-        fwdbwd=t_fwdbwd,
+        **capped_fields(timed),
         memory_bytes=rss,
         memory_kind="peak_rss_delta_first_fwdbwd",
         rss_delta_bytes=rss,

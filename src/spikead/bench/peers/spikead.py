@@ -46,7 +46,7 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         settings, problem, forward=forward, loss=loss,
         surrogate=f"spikead.snn.FastSigmoid(slope={settings.slope})",
         reset="zero, stop_reset_grad=True",
-        notes="Linear applied per step inside the scan (vmapped over B)",
+        notes="snn.run_batched applies the leading Linear to all steps before the scan",
         versions={"spikead": spikead.__version__, "equinox": eqx.__version__},
     )
 
