@@ -6,7 +6,10 @@
     python experiments/elimination_search.py agent=paper scale.seeds=[0,1,2,3,4,5]
 
 Every method (random search, simulated annealing, three beam searches, AlphaZero, PPO)
-runs per task and seed. Writes ``results.csv`` (one row per run), ``curves.csv`` (best
+runs per task and seed; ``alphazero_joint`` trains one agent on all tasks at once (graphs
+padded to the largest size). Task graphs are padded by bucket (``scale.pad_scalar`` /
+``scale.pad_tensor``: round the vertex count up to a multiple; 1 = no padding) so that
+each search compiles once per bucket, not once per task. Writes ``results.csv`` (one row per run), ``curves.csv`` (best
 cost vs evaluations), ``table1.md`` / ``table1.tex`` (per task: graph size, forward,
 reverse, Markowitz, each method's best, gain vs the best baseline beside the paper's
 gain), ``dp_gap.csv`` (each classical method vs the exact optimum on small random
@@ -18,6 +21,7 @@ agents costs tens of seconds per task on a CPU.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import hydra
@@ -40,6 +44,8 @@ class Scale:
     max_width: int = 32
     anneal_from_baselines: bool = True
     agent_tasks: list[str] = field(default_factory=list)
+    pad_scalar: int = 64
+    pad_tensor: int = 64
     dp_graphs: int = 0
     dp_vertices: int = 10
 
@@ -57,19 +63,34 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
                                     max_width=scale.max_width,
                                     anneal_from_baselines=scale.anneal_from_baselines)
     run_ = start_run(cfg, "elimination_search", out_dir=out_dir, data_label="none (programs)")
-    rows, curves, vertices = [], [], {}
-    bar = tqdm(scale.tasks, desc="tasks")
-    for name in bar:
-        tg = alphagrad.load_task_graph(name)
-        vertices[name] = len(tg.sym.eliminable)
-        methods = [m for m in scale.methods
-                   if m not in alphagrad.AGENTS or not scale.agent_tasks or name in scale.agent_tasks]
+    start, cpu_start = time.perf_counter(), time.process_time()
+    tgs = alphagrad.pad_task_graphs([alphagrad.load_task_graph(name) for name in scale.tasks],
+                                    scalar_multiple=scale.pad_scalar,
+                                    tensor_multiple=scale.pad_tensor)
+    vertices = {tg.name: len(tg.sym.eliminable) for tg in tgs}
+    for tg in tgs:
+        run_.log.info("%s: %d eliminable, padded state V=%d R=%d, %d moves", tg.name,
+                      vertices[tg.name], tg.state.num_vertices, tg.state.max_rank, tg.moves)
+    rows, curves = [], []
+    bar = tqdm(tgs, desc="tasks")
+    for tg in bar:
+        name = tg.name
+        methods = [m for m in scale.methods if m not in alphagrad.JOINT and (
+            m not in alphagrad.AGENTS or not scale.agent_tasks or name in scale.agent_tasks)]
         r, c = alphagrad.search_task(tg, methods, scale.seeds, search=search, agent=agent,
                                      order_dir=run_.path("orders"), progress=bar.set_postfix_str)
         rows += r
         curves += c
-        run_.log.info("%s: best baseline %d, best found %d", name, tg.best_baseline,
-                      min(x["best_cost"] for x in r))
+        run_.log.info("%s: best baseline %d, best found %d; wall s per method %s", name,
+                      tg.best_baseline, min(x["best_cost"] for x in r),
+                      {x["method"]: x["wall_s"] for x in r})
+    if "alphazero_joint" in scale.methods:
+        joint = [tg for tg in tgs if not scale.agent_tasks or tg.name in scale.agent_tasks]
+        r, c = alphagrad.search_joint(joint, scale.seeds, agent=agent,
+                                      order_dir=run_.path("orders"),
+                                      progress=lambda s: run_.log.info("%s", s))
+        rows += r
+        curves += c
     results = pd.DataFrame(rows)
     run_.write_csv("results.csv", results)
     run_.write_csv("curves.csv", pd.DataFrame(curves))
@@ -88,6 +109,12 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     metrics["methods"] = list(scale.methods)
     metrics["seeds"] = list(scale.seeds)
     metrics["budget_evaluations"] = scale.budget
+    metrics["search_wall_s"] = round(time.perf_counter() - start, 1)
+    metrics["search_cpu_s"] = round(time.process_time() - cpu_start, 1)  # all threads
+    # a joint run's rows each carry the whole joint training time: count it once per seed
+    per_run = results.groupby(["method", "seed"])["wall_s"].agg(["sum", "max"]).reset_index()
+    per_run["wall"] = per_run["max"].where(per_run["method"].isin(alphagrad.JOINT), per_run["sum"])
+    metrics["wall_s_per_method"] = per_run.groupby("method")["wall"].sum().round(1).to_dict()
     return run_.finish(metrics)
 
 

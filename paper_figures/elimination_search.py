@@ -58,7 +58,8 @@ def gain_figure(results: pd.DataFrame):
     ax.axhline(0, color="0.3", lw=0.8)
     ax.set_ylabel("gain vs best baseline (%)")
     ax.set_xlabel("")
-    ax.tick_params(axis="x", rotation=35)
+    # anchor rotated labels at their right end so each sits under its own bar group
+    plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     ax.legend(fontsize=7, ncol=4)
     ax.set_ylim(bottom=max(-50, ax.get_ylim()[0]))
     return fig

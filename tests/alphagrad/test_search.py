@@ -40,7 +40,8 @@ def test_exact_dp_refuses_large_graphs():
 
 
 @pytest.mark.parametrize("method", [
-    pytest.param(m, marks=pytest.mark.slow) if m in ag.AGENTS else m for m in ag.METHODS])
+    pytest.param(m, marks=pytest.mark.slow) if m in ag.AGENTS else m
+    for m in ag.CLASSICAL + ag.AGENTS])
 def test_method_beats_random_and_not_the_optimum(small, method):
     graph, state, optimum, random_costs = small
     res = ag.run_method(method, state, jax.random.key(1), search=SEARCH, agent=AGENT,
@@ -73,3 +74,5 @@ def test_safe_prefix_matches_engine():
 def test_unknown_method():
     with pytest.raises(ag.UnknownMethodError, match="choose from"):
         ag.run_method("genetic", None, None, search=SEARCH, agent=AGENT)
+    with pytest.raises(ag.UnknownMethodError, match="alphazero_joint"):
+        ag.run_method("alphazero_joint", None, None, search=SEARCH, agent=AGENT)

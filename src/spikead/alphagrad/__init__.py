@@ -8,24 +8,31 @@
     >>> res.cost, tg.sym.id_order(res.order)          # multiplications, order in vertex ids
 
 The environment (:func:`encode`, :func:`step`, :func:`legal_actions`) is jittable and
-vmappable and prices orders exactly as :func:`spikead.ad.cost` does.
+vmappable and prices orders exactly as :func:`spikead.ad.cost` does. Graphs padded to one
+size (:func:`pad_groups`, :func:`pad_common`) share compiled searches, and
+:func:`alphazero_joint` trains one agent on several graphs at once.
 """
 
 from ._alphazero import AgentConfig as AgentConfig
 from ._alphazero import alphazero as alphazero
+from ._alphazero import train_alphazero as train_alphazero
 from ._benchmark import BASELINES as BASELINES
 from ._benchmark import CostMismatchError as CostMismatchError
 from ._benchmark import TaskGraph as TaskGraph
 from ._benchmark import dp_gap as dp_gap
 from ._benchmark import load_task_graph as load_task_graph
+from ._benchmark import pad_task_graphs as pad_task_graphs
+from ._benchmark import search_joint as search_joint
 from ._benchmark import search_task as search_task
 from ._benchmark import summary as summary
 from ._benchmark import table1 as table1
 from ._env import SCORES as SCORES
 from ._env import EnvState as EnvState
 from ._env import StepOutput as StepOutput
+from ._env import action_mask as action_mask
 from ._env import decode as decode
 from ._env import degrees as degrees
+from ._env import effective_order as effective_order
 from ._env import encode as encode
 from ._env import fill_in as fill_in
 from ._env import is_done as is_done
@@ -39,8 +46,14 @@ from ._graph import SymGraph as SymGraph
 from ._graph import from_engine as from_engine
 from ._graph import random_scalar_graph as random_scalar_graph
 from ._graph import random_tensor_graph as random_tensor_graph
+from ._joint import PaddingError as PaddingError
+from ._joint import alphazero_joint as alphazero_joint
+from ._joint import pad_common as pad_common
+from ._joint import pad_groups as pad_groups
+from ._joint import padded_size as padded_size
 from ._methods import AGENTS as AGENTS
 from ._methods import CLASSICAL as CLASSICAL
+from ._methods import JOINT as JOINT
 from ._methods import METHODS as METHODS
 from ._methods import SearchConfig as SearchConfig
 from ._methods import UnknownMethodError as UnknownMethodError

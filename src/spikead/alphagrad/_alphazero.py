@@ -21,7 +21,7 @@ import mctx
 import numpy as np
 import optax
 
-from ._env import EnvState, is_done, step
+from ._env import EnvState, action_mask, is_done, step
 from ._network import (
     Observation,
     PolicyValueNet,
@@ -82,11 +82,18 @@ def _batched_net(net, obs: Observation):
     return jax.vmap(net)(obs)
 
 
-def _play(net, key, root_state: EnvState, ref: float, cfg: AgentConfig, n: int):
-    """Play ``cfg.games`` episodes with Gumbel MuZero search; returns trajectories."""
-    g = cfg.games
-    states = jax.tree.map(lambda x: jnp.broadcast_to(x, (g,) + x.shape), root_state)
+def broadcast_games(state: EnvState, games: int) -> EnvState:
+    """``games`` copies of one state: ``[...]`` -> ``[G, ...]``."""
+    return jax.tree.map(lambda x: jnp.broadcast_to(x, (games,) + x.shape), state)
 
+
+def _play(net, key, states: EnvState, ref, cfg: AgentConfig, n: int):
+    """Play one episode per root state (``states``: ``[G, ...]``, ``ref``: ``[G]`` reward
+    scales, ``n`` moves) with Gumbel MuZero search; returns trajectories ``[n, G, ...]``.
+
+    Roots may come from different graphs padded to one size (the joint agent); moves
+    after an episode's last elimination are no-ops (:func:`action_mask`).
+    """
     def recurrent_fn(params, rng, action, embedding):
         del rng
         out = jax.vmap(step)(embedding, action)
@@ -106,7 +113,8 @@ def _play(net, key, root_state: EnvState, ref: float, cfg: AgentConfig, n: int):
         root = mctx.RootFnOutput(prior_logits=logits, value=value_inverse(value), embedding=states)
         policy = mctx.gumbel_muzero_policy(
             net, key, root, recurrent_fn, num_simulations=cfg.simulations,
-            invalid_actions=~obs.legal, max_num_considered_actions=cfg.considered)
+            invalid_actions=~jax.vmap(action_mask)(states),
+            max_num_considered_actions=cfg.considered)
         out = jax.vmap(step)(states, policy.action)
         return out.state, (obs, policy.action_weights, policy.action, out.reward / ref)
 
@@ -117,8 +125,10 @@ def _play(net, key, root_state: EnvState, ref: float, cfg: AgentConfig, n: int):
 def _az_loss(net, obs: Observation, pi, target):
     logits, value = _batched_net(net, obs)
     logp = jax.nn.log_softmax(logits)
-    policy_loss = -jnp.mean(jnp.sum(jnp.where(obs.legal, pi * logp, 0.0), -1))
-    value_loss = jnp.mean((value - value_transform(target)) ** 2)
+    live = jnp.any(obs.legal, -1).astype(jnp.float32)  # moves after the episode: no signal
+    count = jnp.maximum(jnp.sum(live), 1.0)
+    policy_loss = -jnp.sum(live * jnp.sum(jnp.where(obs.legal, pi * logp, 0.0), -1)) / count
+    value_loss = jnp.sum(live * (value - value_transform(target)) ** 2) / count
     return policy_loss + value_loss, (policy_loss, value_loss)
 
 
@@ -132,8 +142,8 @@ def _take(x: np.ndarray, idx: np.ndarray):
 
 
 @eqx.filter_jit
-def _az_play(net, key, state: EnvState, ref, cfg: AgentConfig, n: int):
-    return _play(net, key, state, ref, cfg, n)
+def _az_play(net, key, states: EnvState, ref, cfg: AgentConfig, n: int):
+    return _play(net, key, states, ref, cfg, n)
 
 
 @eqx.filter_jit
@@ -144,28 +154,25 @@ def _az_update(net, opt_state, obs, pi, target, cfg: AgentConfig):
     return eqx.apply_updates(net, upd), opt_state, loss
 
 
-def alphazero(state: EnvState, key, cfg: AgentConfig, *, reference: float) -> SearchResult:
-    """Train an AlphaZero agent on one graph; returns the best episode's order.
+def train_alphazero(roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int,
+                    on_episodes) -> list[float]:
+    """AlphaZero training loop over fixed root states (``[G, ...]``, ``refs``: ``[G]``).
 
-    ``reference`` scales rewards (use the best baseline cost). Evaluations count every
-    environment step of the search and of the played moves. Compiled functions are
-    cached per (graph size, ``cfg``), so seeds and graphs of one size compile once.
+    Each iteration plays one episode per root, hands ``(costs [G], actions [G, moves])``
+    to ``on_episodes``, stores the moves in the replay buffer and takes ``cfg.updates``
+    Adam steps. Returns the last loss of every iteration.
     """
-    elim = _eliminable(state)
-    n = len(elim)
-    track = _Tracker("alphazero", n)
     key, knet = jax.random.split(key)
     net = make_network(cfg, knet)
     opt_state = make_optimizer(cfg).init(eqx.filter(net, eqx.is_array))
-    ref = jnp.asarray(max(reference, 1), jnp.float32)
+    refs = jnp.asarray(refs, jnp.float32)
     buffer: list[tuple] = []
     losses = []
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).astype(np.uint64).tolist())
     for _ in range(cfg.iterations):
         key, kplay = jax.random.split(key)
-        costs, orders, obs, pi, rewards = _az_play(net, kplay, state, ref, cfg, n)
-        track.spend(cfg.games * n * (cfg.simulations + 1))
-        track.offer(np.asarray(costs), np.asarray(orders))
+        costs, orders, obs, pi, rewards = _az_play(net, kplay, roots, refs, cfg, moves)
+        on_episodes(np.asarray(costs), np.asarray(orders))
         returns = jnp.cumsum(rewards[::-1], axis=0)[::-1]                 # [n, G]
         buffer.append(jax.tree.map(_flatten_steps, (obs, pi, returns)))
         buffer = buffer[-cfg.buffer:]
@@ -176,4 +183,28 @@ def alphazero(state: EnvState, key, cfg: AgentConfig, *, reference: float) -> Se
             o, p, t = jax.tree.map(functools.partial(_take, idx=idx), data)
             net, opt_state, loss = _az_update(net, opt_state, o, p, t, cfg)
         losses.append(float(loss))
+    return losses
+
+
+def alphazero(state: EnvState, key, cfg: AgentConfig, *, reference: float,
+              moves: int | None = None) -> SearchResult:
+    """Train an AlphaZero agent on one graph; returns the best episode's order.
+
+    ``reference`` scales rewards (use the best baseline cost). Evaluations count every
+    environment step of the search and of the played moves. ``moves`` (default: the
+    eliminable count) pads episodes with no-op moves; compiled functions are cached per
+    (padded graph size, ``moves``, ``cfg``), so seeds and graphs of one size compile once.
+    """
+    elim = _eliminable(state)
+    n = len(elim)
+    track = _Tracker("alphazero", n, state.eliminable)
+
+    def record(costs, orders):
+        track.spend(cfg.games * n * (cfg.simulations + 1))
+        track.offer(costs, orders)
+
+    roots = broadcast_games(state, cfg.games)
+    ref = jnp.full((cfg.games,), max(reference, 1), jnp.float32)
+    losses = train_alphazero(roots, ref, key, cfg, moves=n if moves is None else moves,
+                             on_episodes=record)
     return track.result(losses=losses, episodes=cfg.iterations * cfg.games)

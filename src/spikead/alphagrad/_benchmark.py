@@ -23,6 +23,7 @@ from spikead import ad, tasks
 from ._alphazero import AgentConfig
 from ._env import EnvState, encode
 from ._graph import SymGraph, from_engine, random_scalar_graph
+from ._joint import alphazero_joint, pad_common, pad_groups
 from ._methods import CLASSICAL, METHODS, SearchConfig, UnknownMethodError, run_method
 from ._search import exact_dp
 
@@ -35,7 +36,11 @@ class CostMismatchError(AssertionError):
 
 @dataclasses.dataclass
 class TaskGraph:
-    """A task's engine graph, its search view and its baselines (orders in engine ids)."""
+    """A task's engine graph, its search view and its baselines (orders in engine ids).
+
+    ``state`` may be padded (:func:`pad_task_graphs`); ``moves`` is then the episode
+    length shared by its padding bucket (``None``: the eliminable count).
+    """
 
     name: str
     graph: ad.Graph
@@ -44,6 +49,7 @@ class TaskGraph:
     baselines: dict[str, tuple[int, ...]]
     baseline_costs: dict[str, int]
     paper: dict
+    moves: int | None = None
 
     @property
     def best_baseline(self) -> int:
@@ -59,6 +65,16 @@ def load_task_graph(name: str) -> TaskGraph:
               "markowitz": ad.markowitz_order(graph)}
     costs = {k: int(sum(ad.apply_order(graph, o))) for k, o in orders.items()}
     return TaskGraph(name, graph, sym, encode(sym), orders, costs, dict(task.paper))
+
+
+def pad_task_graphs(tgs: Sequence[TaskGraph], *, scalar_multiple: int = 64,
+                    tensor_multiple: int = 64) -> list[TaskGraph]:
+    """The same tasks with states padded by bucket (:func:`pad_groups`), so that every
+    search compiles once per bucket instead of once per task."""
+    padded = pad_groups([tg.sym for tg in tgs], scalar_multiple=scalar_multiple,
+                        tensor_multiple=tensor_multiple)
+    return [dataclasses.replace(tg, state=state, moves=moves)
+            for tg, (state, moves) in zip(tgs, padded)]
 
 
 def method_key(seed: int, method: str):
@@ -86,26 +102,58 @@ def search_task(tg: TaskGraph, methods: Sequence[str], seeds: Sequence[int], *,
             if progress:
                 progress(f"{tg.name}/{method}/seed{seed}")
             res = run_method(method, tg.state, method_key(seed, method), search=search,
-                             agent=agent, starts=starts, reference=tg.best_baseline)
-            ids = tg.sym.id_order(res.order)
-            engine_cost = int(sum(ad.apply_order(tg.graph, ids)))
-            if engine_cost != res.cost:
-                raise CostMismatchError(
-                    f"{tg.name}/{method}: the search environment says {res.cost} "
-                    f"multiplications, the engine {engine_cost}, for the same order")
-            if order_dir is not None:
-                ad.save_order(Path(order_dir) / f"{tg.name}_{method}_seed{seed}.json",
-                              task=tg.name, graph=tg.graph, order=ids, cost=res.cost)
-            best = tg.best_baseline
-            rows.append({
-                "task": tg.name, "method": method, "seed": seed, "best_cost": res.cost,
-                "evaluations": res.evaluations, "wall_s": res.wall_s,
-                **{b: tg.baseline_costs[b] for b in BASELINES},
-                "gain_vs_best_baseline_pct": round(100.0 * (best - res.cost) / best, 2),
-                "paper_gain_pct": tg.paper.get("gain_percent", np.nan),
-            })
-            curves += [{"task": tg.name, "method": method, "seed": seed, "evaluations": e,
-                        "best_cost": c} for e, c in res.curve]
+                             agent=agent, starts=starts, reference=tg.best_baseline,
+                             moves=tg.moves)
+            row, curve = _record(tg, method, seed, res, order_dir)
+            rows.append(row)
+            curves += curve
+    return rows, curves
+
+
+def _record(tg: TaskGraph, method: str, seed: int, res, order_dir: Path | None):
+    """Check a result's order with the engine, save it, and build its row and curve."""
+    ids = tg.sym.id_order(res.order)
+    if sorted(res.order) != sorted(tg.sym.eliminable):
+        raise CostMismatchError(f"{tg.name}/{method}: the best order does not eliminate every "
+                                f"intermediate once ({len(res.order)} of {len(tg.sym.eliminable)})")
+    engine_cost = int(sum(ad.apply_order(tg.graph, ids)))
+    if engine_cost != res.cost:
+        raise CostMismatchError(
+            f"{tg.name}/{method}: the search environment says {res.cost} "
+            f"multiplications, the engine {engine_cost}, for the same order")
+    if order_dir is not None:
+        ad.save_order(Path(order_dir) / f"{tg.name}_{method}_seed{seed}.json",
+                      task=tg.name, graph=tg.graph, order=ids, cost=res.cost)
+    best = tg.best_baseline
+    row = {
+        "task": tg.name, "method": method, "seed": seed, "best_cost": res.cost,
+        "evaluations": res.evaluations, "wall_s": res.wall_s,
+        **{b: tg.baseline_costs[b] for b in BASELINES},
+        "gain_vs_best_baseline_pct": round(100.0 * (best - res.cost) / best, 2),
+        "paper_gain_pct": tg.paper.get("gain_percent", np.nan),
+    }
+    curve = [{"task": tg.name, "method": method, "seed": seed, "evaluations": e,
+              "best_cost": c} for e, c in res.curve]
+    return row, curve
+
+
+def search_joint(tgs: Sequence[TaskGraph], seeds: Sequence[int], *, agent: AgentConfig,
+                 order_dir: Path | None = None,
+                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[dict]]:
+    """Train one AlphaZero agent on all ``tgs`` at once per seed (states padded to the
+    largest ``V`` and ``R``); rows and curves as :func:`search_task`, method
+    ``alphazero_joint``. ``wall_s`` of each row is the whole joint training's."""
+    states, moves = pad_common([tg.sym for tg in tgs])
+    rows, curves = [], []
+    for seed in seeds:
+        if progress:
+            progress(f"alphazero_joint/seed{seed} on {len(tgs)} tasks")
+        results = alphazero_joint(states, method_key(seed, "alphazero_joint"), agent,
+                                  references=[tg.best_baseline for tg in tgs], moves=moves)
+        for tg, res in zip(tgs, results):
+            row, curve = _record(tg, "alphazero_joint", seed, res, order_dir)
+            rows.append(row)
+            curves += curve
     return rows, curves
 
 

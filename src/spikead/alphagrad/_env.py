@@ -249,6 +249,31 @@ def is_done(state: EnvState) -> Array:
     return ~jnp.any(legal_actions(state))
 
 
+def action_mask(state: EnvState) -> Array:
+    """``[V]`` bool: the legal actions, or only vertex 0 once the episode is over.
+
+    Searches over padded graphs play a fixed number of moves (the largest graph's); after
+    the last elimination every action is a no-op (reward 0), and this mask offers one so
+    that policies never face an empty action set.
+    """
+    legal = legal_actions(state)
+    done = ~jnp.any(legal)
+    return legal | (done & (jnp.arange(state.num_vertices) == 0))
+
+
+def effective_order(actions, eliminable) -> list[int]:
+    """The eliminations a padded action sequence performs: each eliminable position at
+    its first occurrence (later repeats and non-eliminable actions are no-ops)."""
+    elim = {int(k) for k in np.flatnonzero(np.asarray(eliminable))}
+    seen: set[int] = set()
+    out = []
+    for a in np.asarray(actions).tolist():
+        if a in elim and a not in seen:
+            seen.add(a)
+            out.append(int(a))
+    return out
+
+
 def rollout(state: EnvState, order: Array) -> tuple[EnvState, Array]:
     """Apply ``order`` (``[n]`` positions) with ``lax.scan``; returns final state, ``[n]`` costs."""
     def body(s, a):

@@ -12,7 +12,8 @@ from ._search import SearchResult, beam_search, random_search, simulated_anneali
 
 CLASSICAL = ("random", "anneal") + tuple(f"beam_{k}" for k in SCORES)
 AGENTS = ("alphazero", "ppo")
-METHODS = CLASSICAL + AGENTS
+JOINT = ("alphazero_joint",)  # one agent over all tasks (not per graph: see alphazero_joint)
+METHODS = CLASSICAL + AGENTS + JOINT
 
 
 class UnknownMethodError(ValueError):
@@ -39,7 +40,8 @@ class SearchConfig:
 
 
 def run_method(name: str, state: EnvState, key, *, search: SearchConfig, agent: AgentConfig,
-               starts: Sequence[Sequence[int]] = (), reference: float = 1.0) -> SearchResult:
+               starts: Sequence[Sequence[int]] = (), reference: float = 1.0,
+               moves: int | None = None) -> SearchResult:
     """Run method ``name`` on the graph of ``state``.
 
     Args:
@@ -49,17 +51,23 @@ def run_method(name: str, state: EnvState, key, *, search: SearchConfig, agent: 
         search: classical budgets; agent: RL sizes.
         starts: orders (positions) annealing may start from (the baselines).
         reference: cost that scales RL rewards (the best baseline).
+        moves: actions per episode / order (>= the eliminable count; the extra ones are
+            no-ops), so graphs padded to one size share compiled functions.
     """
     if name == "random":
-        return random_search(state, search.budget, key, batch=search.batch)
+        return random_search(state, search.budget, key, batch=search.batch, moves=moves)
     if name == "anneal":
         return simulated_annealing(state, search.budget, key, chains=search.batch,
-                                   starts=starts if search.anneal_from_baselines else ())
+                                   starts=starts if search.anneal_from_baselines else (),
+                                   moves=moves)
     if name.startswith("beam_") and name[5:] in SCORES:
         return beam_search(state, search.budget, key, kind=name[5:], expand=search.expand,
-                           max_width=search.max_width)
+                           max_width=search.max_width, moves=moves)
     if name == "alphazero":
-        return alphazero(state, key, agent, reference=reference)
+        return alphazero(state, key, agent, reference=reference, moves=moves)
     if name == "ppo":
-        return ppo(state, key, agent, reference=reference)
+        return ppo(state, key, agent, reference=reference, moves=moves)
+    if name in JOINT:
+        raise UnknownMethodError(f"{name!r} trains one agent on several graphs: call "
+                                 "alphazero_joint(states, ...) (or search_joint) instead")
     raise UnknownMethodError(f"unknown search method {name!r}; choose from {list(METHODS)}")

@@ -14,22 +14,29 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._alphazero import AgentConfig, _flatten_steps, _take, make_network, make_optimizer
+from ._alphazero import (
+    AgentConfig,
+    _flatten_steps,
+    _take,
+    broadcast_games,
+    make_network,
+    make_optimizer,
+)
 from ._env import EnvState, step
 from ._network import observe, value_inverse, value_transform
 from ._search import SearchResult, _eliminable, _Tracker
 
 
-def _rollout(net, key, root_state: EnvState, ref: float, games: int, n: int):
-    states = jax.tree.map(lambda x: jnp.broadcast_to(x, (games,) + x.shape), root_state)
-
+def _rollout(net, key, states: EnvState, ref, n: int):
+    """Sample one ``n``-move episode per root state (``[G, ...]``; ``ref``: ``[G]``)."""
     def move(states, key):
         obs = jax.vmap(observe)(states)
         logits, value = jax.vmap(net)(obs)
         action = jax.random.categorical(key, logits)
         logp = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], 1)[:, 0]
         out = jax.vmap(step)(states, action)
-        return out.state, (obs, action, logp, value_inverse(value), out.reward / ref)
+        value = jnp.where(jnp.any(obs.legal, -1), value_inverse(value), 0.0)  # 0 once done
+        return out.state, (obs, action, logp, value, out.reward / ref)
 
     final, traj = jax.lax.scan(move, states, jax.random.split(key, n))
     obs, actions, logp, values, rewards = traj
@@ -54,17 +61,21 @@ def _ppo_loss(net, obs, actions, old_logp, adv, returns, clip: float, entropy: f
     logp_all = jax.nn.log_softmax(logits)
     logp = jnp.take_along_axis(logp_all, actions[:, None], 1)[:, 0]
     ratio = jnp.exp(logp - old_logp)
-    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-    pg = -jnp.mean(jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv))
-    vloss = jnp.mean((value - value_transform(returns)) ** 2)
+    live = jnp.any(obs.legal, -1).astype(jnp.float32)  # no-op moves after the episode
+    count = jnp.maximum(jnp.sum(live), 1.0)
+    mean = lambda x: jnp.sum(live * x) / count
+    adv_mean = mean(adv)
+    adv = (adv - adv_mean) / (jnp.sqrt(mean((adv - adv_mean) ** 2)) + 1e-8)
+    pg = -mean(jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv))
+    vloss = mean((value - value_transform(returns)) ** 2)
     probs = jnp.exp(logp_all)
-    ent = -jnp.mean(jnp.sum(jnp.where(obs.legal, probs * logp_all, 0.0), -1))
+    ent = -mean(jnp.sum(jnp.where(obs.legal, probs * logp_all, 0.0), -1))
     return pg + 0.5 * vloss - entropy * ent
 
 
 @eqx.filter_jit
-def _ppo_rollout(net, key, state: EnvState, ref, games: int, n: int, lam: float):
-    costs, orders, obs, actions, logp, values, rewards = _rollout(net, key, state, ref, games, n)
+def _ppo_rollout(net, key, states: EnvState, ref, n: int, lam: float):
+    costs, orders, obs, actions, logp, values, rewards = _rollout(net, key, states, ref, n)
     adv, returns = _gae(rewards, values, lam)
     return costs, orders, (obs, actions, logp, adv, returns)
 
@@ -77,19 +88,26 @@ def _ppo_update(net, opt_state, batch, cfg: AgentConfig):
     return eqx.apply_updates(net, upd), opt_state, loss
 
 
-def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float) -> SearchResult:
-    """Train a PPO agent on one graph; returns the best sampled episode's order."""
+def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float,
+        moves: int | None = None) -> SearchResult:
+    """Train a PPO agent on one graph; returns the best sampled episode's order.
+
+    ``moves`` (default: the eliminable count) pads episodes with no-op moves so that
+    graphs padded to one size share one compilation.
+    """
     n = len(_eliminable(state))
-    track = _Tracker("ppo", n)
+    moves = n if moves is None else moves
+    track = _Tracker("ppo", n, state.eliminable)
+    roots = broadcast_games(state, cfg.games)
     key, knet = jax.random.split(key)
     net = make_network(cfg, knet)
     opt_state = make_optimizer(cfg).init(eqx.filter(net, eqx.is_array))
-    ref = jnp.asarray(max(reference, 1), jnp.float32)
+    ref = jnp.full((cfg.games,), max(reference, 1), jnp.float32)
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).astype(np.uint64).tolist())
     losses = []
     for _ in range(cfg.iterations):
         key, kroll = jax.random.split(key)
-        costs, orders, traj = _ppo_rollout(net, kroll, state, ref, cfg.games, n, cfg.gae_lambda)
+        costs, orders, traj = _ppo_rollout(net, kroll, roots, ref, moves, cfg.gae_lambda)
         track.spend(cfg.games * n)
         track.offer(np.asarray(costs), np.asarray(orders))
         data = jax.tree.map(_flatten_steps, traj)

@@ -23,7 +23,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from ._env import SCORES, EnvState, degrees, legal_actions, order_costs, score, step
+from ._env import (
+    SCORES,
+    EnvState,
+    action_mask,
+    degrees,
+    effective_order,
+    legal_actions,
+    order_costs,
+    score,
+    step,
+)
 from ._graph import SymGraph
 from ._reference import eliminate
 
@@ -54,8 +64,9 @@ class SearchResult:
 class _Tracker:
     """Best-so-far bookkeeping shared by the methods."""
 
-    def __init__(self, method: str, n: int):
+    def __init__(self, method: str, n: int, eliminable=None):
         self.method, self.n = method, max(n, 1)
+        self.eliminable = None if eliminable is None else np.asarray(eliminable)
         self.best_cost: int | None = None
         self.best_order: list[int] = []
         self.evals = 0.0
@@ -70,7 +81,10 @@ class _Tracker:
         i = int(np.argmin(costs))
         c = int(costs[i])
         if self.best_cost is None or c < self.best_cost:
-            self.best_cost, self.best_order = c, [int(k) for k in np.asarray(orders[i])]
+            order = np.asarray(orders[i])
+            self.best_cost = c
+            self.best_order = ([int(k) for k in order] if self.eliminable is None
+                               else effective_order(order, self.eliminable))
         self.curve.append((round(self.evals, 3), self.best_cost))
 
     def result(self, **info) -> SearchResult:
@@ -82,6 +96,23 @@ def _eliminable(state: EnvState) -> np.ndarray:
     return np.flatnonzero(np.asarray(state.eliminable))
 
 
+def _padded_actions(state: EnvState, moves: int | None) -> np.ndarray:
+    """The eliminable positions followed by no-op fillers up to ``moves`` actions.
+
+    A filler is a non-eliminable position (an input): stepping it changes nothing, so
+    orders of graphs padded to one size share one compiled rollout.
+    """
+    elim = _eliminable(state)
+    moves = len(elim) if moves is None else moves
+    if moves < len(elim):
+        raise ValueError(f"moves={moves} is less than the {len(elim)} eliminable vertices; "
+                         "pass at least the graph's eliminable count")
+    fillers = np.flatnonzero(~np.asarray(state.eliminable))
+    if moves > len(elim) and len(fillers) == 0:
+        raise ValueError("padding moves needs a non-eliminable vertex (an input) as filler")
+    return np.concatenate([elim, np.full(moves - len(elim), fillers[:1].sum(), elim.dtype)])
+
+
 # ------------------------------------------------------------------ random
 @jax.jit
 def _permutations(keys, elim):
@@ -89,15 +120,21 @@ def _permutations(keys, elim):
     return jax.vmap(lambda k: jax.random.permutation(k, elim))(keys)
 
 
-def random_search(state: EnvState, budget: int, key, *, batch: int = 64) -> SearchResult:
-    """Uniformly random orders, evaluated ``batch`` at a time, until ``budget`` evaluations."""
-    elim = jnp.asarray(_eliminable(state))
-    track = _Tracker("random", len(elim))
+def random_search(state: EnvState, budget: int, key, *, batch: int = 64,
+                  moves: int | None = None) -> SearchResult:
+    """Uniformly random orders, evaluated ``batch`` at a time, until ``budget`` evaluations.
+
+    ``moves``: pad orders with no-op actions to this length (graphs padded to one size
+    then share one compilation); default the number of eliminable vertices.
+    """
+    n = len(_eliminable(state))
+    elim = jnp.asarray(_padded_actions(state, moves))
+    track = _Tracker("random", n, state.eliminable)
     while track.evals < budget:  # fixed batch: one compilation (may overshoot < batch)
         key, sub = jax.random.split(key)
         orders = _permutations(jax.random.split(sub, batch), elim)
         costs = order_costs(state, orders)
-        track.spend(batch * len(elim))
+        track.spend(batch * n)
         track.offer(costs, orders)
     return track.result()
 
@@ -129,22 +166,23 @@ def _propose(key, orders):
 
 def simulated_annealing(state: EnvState, budget: int, key, *, chains: int = 16,
                         starts: Sequence[Sequence[int]] = (), t_start: float = 0.05,
-                        t_end: float = 0.001) -> SearchResult:
+                        t_end: float = 0.001, moves: int | None = None) -> SearchResult:
     """Parallel Metropolis chains over orders with swap/insert moves.
 
     Chains start from ``starts`` (e.g. the baseline orders; cycled) and random orders
     for the rest. The temperature falls geometrically from ``t_start`` to ``t_end``,
     both relative to the best starting cost.
     """
-    elim = _eliminable(state)
-    n = len(elim)
-    track = _Tracker("anneal", n)
+    elim = _padded_actions(state, moves)
+    n = len(_eliminable(state))
+    track = _Tracker("anneal", n, state.eliminable)
     key, sub = jax.random.split(key)
     rand = np.asarray(_permutations(jax.random.split(sub, chains), jnp.asarray(elim)))
     orders = np.array(rand)
     n_starts = min(len(starts), max(1, chains // 2))
     for c in range(n_starts):
-        orders[c] = np.asarray(starts[c])
+        start = np.asarray(starts[c])
+        orders[c] = np.concatenate([start, elim[len(start):]])  # fillers after the start
     orders = jnp.asarray(orders)
     costs = order_costs(state, orders)
     track.spend(chains * n)
@@ -210,7 +248,8 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int):
     def layer(carry, t):
         states, orders, alive = carry
         s = jax.vmap(scores)(states)                                    # [W, V]
-        legal = jax.vmap(legal_actions)(states)
+        legal = jax.vmap(action_mask)(states)  # a finished entry keeps one no-op child
+        s = jnp.where(jax.vmap(legal_actions)(states), s, 0.0)
         s = jnp.where(legal, s + jnp.arange(v) * 1e-6, jnp.inf)
         _, acts = jax.lax.top_k(-s, expand)                             # [W, E]
         ok = jnp.take_along_axis(legal, acts, 1) & alive[:, None]
@@ -228,19 +267,21 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int):
 
 
 def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowitz",
-                expand: int = 4, safe: bool = True, max_width: int = 256) -> SearchResult:
+                expand: int = 4, safe: bool = True, max_width: int = 256,
+                moves: int | None = None) -> SearchResult:
     """Beam search guided by ``kind`` (one of :data:`SCORES`, lower is better).
 
     The safe pre-elimination prefix is applied first when ``safe``; then one beam of the
     largest power-of-two width (at most ``max_width``) whose ``width x expand`` children
     per layer fit the budget. Width 1 with ``expand`` 1 is the greedy heuristic.
-    ``key`` is unused (deterministic).
+    ``key`` is unused (deterministic). ``moves``: run this many layers (no-ops once
+    done) so that graphs padded to one size share one compilation.
     """
     del key
     if kind not in SCORES:
         raise ValueError(f"unknown beam score {kind!r}; choose one of {SCORES}")
     elim = _eliminable(state)
-    track = _Tracker(f"beam_{kind}", len(elim))
+    track = _Tracker(f"beam_{kind}", len(elim), state.eliminable)
     prefix: list[int] = []
     if safe:
         state, prefix = safe_prefix(state)
@@ -253,7 +294,8 @@ def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowit
     width = 1
     while width * 2 <= max_width and track.evals + 2 * width * e * rest / track.n <= budget:
         width *= 2
-    orders, costs = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, rest)
+    layers = rest if moves is None else max(moves, rest)
+    orders, costs = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, layers)
     track.spend(width * e * rest)
     full = np.concatenate([np.tile(np.asarray(prefix, np.int32), (width, 1)),
                            np.asarray(orders)], axis=1)
