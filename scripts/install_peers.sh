@@ -11,6 +11,11 @@
 # Not installed on purpose: sinabs (its dependency `samna` on PyPI is a stub that runs
 # pip against an external index when imported). Safe to run again (idempotent).
 # PYTHON=/path/to/python selects the interpreter (default: python).
+#
+# brainscale (Paper A's D-RTRL peer in experiments/memory_scaling.py) needs jax 0.9.x, which
+# cannot share an environment with spikead (jax 0.10): it gets its own virtual environment
+# in .venvs/brainscale (BRAINSCALE_VENV=... to put it elsewhere, SPIKEAD_SKIP_BRAINSCALE=1
+# to skip it; the experiment then records the peer as missing with this command).
 set -euo pipefail
 
 PY="${PYTHON:-python}"
@@ -26,6 +31,16 @@ fi
 # the script also works on its own after any torch install).
 "$PY" -m pip install "nir>=1.0.4" "nirtorch>=2.0.2" "loguru>=0.7" "scipy" "packaging" "tqdm"
 "$PY" -m pip install --no-deps "norse==1.1.0" "spikingjelly==2.0.0"
+
+if [ "${SPIKEAD_SKIP_BRAINSCALE:-0}" != "1" ]; then
+    BS_VENV="${BRAINSCALE_VENV:-.venvs/brainscale}"
+    if [ ! -x "$BS_VENV/bin/python" ]; then
+        "$PY" -m venv "$BS_VENV"
+    fi
+    "$BS_VENV/bin/python" -m pip install "brainscale==0.1.0" "brainstate==0.5.4" "brainpy==2.8.2" \
+        "brainunit==0.5.2" "braintools==0.3.0" "brainevent==0.2.1" "jax[cpu]==0.9.2" "jaxlib==0.9.2"
+    "$BS_VENV/bin/python" -c "import brainscale, jax; print(f'{\"brainscale\":14s} ok  {brainscale.__version__} (jax {jax.__version__}, own venv $BS_VENV)')"
+fi
 
 "$PY" - <<'PY'
 import importlib
