@@ -133,3 +133,38 @@ def test_nested_jit_and_custom_jvp_surrogate(getkey):
     spikes = [v.id for v in graph.vertices if v.primitive == "custom_jvp_call" and v.shape == (2,)]
     (src,) = graph.preds[spikes[0]]
     assert graph.edges[(src, spikes[0])].pair == (0,)
+
+
+@pytest.mark.parametrize("order", ["fwd", "rev", "markowitz"])
+def test_vmap_jacve_equals_vmap_jacrev(params, getkey, order):
+    """Per-example Jacobians from the graph of vmap(f): same pytree, shapes and values."""
+    batched = jax.tree_util.tree_map(lambda a: jnp.stack([a, 2.0 * a, -a]), params)
+    x = jax.random.normal(getkey(), (3, 3))
+
+    def f(params, x):
+        return {"loss": mlp(params, x), "h": jnp.tanh(params["W1"] @ x)}
+
+    jac = jax.jit(ad.vmap_jacve(f, order, argnums=(0, 1)))(batched, x)
+    ref = jax.jit(jax.vmap(jax.jacrev(f, argnums=(0, 1))))(batched, x)
+    assert_tree_close(jac, ref)
+
+
+def test_batch_diagonal_of_every_batch_structure(getkey):
+    """Paired, both-constant, one-sided and fully dense batch dims give the dense diagonal."""
+    B, n, m = 3, 2, 4
+    cases = [
+        ad.Structure((B, n), (B, m), (0, None), (0, 1, 3)),  # paired batch, dense rest
+        ad.Structure((B, n), (B, n), (0, 1), (0,)),  # paired batch and inner diagonal
+        ad.Structure((B, n), (B, m), (None, None), (1, 3)),  # constant along both batch dims
+        ad.Structure((B, n), (B, m), (None, None), (2, 3)),  # varies along the source batch only
+        ad.Structure((B, n), (B, m), (None, None), (0, 1, 2, 3)),  # dense: diagonal taken
+        ad.Structure((B, n), (B, n), (None, 1), None),  # identity inside, broadcast batch
+    ]
+    for s in cases:
+        val = None if s.val_shape is None else jax.random.normal(getkey(), s.val_shape)
+        t = ad.STensor(val, s)
+        dense = np.asarray(ad.to_dense(t))
+        expected = np.stack([dense[b, :, b] for b in range(B)])
+        np.testing.assert_allclose(np.asarray(ad.batch_diagonal(t)), expected, err_msg=str(s))
+    with pytest.raises(ValueError, match="leading batch dims"):
+        ad.batch_diagonal(ad.STensor(None, ad.Structure((2,), (3,), (None,), None)))

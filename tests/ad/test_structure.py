@@ -116,3 +116,24 @@ def test_scale_by_scalar_and_by_output_array():
     np.testing.assert_allclose(ad.to_dense(ad.scale(t, d)), d[:, None] * ad.to_dense(t))
     with pytest.raises(ValueError, match="output shape"):
         ad.scale(t, jnp.ones(3))
+
+
+@pytest.mark.parametrize("small", [0, 10**9], ids=["dot_general", "multiply_reduce"])
+def test_contract_matches_einsum(small, monkeypatch):
+    """Both emitted forms of a labelled two-operand contraction equal numpy's einsum."""
+    from spikead.ad import _stensor
+
+    monkeypatch.setattr(_stensor, "SMALL_CONTRACTION", small)
+    rng = np.random.default_rng(0)
+    sizes = {0: 2, 1: 3, 2: 4, 3: 2, 4: 3}
+    for _ in range(60):
+        la = tuple(int(v) for v in rng.permutation(5)[: rng.integers(1, 4)])
+        lb = tuple(int(v) for v in rng.permutation(5)[: rng.integers(1, 4)])
+        out = tuple(int(v) for v in rng.permutation(sorted(set(la) | set(lb))) if rng.random() < 0.6)
+        a = rng.standard_normal([sizes[v] for v in la]).astype(np.float32)
+        b = rng.standard_normal([sizes[v] for v in lb]).astype(np.float32)
+        got = _stensor._contract([(jnp.asarray(a), la), (jnp.asarray(b), lb)], out)
+        np.testing.assert_allclose(
+            np.asarray(got), np.einsum(a, list(la), b, list(lb), list(out)), rtol=1e-5, atol=1e-5,
+            err_msg=f"{la} x {lb} -> {out}",
+        )

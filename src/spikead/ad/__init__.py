@@ -16,6 +16,9 @@ from ._stensor import (
     add as add,
 )
 from ._stensor import (
+    batch_diagonal as batch_diagonal,
+)
+from ._stensor import (
     broaden as broaden,
 )
 from ._stensor import (
@@ -77,6 +80,9 @@ from .api import (
 )
 from .api import (
     jacve as jacve,
+)
+from .api import (
+    vmap_jacve as vmap_jacve,
 )
 from .api import (
     make_graph as make_graph,

@@ -12,6 +12,8 @@ Example: for ``step(w, h, x) = 0.9 * h + w @ x`` with ``h: (N,)``, ``w: (N, M)``
 
 from __future__ import annotations
 
+import math
+
 import equinox as eqx
 import jax.numpy as jnp
 from jax import Array, lax
@@ -108,6 +110,19 @@ def _reduce_to(x: Array, labels: tuple[int, ...], keep: set[int]) -> tuple[Array
     return x, labels
 
 
+SMALL_CONTRACTION = 16
+"""Contractions over at most this many terms are emitted as broadcast-multiply-sum
+(fused by XLA), larger ones as ``dot_general``. Both perform the same products."""
+
+
+def _place(x: Array, labels: tuple[int, ...], union: tuple[int, ...], shape: Shape) -> Array:
+    """Broadcast ``x`` (axes ``labels``, a subset of ``union``) to the layout ``union``."""
+    order = sorted(range(len(labels)), key=lambda a: union.index(labels[a]))
+    if order != list(range(len(labels))):
+        x = jnp.transpose(x, order)
+    return lax.broadcast_in_dim(x, shape, tuple(sorted(union.index(l) for l in labels)))
+
+
 def _contract(operands: list[tuple[Array, tuple[int, ...]]], out_labels: tuple[int, ...]) -> Array:
     """Einsum of one or two labelled operands, written with ``lax.dot_general`` (cheap to trace)."""
     out_set = set(out_labels)
@@ -127,12 +142,22 @@ def _contract(operands: list[tuple[Array, tuple[int, ...]]], out_labels: tuple[i
     shared = [label for label in la if label in lb]
     batch = [label for label in shared if label in out_set]
     contract = [label for label in shared if label not in out_set]
+    dtype = jnp.result_type(a, b)
+    a, b = a.astype(dtype), b.astype(dtype)
+    sizes = dict(zip(la, a.shape))
+    sizes.update(zip(lb, b.shape))
+    if math.prod(sizes[l] for l in contract) <= SMALL_CONTRACTION:
+        # broadcast-multiply-reduce: XLA fuses it into one loop (a tiny batched dot is slower)
+        union = tuple(out_labels) + tuple(contract)
+        shape = tuple(sizes[l] for l in union)
+        x, y = (_place(v, labels, union, shape) for v, labels in ((a, la), (b, lb)))
+        prod_ = x * y
+        return jnp.sum(prod_, axis=tuple(range(len(out_labels), len(union)))) if contract else prod_
     dims = (
         (tuple(la.index(l) for l in contract), tuple(lb.index(l) for l in contract)),
         (tuple(la.index(l) for l in batch), tuple(lb.index(l) for l in batch)),
     )
-    dtype = jnp.result_type(a, b)
-    c = lax.dot_general(a.astype(dtype), b.astype(dtype), dims)
+    c = lax.dot_general(a, b, dims)
     lc = tuple(batch) + tuple(l for l in la if l not in lb) + tuple(l for l in lb if l not in la)
     return jnp.transpose(c, [lc.index(label) for label in out_labels])
 
@@ -159,6 +184,31 @@ def matmul(a: STensor, b: STensor) -> tuple[STensor, int]:
     return STensor(val, plan.result), plan.cost
 
 
+def _expand(
+    val: Array | None, val_dims: tuple[int, ...], out_dims: tuple[int, ...], out_shape: Shape,
+    deltas: list[tuple[int, int]], dtype,
+) -> Array:
+    """Values on labels ``val_dims`` laid out on labels ``out_dims``, times Kronecker deltas.
+
+    ``val`` (None: ones) is broadcast along the labels of ``out_dims`` it lacks (no copy
+    until the write), and every ``(l1, l2)`` in ``deltas`` zeroes the entries off the
+    diagonal of those two labels with one fused select: no identity matrix is built and
+    nothing is multiplied.
+    """
+    if val is None:
+        x = jnp.ones(out_shape, dtype)
+    else:
+        x = lax.broadcast_in_dim(val.astype(dtype), out_shape, tuple(out_dims.index(l) for l in val_dims))
+    if not deltas:
+        return x
+    mask = None
+    for l1, l2 in deltas:
+        a1, a2 = out_dims.index(l1), out_dims.index(l2)
+        eq = lax.broadcasted_iota(jnp.int32, out_shape, a1) == lax.broadcasted_iota(jnp.int32, out_shape, a2)
+        mask = eq if mask is None else mask & eq
+    return jnp.where(mask, x, jnp.zeros((), dtype))
+
+
 def broaden(t: STensor, target: Structure) -> STensor:
     """Re-express ``t`` in a broader structure (drop pairs, add value dims); no change in J."""
     s = t.structure
@@ -168,26 +218,46 @@ def broaden(t: STensor, target: Structure) -> STensor:
         raise ValueError(f"structure {s} cannot be broadened to {target}")
     if target.val_dims is None:
         return STensor(None, target)
-    sizes = target.label_sizes()
     p = len(s.out_shape)
-    operands: list[tuple[Array, tuple[int, ...]]] = []
+    deltas = [(ps, p + q) for q, (ps, pt) in enumerate(zip(s.pair, target.pair)) if ps is not None and pt is None]
     dtype = jnp.float32 if t.val is None else t.val.dtype
-    if t.val is not None:
-        operands.append((t.val, tuple(s.val_dims)))  # s labels keep their numbers in target
-    for q, (ps, pt) in enumerate(zip(s.pair, target.pair)):
-        if ps is not None and pt is None:
-            operands.append((jnp.eye(s.in_shape[q], dtype=dtype), (ps, p + q)))
-    present = sorted({label for _, labels in operands for label in labels})
-    if operands:
-        val = _contract(operands, tuple(present))
+    if t.val is None and not deltas:
+        val = jnp.ones(target.val_shape, dtype)
     else:
-        val = jnp.ones((), dtype)
-    # broadcast along value dims that no operand covers
-    full = tuple(target.val_dims)
-    expand = tuple(i for i, label in enumerate(full) if label not in present)
-    val = jnp.expand_dims(val, expand) if expand else val
-    val = jnp.broadcast_to(val, tuple(sizes[label] for label in full))
+        # s labels keep their numbers in target's canonical space
+        val = _expand(t.val, tuple(s.val_dims or ()), tuple(target.val_dims), target.val_shape, deltas, dtype)
     return STensor(val, target)
+
+
+def batch_diagonal(t: STensor) -> Array:
+    """The per-example blocks ``C[b, o..., i...] = J[b, o..., b, i...]`` of a batched partial.
+
+    ``t`` maps a source of shape ``(B, *I)`` to a target of shape ``(B, *O)``; the result has
+    shape ``(B, *O, *I)``. When the batch dims are Kronecker-paired (the graph of a
+    ``vmap``-ed function) or both constant, only the stored values are broadcast; otherwise
+    the dense tensor is built and its diagonal taken.
+    """
+    s = t.structure
+    if not s.out_shape or not s.in_shape or s.out_shape[0] != s.in_shape[0]:
+        raise ValueError(
+            f"batch_diagonal expects leading batch dims of equal size, got {s.out_shape} <- {s.in_shape}"
+        )
+    p = len(s.out_shape)
+    rest_pair = s.pair[1:]
+    relabel = lambda label: label if label < p else (0 if label == p else label - 1)
+    vals = tuple(s.val_dims or ())
+    if s.pair[0] == 0 or (s.pair[0] is None and 0 not in rest_pair and not (0 in vals and p in vals)):
+        val_dims = None if s.val_dims is None else tuple(relabel(label) for label in vals)
+        val = t.val
+        if val_dims is not None and len(set(val_dims)) == len(val_dims) and tuple(sorted(val_dims)) != val_dims:
+            order = sorted(range(len(val_dims)), key=lambda a: val_dims[a])
+            val, val_dims = jnp.transpose(val, order), tuple(val_dims[a] for a in order)
+        compact = Structure(s.out_shape, s.in_shape[1:], rest_pair, val_dims)
+        return to_dense(STensor(val, compact))
+    dense_ = to_dense(t)
+    moved = jnp.moveaxis(dense_, p, 1)
+    idx = jnp.arange(s.out_shape[0])
+    return moved[idx, idx]
 
 
 def add(a: STensor, b: STensor) -> STensor:
@@ -220,6 +290,11 @@ def scale(t: STensor, factor: float | Array) -> STensor:
 
 
 def to_dense(t: STensor) -> Array:
-    """Materialise ``J`` with shape ``out_shape + in_shape``."""
+    """Materialise ``J`` with shape ``out_shape + in_shape`` (one fused broadcast-and-select)."""
     s = t.structure
-    return broaden(t, dense_structure(s.out_shape, s.in_shape)).val
+    p = len(s.out_shape)
+    shape = s.out_shape + s.in_shape
+    deltas = [(ps, p + q) for q, ps in enumerate(s.pair) if ps is not None]
+    dtype = jnp.float32 if t.val is None else t.val.dtype
+    # dense layout: out dim d has label d, in dim q has label p + q; values keep their labels
+    return _expand(t.val, tuple(s.val_dims or ()), tuple(range(len(shape))), shape, deltas, dtype)

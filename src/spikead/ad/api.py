@@ -1,4 +1,4 @@
-"""Public entry points: ``jacve``, ``structured_jacobian``, ``cost``, ``make_graph``.
+"""Public entry points: ``jacve``, ``vmap_jacve``, ``structured_jacobian``, ``cost``, ``make_graph``.
 
 ``jacve(f, order)`` traces ``f`` to a graph of structured partials, eliminates the
 intermediate vertices in the given order and returns the Jacobian with the calling
@@ -15,7 +15,7 @@ from typing import Any
 import jax
 
 from ._graph import Graph
-from ._stensor import STensor, to_dense, zeros
+from ._stensor import STensor, batch_diagonal, to_dense, zeros
 from ._trace import ArgNums, Traced, split_args, trace
 from .elimination import OrderSpec, apply_order, eliminate_vertex
 from .orders import resolve_order
@@ -75,6 +75,33 @@ def jacve(fun: Callable, order: OrderSpec = "rev", argnums: ArgNums = 0, has_aux
             return to_dense(blocks(o, i)).astype(traced.in_avals[i].dtype)
 
         out = _assemble(traced, argnums, dense_block)
+        return (out, traced.aux) if has_aux else out
+
+    return jac
+
+
+def vmap_jacve(
+    fun: Callable, order: OrderSpec = "rev", argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable:
+    """Per-example Jacobians by eliminating the graph of ``jax.vmap(fun)``.
+
+    Same calling convention and output as ``jax.vmap(jax.jacrev(fun, argnums, has_aux))``
+    with every positional argument batched along a leading axis B: each block has shape
+    ``(B, *output.shape, *input.shape)``. The graph of ``vmap(fun)`` is eliminated once
+    (``order`` names its vertices, as in ``make_graph(jax.vmap(fun), *batched_args)``);
+    its batch dim stays a Kronecker pair, so only the diagonal ``B`` blocks are stored and
+    the ``B x B`` block Jacobian that ``jacve(jax.vmap(fun))`` returns is never built.
+    """
+    vfun = jax.vmap(fun)
+
+    def jac(*args):
+        traced, graph, _ = _eliminate(vfun, args, argnums, has_aux, order)
+        blocks = _structured_blocks(traced, graph)
+
+        def compact_block(o: int, i: int):
+            return batch_diagonal(blocks(o, i)).astype(traced.in_avals[i].dtype)
+
+        out = _assemble(traced, argnums, compact_block)
         return (out, traced.aux) if has_aux else out
 
     return jac

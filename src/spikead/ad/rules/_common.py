@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 from .._jaxpr import eqn_as_fun, is_literal
@@ -105,15 +106,24 @@ def selection(
     if not mats:
         return STensor(None, Structure(out_shape, in_shape, pair, None))
     operands = []
+    concrete = all(isinstance(m, np.ndarray) for _, m in mats)
+    xnp = np if concrete else jnp  # static selections stay compile-time constants
     for d, m in mats:
-        operands += [jnp.asarray(m, dtype), [d, p + d]]
+        operands += [xnp.asarray(m, dtype), [d, p + d]]
     labels = sorted({d for d, _ in mats} | {p + d for d, _ in mats})
-    val = jnp.einsum(*operands, labels)
+    val = xnp.einsum(*operands, labels)
     return STensor(val, Structure(out_shape, in_shape, pair, tuple(labels)))
 
 
 def shift_matrix(n_out: int, n_in: int, offset, stride: int = 1, dtype=jnp.float32) -> Array:
-    """``S[o, i] = 1`` where ``i == offset + stride * o`` (``offset`` may be traced)."""
+    """``S[o, i] = 1`` where ``i == offset + stride * o`` (``offset`` may be traced).
+
+    A static (integer) offset gives a NumPy array: a constant of the compiled program, not
+    ops that rebuild it on every call.
+    """
+    if isinstance(offset, (int, np.integer)):
+        o, i = np.arange(n_out)[:, None], np.arange(n_in)[None, :]
+        return (i == offset + stride * o).astype(dtype)
     o = jnp.arange(n_out)[:, None]
     i = jnp.arange(n_in)[None, :]
     return (i == offset + stride * o).astype(dtype)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from .._stensor import STensor
@@ -84,7 +85,7 @@ def _reshape(ctx: RuleContext) -> list:
             pair[gi[0]] = go[0]
             continue
         n = math.prod(in_shape[q] for q in gi)
-        eye = jnp.eye(n, dtype=ctx.dtype).reshape(tuple(out_shape[p] for p in go) + tuple(in_shape[q] for q in gi))
+        eye = np.eye(n, dtype=ctx.dtype).reshape(tuple(out_shape[p] for p in go) + tuple(in_shape[q] for q in gi))
         group_labels = list(go) + [P + q for q in gi]
         operands += [eye, group_labels]
         labels.update(group_labels)
@@ -92,7 +93,7 @@ def _reshape(ctx: RuleContext) -> list:
         s = Structure(out_shape, in_shape, tuple(pair), None)
         return per_input(ctx, lambda i: STensor(None, s))
     val_dims = tuple(sorted(labels))
-    val = jnp.einsum(*operands, list(val_dims))
+    val = np.einsum(*operands, list(val_dims))  # a compile-time constant
     s = Structure(out_shape, in_shape, tuple(pair), val_dims)
     return per_input(ctx, lambda i: STensor(val, s))
 
@@ -231,7 +232,7 @@ def _rev(ctx: RuleContext) -> list:
     dims = set(ctx.params["dimensions"])
     shape = ctx.in_shapes[0]
     per_dim = [
-        jnp.eye(n, dtype=ctx.dtype)[::-1] if d in dims else PAIR for d, n in enumerate(shape)
+        np.eye(n, dtype=ctx.dtype)[::-1] if d in dims else PAIR for d, n in enumerate(shape)
     ]
     return per_input(ctx, lambda i: selection(shape, shape, per_dim, ctx.dtype))
 
@@ -257,7 +258,7 @@ def _stack(ctx: RuleContext) -> list:
     def make(i):
         in_shape = ctx.in_shapes[i]
         pair = tuple(q if q < axis else q + 1 for q in range(len(in_shape)))
-        onehot = (jnp.arange(n) == i).astype(ctx.dtype)
+        onehot = (np.arange(n) == i).astype(ctx.dtype)
         return STensor(onehot, Structure(out_shape, in_shape, pair, (axis,)))
 
     return per_input(ctx, make)
