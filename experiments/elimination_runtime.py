@@ -42,6 +42,9 @@ class Scale:
     warmup: int = 10
     repeats: int = 100
     methods: list[str] = field(default_factory=lambda: list(METHODS))
+    # Skip a (task, method, batch) whose warm-up + timed calls are predicted, from one probe
+    # call after compilation, to take longer than this (seconds); null: never skip.
+    time_cap_s: float | None = None
 
 
 def batched_args(task, batch: int, seed: int) -> tuple:
@@ -75,12 +78,17 @@ def measure(task, method: str, batch: int, scale: Scale, seed: int) -> dict:
     args = batched_args(task, batch, seed)
     fn = jacobian_fn(method, task.fn, task.argnums)
     seconds = compile_time(fn, *args)  # trace (incl. elimination) + compile, before any call
+    row = {"task": task.name, "batch": batch, "method": method, "compile_s": seconds}
+    if scale.time_cap_s is not None:
+        probe_s = time_fn(fn, *args, warmup=0, repeats=1).median_ms / 1e3
+        predicted = probe_s * (scale.warmup + scale.repeats)
+        if predicted > scale.time_cap_s:
+            return {**row, "median_ms": np.nan, "p2_5_ms": np.nan, "p97_5_ms": np.nan,
+                    "status": (f"skipped: over time cap (predicted {predicted:.1f} s > "
+                               f"{scale.time_cap_s:g} s; one call {probe_s * 1e3:.0f} ms)")}
     timing = time_fn(fn, *args, warmup=scale.warmup, repeats=scale.repeats)
-    return {
-        "task": task.name, "batch": batch, "method": method,
-        "median_ms": timing.median_ms, "p2_5_ms": timing.p2_5_ms, "p97_5_ms": timing.p97_5_ms,
-        "compile_s": seconds,
-    }
+    return {**row, "median_ms": timing.median_ms, "p2_5_ms": timing.p2_5_ms,
+            "p97_5_ms": timing.p97_5_ms, "status": "ok"}
 
 
 def summarise(frame: pd.DataFrame) -> dict:
@@ -93,7 +101,7 @@ def summarise(frame: pd.DataFrame) -> dict:
     """
     out = {}
     for task, rows in frame.groupby("task"):
-        rows = rows[rows["batch"] == rows["batch"].max()].set_index("method")["median_ms"]
+        rows = rows[rows["batch"] == rows["batch"].max()].set_index("method")["median_ms"].dropna()
         entry = {"batch": int(frame[frame["task"] == task]["batch"].max())}
         for name, group in (("best_jacve", ORDERS), ("best_vmap_jacve", COMPACT_ORDERS)):
             present = [m for m in group if m in rows]
@@ -112,6 +120,8 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     unknown = [m for m in scale.methods if m not in METHODS]
     if unknown:
         raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(METHODS)}")
+    if scale.time_cap_s is not None and scale.time_cap_s <= 0:
+        raise ConfigError(f"scale.time_cap_s must be positive seconds or null, got {scale.time_cap_s}")
     if not scale.batch_sizes or min(scale.batch_sizes) < 1:
         raise ConfigError(f"scale.batch_sizes must be positive integers, got {scale.batch_sizes}")
     task_objs = [tasks.load(name) for name in scale.tasks]

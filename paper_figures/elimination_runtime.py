@@ -16,11 +16,20 @@ def main() -> None:
     frame = pd.read_csv(args.results / "runtime.csv")
     meta = load_meta(args.results)
 
-    grid = sns.relplot(data=frame, x="batch", y="median_ms", hue="method", col="task",
+    timed = frame.dropna(subset=["median_ms"])
+    if timed.empty:
+        raise SystemExit(f"{args.results / 'runtime.csv'}: no job was timed (all over the time cap); "
+                         "raise scale.time_cap_s and rerun the experiment")
+    grid = sns.relplot(data=timed, x="batch", y="median_ms", hue="method", col="task",
                        col_wrap=5, kind="line", marker="o", height=2.2, facet_kws={"sharey": False})
     grid.set(xscale="log", yscale="log")
     grid.set_axis_labels("batch size", "median time [ms]")
     grid.set_titles("{col_name}")
+    skipped = frame[frame["status"].astype(str).str.startswith("skipped")] if "status" in frame else frame[:0]
+    if not skipped.empty:  # never drop a measurement silently: say which jobs the cap skipped
+        listed = "; ".join(f"{r.task} {r.method} B={r.batch}" for r in skipped.itertuples())
+        grid.figure.text(0.01, -0.02, f"not timed (over the time cap): {listed}", fontsize=6,
+                         wrap=True, va="top")
     save(grid.figure, args.out, meta)
 
     largest = frame[frame["batch"] == frame.groupby("task")["batch"].transform("max")]
