@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from spikead import ad, tasks
-from spikead.bench import compile_time, time_fn
+from spikead.bench import compile_time_and_memory, time_fn
 from spikead.runs import ConfigError, start_run, typed_config
 
 ORDERS = {"jacve_forward": "fwd", "jacve_reverse": "rev", "jacve_markowitz": "markowitz"}
@@ -45,6 +45,9 @@ class Scale:
     # Skip a (task, method, batch) whose warm-up + timed calls are predicted, from one probe
     # call after compilation, to take longer than this (seconds); null: never skip.
     time_cap_s: float | None = None
+    # Skip a job whose compiled program needs more memory than this (bytes: XLA's buffer
+    # assignment, arguments + outputs + temporaries); null: never skip.
+    memory_cap_bytes: float | None = None
 
 
 def batched_args(task, batch: int, seed: int) -> tuple:
@@ -77,13 +80,19 @@ def jacobian_fn(method: str, fn, argnums):
 def measure(task, method: str, batch: int, scale: Scale, seed: int) -> dict:
     args = batched_args(task, batch, seed)
     fn = jacobian_fn(method, task.fn, task.argnums)
-    seconds = compile_time(fn, *args)  # trace (incl. elimination) + compile, before any call
-    row = {"task": task.name, "batch": batch, "method": method, "compile_s": seconds}
+    # trace (incl. elimination) + compile, before any call; XLA's buffer sizes come with it
+    seconds, memory = compile_time_and_memory(fn, *args)
+    row = {"task": task.name, "batch": batch, "method": method, "compile_s": seconds,
+           "memory_bytes": memory.total_bytes}
+    nan = {"median_ms": np.nan, "p2_5_ms": np.nan, "p97_5_ms": np.nan}
+    if scale.memory_cap_bytes is not None and memory.total_bytes > scale.memory_cap_bytes:
+        return {**row, **nan, "status": (f"skipped: over memory cap ({memory.total_bytes / 1e9:.1f} GB"
+                                         f" > {scale.memory_cap_bytes / 1e9:g} GB)")}
     if scale.time_cap_s is not None:
         probe_s = time_fn(fn, *args, warmup=0, repeats=1).median_ms / 1e3
         predicted = probe_s * (scale.warmup + scale.repeats)
         if predicted > scale.time_cap_s:
-            return {**row, "median_ms": np.nan, "p2_5_ms": np.nan, "p97_5_ms": np.nan,
+            return {**row, **nan,
                     "status": (f"skipped: over time cap (predicted {predicted:.1f} s > "
                                f"{scale.time_cap_s:g} s; one call {probe_s * 1e3:.0f} ms)")}
     timing = time_fn(fn, *args, warmup=scale.warmup, repeats=scale.repeats)
@@ -120,6 +129,8 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     unknown = [m for m in scale.methods if m not in METHODS]
     if unknown:
         raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(METHODS)}")
+    if scale.memory_cap_bytes is not None and scale.memory_cap_bytes <= 0:
+        raise ConfigError(f"scale.memory_cap_bytes must be positive or null, got {scale.memory_cap_bytes}")
     if scale.time_cap_s is not None and scale.time_cap_s <= 0:
         raise ConfigError(f"scale.time_cap_s must be positive seconds or null, got {scale.time_cap_s}")
     if not scale.batch_sizes or min(scale.batch_sizes) < 1:
@@ -131,14 +142,21 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     for task, batch, method in tqdm(jobs, desc="elimination_runtime", mininterval=5):
         rows.append(measure(task, method, batch, scale, run_.seed))
         run_.log_metrics({f"{task.name}/{method}/B{batch}_ms": rows[-1]["median_ms"]})
-    frame = pd.DataFrame(rows)
+        run_.write_csv("runtime.csv", with_speedups(pd.DataFrame(rows)))  # a crash keeps these
+    frame = with_speedups(pd.DataFrame(rows))
+    run_.write_csv("runtime.csv", frame)
+    return run_.finish({"summary": summarise(frame)})
+
+
+def with_speedups(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus each job's speed-up over the two batched-Jacobian baselines."""
+    frame = frame.copy()
     rev = frame[frame["method"] == "jacrev_vmap"].set_index(["task", "batch"])["median_ms"]
     fair = frame[frame["method"] == "vmap_jacrev"].set_index(["task", "batch"])["median_ms"]
     key = list(zip(frame["task"], frame["batch"]))
     frame["speedup_vs_jacrev_vmap"] = [rev.get(k, np.nan) for k in key] / frame["median_ms"]
     frame["speedup_vs_vmap_jacrev"] = [fair.get(k, np.nan) for k in key] / frame["median_ms"]
-    run_.write_csv("runtime.csv", frame)
-    return run_.finish({"summary": summarise(frame)})
+    return frame
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="elimination_runtime")

@@ -48,3 +48,11 @@ def test_time_cap_records_skipped_jobs(tmp_path):
 def test_bad_time_cap_is_rejected(tmp_path):
     with pytest.raises(ConfigError, match="time_cap_s"):
         elimination_runtime.run(_cfg("scale.time_cap_s=0"), out_dir=tmp_path)
+
+
+def test_memory_cap_records_skipped_jobs(tmp_path):
+    elimination_runtime.run(_cfg("scale.memory_cap_bytes=1", "+scale.methods=[jacrev_vmap]"),
+                            out_dir=tmp_path)
+    frame = pd.read_csv(tmp_path / "runtime.csv")
+    assert frame.status.str.startswith("skipped: over memory cap").all()
+    assert (frame.memory_bytes > 1).all() and np.isnan(frame.median_ms).all()
