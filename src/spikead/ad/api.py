@@ -67,17 +67,7 @@ def jacve(fun: Callable, order: OrderSpec = "rev", argnums: ArgNums = 0, has_aux
         has shape ``output.shape + input.shape``.
     """
 
-    def jac(*args):
-        traced, graph, _ = _eliminate(fun, args, argnums, has_aux, order)
-        blocks = _structured_blocks(traced, graph)
-
-        def dense_block(o: int, i: int):
-            return to_dense(blocks(o, i)).astype(traced.in_avals[i].dtype)
-
-        out = _assemble(traced, argnums, dense_block)
-        return (out, traced.aux) if has_aux else out
-
-    return jac
+    return _jacobian_with(fun, order, argnums, has_aux, to_dense)
 
 
 def vmap_jacve(
@@ -92,16 +82,21 @@ def vmap_jacve(
     its batch dim stays a Kronecker pair, so only the diagonal ``B`` blocks are stored and
     the ``B x B`` block Jacobian that ``jacve(jax.vmap(fun))`` returns is never built.
     """
-    vfun = jax.vmap(fun)
+    return _jacobian_with(jax.vmap(fun), order, argnums, has_aux, batch_diagonal)
+
+
+def _jacobian_with(fun: Callable, order: OrderSpec, argnums: ArgNums, has_aux: bool,
+                   read_block: Callable[[STensor], Any]) -> Callable:
+    """``jac(*args)``: eliminate ``fun``'s graph, read every block with ``read_block``."""
 
     def jac(*args):
-        traced, graph, _ = _eliminate(vfun, args, argnums, has_aux, order)
+        traced, graph, _ = _eliminate(fun, args, argnums, has_aux, order)
         blocks = _structured_blocks(traced, graph)
 
-        def compact_block(o: int, i: int):
-            return batch_diagonal(blocks(o, i)).astype(traced.in_avals[i].dtype)
+        def block(o: int, i: int):
+            return read_block(blocks(o, i)).astype(traced.in_avals[i].dtype)
 
-        out = _assemble(traced, argnums, compact_block)
+        out = _assemble(traced, argnums, block)
         return (out, traced.aux) if has_aux else out
 
     return jac
