@@ -10,11 +10,23 @@ fair ``jit(vmap(jacrev(f)))``, which returns only the B per-example blocks; it i
 ``jit(ad.vmap_jacve(f, order))`` (methods ``vmap_jacve_*``: the same elimination of the graph
 of ``vmap(f)``, with the per-example blocks read off the batch diagonal). Writes
 ``runtime.csv`` and ``metrics.json``.
+
+The best order the search found (``orders_dir``: the ``orders/`` folder of the
+elimination_search experiment, one engine order file per task, method and seed) is timed
+as ``jacve_best`` / ``vmap_jacve_best``: per task the cheapest order over all its files
+(each loaded with ``ad.load_order``; a refused or unreadable file is listed in
+metrics.json), carried from the graph of ``f`` to that of ``vmap(f)`` with
+``ad.transfer_order``. If it is not cheaper than forward, reverse and Markowitz, it is
+not timed again: its rows say so in ``status``. ``order_cost`` is the multiplication count
+of the eliminated order on the graph of ``vmap(f)`` at that batch.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import hydra
 import jax
@@ -31,8 +43,11 @@ from spikead.runs import ConfigError, start_run, typed_config
 ORDERS = {"jacve_forward": "fwd", "jacve_reverse": "rev", "jacve_markowitz": "markowitz"}
 # the same orders, per-example output (B, out, in) like vmap(jacrev(f)): see ad.vmap_jacve
 COMPACT_ORDERS = {"vmap_jacve_forward": "fwd", "vmap_jacve_reverse": "rev", "vmap_jacve_markowitz": "markowitz"}
+# the cheapest order found by the search (issue #7), dense and per-example output
+SEARCH_ORDERS = {"jacve_best": ORDERS, "vmap_jacve_best": COMPACT_ORDERS}
 BASELINES = ("jacfwd_vmap", "jacrev_vmap", "vmap_jacrev")
-METHODS = (*ORDERS, *COMPACT_ORDERS, *BASELINES)
+METHODS = (*ORDERS, *COMPACT_ORDERS, *SEARCH_ORDERS, *BASELINES)
+NAMED_ORDERS = {"forward": "fwd", "reverse": "rev", "markowitz": "markowitz"}
 
 
 @dataclass
@@ -61,9 +76,19 @@ def batched_args(task, batch: int, seed: int) -> tuple:
     return tuple(out)
 
 
-def jacobian_fn(method: str, fn, argnums):
-    """The jitted Jacobian function that ``method`` names, for batched inputs."""
+def jacobian_fn(method: str, fn, argnums, order=None):
+    """The jitted Jacobian function that ``method`` names, for batched inputs.
+
+    ``order``: for the ``*_best`` methods, the explicit order (vertex ids of the graph of
+    ``jax.vmap(fn)``) to eliminate.
+    """
     vf = jax.vmap(fn)
+    if method in SEARCH_ORDERS:
+        if order is None:
+            raise ConfigError(f"method {method!r} needs an explicit order (vertex ids of vmap(f)'s graph)")
+        form = ad.jacve(vf, order=order, argnums=argnums) if method == "jacve_best" else \
+            ad.vmap_jacve(fn, order=order, argnums=argnums)
+        return jax.jit(form)
     if method in ORDERS:
         return jax.jit(ad.jacve(vf, order=ORDERS[method], argnums=argnums))
     if method in COMPACT_ORDERS:
@@ -77,9 +102,101 @@ def jacobian_fn(method: str, fn, argnums):
     raise ConfigError(f"unknown method {method!r}; known: {list(METHODS)}")
 
 
-def measure(task, method: str, batch: int, scale: Scale, seed: int) -> dict:
+def best_search_order(task, orders_dir: str | Path) -> dict:
+    """The cheapest search order of ``task`` in ``orders_dir`` against forward/reverse/Markowitz.
+
+    Reads every ``<task>_<method>_seed<k>.json`` there with ``ad.load_order`` against
+    ``make_graph(task.fn, *task.args)``; a file that is unreadable, refused (fingerprint
+    mismatch, invalid order) or whose recorded cost differs from its cost on the graph is
+    listed under ``refused`` with the reason. Returns a JSON-able dict: ``status``
+    (``"cheaper"``, ``"not cheaper"`` or ``"none"``), ``order`` (ids of the unbatched graph,
+    or None), ``cost``, ``method``, ``seed``, ``file``, ``baseline_costs``,
+    ``best_baseline``, ``files`` (how many were read) and ``refused``.
+    """
+    graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
+    baseline_costs = {name: int(sum(ad.apply_order(graph, ad.resolve_order(graph, spec))))
+                      for name, spec in NAMED_ORDERS.items()}
+    best_baseline = min(baseline_costs, key=baseline_costs.get)
+    out = {"status": "none", "order": None, "cost": None, "method": None, "seed": None, "file": None,
+           "baseline_costs": baseline_costs, "best_baseline": best_baseline, "files": 0, "refused": []}
+    for path in task_order_files(orders_dir, task.name):
+        out["files"] += 1
+        try:
+            record = ad.load_order(path, graph)
+            cost = int(sum(ad.apply_order(graph, record["order"])))
+            if int(record.get("cost", cost)) != cost:
+                raise ad.InvalidOrderError(f"the file records cost {record['cost']}, but the order "
+                                           f"costs {cost} on this graph")
+        except (OSError, ValueError, KeyError, TypeError) as err:  # JSON, mismatch, invalid order
+            out["refused"].append({"file": str(path), "reason": f"{type(err).__name__}: {err}"})
+            continue
+        if out["cost"] is None or cost < out["cost"]:
+            method, seed = _method_and_seed(path.stem[len(task.name) + 1:])
+            out.update(order=list(record["order"]), cost=cost, method=method, seed=seed, file=str(path))
+    if out["cost"] is not None:
+        out["status"] = "cheaper" if out["cost"] < baseline_costs[best_baseline] else "not cheaper"
+    return out
+
+
+def task_order_files(orders_dir: str | Path, task: str) -> list[Path]:
+    """Files ``<task>_*.json`` of ``orders_dir`` that belong to ``task`` (not to a task whose
+    name extends it), sorted; empty if the folder does not exist."""
+    folder = Path(orders_dir)
+    if not folder.is_dir():
+        return []
+    longer = [n for n in tasks.names() if n != task and n.startswith(task + "_")]
+    return sorted(p for p in folder.glob(f"{task}_*.json")
+                  if not any(p.name.startswith(n + "_") for n in longer))
+
+
+def _method_and_seed(rest: str) -> tuple[str, int | None]:
+    match = re.fullmatch(r"(.+)_seed(\d+)", rest)
+    return (match.group(1), int(match.group(2))) if match else (rest, None)
+
+
+def search_note(best: dict, orders_dir) -> str:
+    """Why a task's search order is not timed ('' if it is)."""
+    if best["status"] == "cheaper":
+        return ""
+    if best["status"] == "none":
+        return (f"not timed: no usable search order in {orders_dir} "
+                f"({best['files']} files, {len(best['refused'])} refused)")
+    base = best["best_baseline"]
+    return (f"not timed: the search found nothing cheaper ({best['method']} costs {best['cost']}, "
+            f"{base} {best['baseline_costs'][base]})")
+
+
+def order_plan(task, batch: int, seed: int, methods, best: dict | None) -> dict[str, tuple]:
+    """Per elimination method: ``(order, cost on vmap(f)'s graph at this batch)``.
+
+    The named orders are resolved on the graph of ``vmap(f)`` (as ``jacve`` does); the search
+    order is carried there from the graph of ``f`` with ``ad.transfer_order`` (if that fails,
+    the plan has ``"transfer_error"``: the status of the search's rows).
+    """
+    wanted = [m for m in methods if m in ORDERS or m in COMPACT_ORDERS or m in SEARCH_ORDERS]
+    if not wanted:
+        return {}
     args = batched_args(task, batch, seed)
-    fn = jacobian_fn(method, task.fn, task.argnums)
+    graph_v = ad.make_graph(jax.vmap(task.fn), *args, argnums=task.argnums)
+    explicit, plan = {}, {}
+    if best is not None and best["status"] == "cheaper":
+        graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
+        try:
+            explicit["best"] = ad.transfer_order(graph, graph_v, best["order"], name=task.name)
+        except ad.OrderTransferError as err:  # recorded in the rows, not a crash
+            plan["transfer_error"] = f"not timed: the order does not transfer to vmap(f): {err}"
+    for m in wanted:
+        spec = explicit.get("best") if m in SEARCH_ORDERS else {**ORDERS, **COMPACT_ORDERS}[m]
+        if spec is None:
+            plan[m] = (None, np.nan)
+            continue
+        plan[m] = (spec, int(sum(ad.apply_order(graph_v, ad.resolve_order(graph_v, spec)))))
+    return plan
+
+
+def measure(task, method: str, batch: int, scale: Scale, seed: int, order=None) -> dict:
+    args = batched_args(task, batch, seed)
+    fn = jacobian_fn(method, task.fn, task.argnums, order)
     # trace (incl. elimination) + compile, before any call; XLA's buffer sizes come with it
     seconds, memory = compile_time_and_memory(fn, *args)
     row = {"task": task.name, "batch": batch, "method": method, "compile_s": seconds,
@@ -104,26 +221,47 @@ def measure(task, method: str, batch: int, scale: Scale, seed: int) -> dict:
             "p97_5_ms": timing.p97_5_ms, "status": "ok"}
 
 
-def summarise(frame: pd.DataFrame) -> dict:
+def summarise(frame: pd.DataFrame, search: dict | None = None) -> dict:
     """Best jacve order relative to the baselines, per task, at the largest batch.
 
-    ``best_jacve`` (dense ``B x B`` block output, like ``jacrev(vmap(f))``) is compared with
-    the paper's baselines, ``best_vmap_jacve`` (per-example output, like ``vmap(jacrev(f))``)
-    with the fair one; the issue's goals are ``best_jacve_over_jacrev_vmap <= 1`` and
-    ``best_vmap_jacve_over_vmap_jacrev <= 1.2``.
+    ``best_jacve`` (dense ``B x B`` block output, like ``jacrev(vmap(f))``; the best of
+    forward, reverse and Markowitz) is compared with the paper's baselines,
+    ``best_vmap_jacve`` (per-example output, like ``vmap(jacrev(f))``) with the fair one;
+    the issue's goals are ``best_jacve_over_jacrev_vmap <= 1`` and
+    ``best_vmap_jacve_over_vmap_jacrev <= 1.2``. Beside them, ``search_jacve_*`` /
+    ``search_vmap_jacve_*`` give the search's order (``jacve_best`` / ``vmap_jacve_best``)
+    against the same baselines and against the best of the three orders; ``search`` (from
+    :func:`best_search_order`, per task) adds ``search_status`` / ``search_note``.
     """
     out = {}
     for task, rows in frame.groupby("task"):
-        rows = rows[rows["batch"] == rows["batch"].max()].set_index("method")["median_ms"].dropna()
-        entry = {"batch": int(frame[frame["task"] == task]["batch"].max())}
-        for name, group in (("best_jacve", ORDERS), ("best_vmap_jacve", COMPACT_ORDERS)):
-            present = [m for m in group if m in rows]
+        largest = rows[rows["batch"] == rows["batch"].max()]
+        times = largest.set_index("method")["median_ms"].dropna()
+        entry = {"batch": int(largest["batch"].iloc[0])}
+        for name, group in (("best_jacve", ORDERS), ("best_vmap_jacve", COMPACT_ORDERS),
+                            ("search_jacve", ("jacve_best",)),
+                            ("search_vmap_jacve", ("vmap_jacve_best",))):
+            present = [m for m in group if m in times]
             if not present:
                 continue
-            best = rows[present].min()
+            best = times[present].min()
             entry[f"{name}_ms"] = float(best)
-            entry[f"{name}_order"] = str(rows[present].idxmin())
-            entry.update({f"{name}_over_{b}": float(best / rows[b]) for b in BASELINES if b in rows})
+            if name.startswith("best"):
+                entry[f"{name}_order"] = str(times[present].idxmin())
+            entry.update({f"{name}_over_{b}": float(best / times[b]) for b in BASELINES if b in times})
+            if name.startswith("search") and f"best_{name[7:]}_ms" in entry:
+                entry[f"{name}_over_best_{name[7:]}"] = float(best / entry[f"best_{name[7:]}_ms"])
+        costs = largest.set_index("method").get("order_cost")
+        if costs is not None:
+            entry.update({f"{m}_cost": int(c) for m, c in costs.dropna().items()})
+        if search and task in search:
+            info = search[task]
+            entry["search_status"] = info["status"]
+            entry["search_cost_unbatched"] = info["cost"]
+            entry["best_baseline_cost_unbatched"] = info["baseline_costs"][info["best_baseline"]]
+            if info["status"] != "cheaper":
+                entry["search_note"] = ("the search found nothing cheaper" if info["status"] == "not cheaper"
+                                        else "no usable search order")
         out[task] = entry
     return out
 
@@ -141,15 +279,51 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         raise ConfigError(f"scale.batch_sizes must be positive integers, got {scale.batch_sizes}")
     task_objs = [tasks.load(name) for name in scale.tasks]
     run_ = start_run(cfg, "elimination_runtime", out_dir=out_dir, data_label="none (programs)")
+    orders_dir = str(cfg.get("orders_dir") or "")
+    best = {}
+    if any(m in SEARCH_ORDERS for m in scale.methods):
+        for task in task_objs:
+            best[task.name] = best_search_order(task, orders_dir)
+            for bad in best[task.name]["refused"]:
+                run_.log.warning("%s: order file refused: %s", task.name, bad["reason"])
+            run_.log.info("%s: search order %s (cost %s, baselines %s)", task.name,
+                          best[task.name]["status"], best[task.name]["cost"],
+                          best[task.name]["baseline_costs"])
     jobs = [(t, b, m) for t in task_objs for b in scale.batch_sizes for m in scale.methods]
-    rows = []
+    rows, plans = [], {}
     for task, batch, method in tqdm(jobs, desc="elimination_runtime", mininterval=5):
-        rows.append(measure(task, method, batch, scale, run_.seed))
+        if (task.name, batch) not in plans:
+            plans[(task.name, batch)] = order_plan(task, batch, run_.seed, scale.methods, best.get(task.name))
+        order, order_cost = plans[(task.name, batch)].get(method, (None, np.nan))
+        note = ""
+        if method in SEARCH_ORDERS:
+            note = (search_note(best[task.name], orders_dir)
+                    or plans[(task.name, batch)].get("transfer_error", ""))
+        if note:
+            row = {"task": task.name, "batch": batch, "method": method, "compile_s": np.nan,
+                   "memory_bytes": np.nan, "median_ms": np.nan, "p2_5_ms": np.nan,
+                   "p97_5_ms": np.nan, "status": note}
+        else:
+            row = measure(task, method, batch, scale, run_.seed, order)
+        row["order_cost"] = order_cost
+        if method in SEARCH_ORDERS:
+            row["order_source"] = f"{best[task.name]['method']} seed {best[task.name]['seed']}"
+        rows.append(row)
         run_.log_metrics({f"{task.name}/{method}/B{batch}_ms": rows[-1]["median_ms"]})
         run_.write_csv("runtime.csv", with_speedups(pd.DataFrame(rows)))  # a crash keeps these
     frame = with_speedups(pd.DataFrame(rows))
     run_.write_csv("runtime.csv", frame)
-    return run_.finish({"summary": summarise(frame)})
+    metrics = {"summary": summarise(frame, best)}
+    if best:
+        metrics["orders_dir"] = orders_dir
+        metrics["search_orders"] = {name: {k: v for k, v in b.items() if k != "order"}
+                                    for name, b in best.items()}
+    return run_.finish(json.loads(json.dumps(metrics, default=_plain)))
+
+
+def _plain(value):
+    """JSON for numpy scalars."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def with_speedups(frame: pd.DataFrame) -> pd.DataFrame:

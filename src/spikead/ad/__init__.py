@@ -104,6 +104,9 @@ from .errors import (
 )
 from .order_io import load_order as load_order
 from .order_io import save_order as save_order
+from .order_transfer import OrderTransferError as OrderTransferError
+from .order_transfer import transfer_order as transfer_order
+from .order_transfer import vertex_correspondence as vertex_correspondence
 from .orders import (
     forward_order as forward_order,
 )

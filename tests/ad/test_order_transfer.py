@@ -1,0 +1,135 @@
+"""transfer_order: orders of make_graph(f) carried to the graph of jax.vmap(f)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from spikead import ad, tasks
+
+from .helpers import assert_tree_close, random_orders
+
+B = 3
+
+
+def _batched(args, batch=B, seed=0):
+    rng = np.random.default_rng(seed)
+    return tuple(jnp.asarray(a) + 0.01 * rng.standard_normal((batch, *np.shape(a))).astype(np.float32)
+                 for a in args)
+
+
+def _graphs(task, batch=B):
+    g = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
+    gv = ad.make_graph(jax.vmap(task.fn), *_batched(task.args, batch), argnums=task.argnums)
+    return g, gv
+
+
+def test_same_graph_is_the_identity():
+    f = lambda x, w: jnp.sum(jnp.sin(jnp.tanh(w @ x)))
+    g = ad.make_graph(f, jnp.ones(3), jnp.ones((4, 3)), argnums=(0, 1))
+    for order in [ad.reverse_order(g), *random_orders(g, 3)]:
+        assert ad.transfer_order(g, g, order) == tuple(order)
+
+
+def test_hand_case_costs_batch_times_more():
+    # tanh(W @ x) in x, W 4x8: 4 * 8 products either way; vmapped over B examples: B times that
+    f = lambda w, x: jnp.tanh(w @ x)
+    w, x = jnp.ones((4, 8)), jnp.ones(8)
+    g = ad.make_graph(f, w, x, argnums=1)
+    gv = ad.make_graph(jax.vmap(f), jnp.ones((B, 4, 8)), jnp.ones((B, 8)), argnums=1)
+    for order in (ad.forward_order(g), ad.reverse_order(g)):
+        mapped = ad.transfer_order(g, gv, order)
+        assert sum(ad.apply_order(g, order)) == 32
+        assert sum(ad.apply_order(gv, mapped)) == B * 32
+
+
+@pytest.mark.parametrize("name", ["PropaneCombustion", "HumanHeartDipole",
+                                  pytest.param("RobotArm_6DOF", marks=pytest.mark.slow)])
+def test_mapped_order_computes_the_vmapped_jacobian(name):
+    task = tasks.load(name)
+    g, gv = _graphs(task)
+    orders = [ad.markowitz_order(g), *random_orders(g, 1, seed=1)]
+    mapped = [ad.transfer_order(g, gv, o, name=name) for o in orders]
+    args = _batched(task.args)
+    vf = jax.vmap(task.fn)
+
+    def all_jacobians(*args):  # eager: compiling these scalar programs costs more than running them
+        ref = jax.jacrev(vf, argnums=task.argnums)(*args)
+        fair = jax.vmap(jax.jacrev(task.fn, argnums=task.argnums))(*args)
+        dense = [ad.jacve(vf, m, argnums=task.argnums)(*args) for m in mapped]
+        compact = [ad.vmap_jacve(task.fn, m, argnums=task.argnums)(*args) for m in mapped]
+        return ref, fair, dense, compact
+
+    ref, fair, dense, compact = all_jacobians(*args)
+    for d, c in zip(dense, compact):
+        assert_tree_close(d, ref, rtol=1e-4, atol=1e-5, what=f"{name} jacve(vmap f)")
+        assert_tree_close(c, fair, rtol=1e-4, atol=1e-5, what=f"{name} vmap_jacve")
+    executed = ad.executed_costs(vf, mapped, *args, argnums=task.argnums)
+    for order, m, count in zip(orders, mapped, executed):
+        vmapped_cost = sum(ad.apply_order(gv, m))
+        assert vmapped_cost == count  # the reported cost is what the executor performs
+        assert 0 < vmapped_cost <= B * sum(ad.apply_order(g, order))
+
+
+def test_free_relabellings_come_first_at_no_cost():
+    # vmap of RobotArm's stack of batched rows adds transposes the unbatched graph lacks
+    g, gv = _graphs(tasks.load("RobotArm_6DOF"))
+    extra = len(gv.vertices) - len(g.vertices)
+    assert extra > 0
+    mapped = ad.transfer_order(g, gv, ad.forward_order(g))
+    assert [gv.vertices[k].primitive for k in mapped[:extra]] == ["transpose"] * extra
+    assert ad.apply_order(gv, mapped)[:extra] == [0] * extra
+    corr = ad.vertex_correspondence(g, gv)
+    assert len(corr) == len(g.vertices) and len(set(corr.values())) == len(g.vertices)
+    assert all(g.vertices[a].primitive == gv.vertices[b].primitive for a, b in corr.items())
+
+
+@pytest.mark.slow
+def test_every_task_corresponds():
+    for name in tasks.names():
+        g, gv = _graphs(tasks.load(name))
+        corr = ad.vertex_correspondence(g, gv, name=name)
+        assert sorted(corr) == [v.id for v in g.vertices], name
+        mapped = ad.transfer_order(g, gv, ad.reverse_order(g), name=name)
+        assert sorted(mapped) == sorted(gv.eliminable), name
+
+
+def test_different_programs_name_the_first_mismatch():
+    x = jnp.ones(4)
+    g = ad.make_graph(lambda x: jnp.exp(jnp.sin(x) * x), x)
+    other = ad.make_graph(lambda x: jnp.exp(jnp.cos(x) * x), x)
+    with pytest.raises(ad.OrderTransferError, match=r"toy: .*vertex 1 \(intermediate sin .*cos"):
+        ad.transfer_order(g, other, ad.forward_order(g), name="toy")
+
+
+def test_target_with_an_extra_costly_vertex_is_refused():
+    x = jnp.ones(4)
+    g = ad.make_graph(lambda x: jnp.exp(jnp.sin(x)), x)
+    longer = ad.make_graph(lambda x: jnp.exp(jnp.tanh(jnp.sin(x))), x)
+    with pytest.raises(ad.OrderTransferError, match="tanh"):
+        ad.vertex_correspondence(g, longer)
+    shorter = ad.make_graph(lambda x: jnp.exp(x), x)
+    with pytest.raises(ad.OrderTransferError, match=r"vertex 1 \(intermediate sin .*vertex 1 \(output exp"):
+        ad.vertex_correspondence(g, shorter)
+
+
+def test_rewired_program_is_refused():
+    # the same primitives in the same order, but cos reads sin(x) instead of x
+    x = jnp.ones(4)
+    def rewired_fn(x):
+        s = jnp.sin(x)
+        return jnp.exp(s * jnp.cos(s))
+
+    g = ad.make_graph(lambda x: jnp.exp(jnp.sin(x) * jnp.cos(x)), x)
+    rewired = ad.make_graph(rewired_fn, x)
+    assert [v.primitive for v in g.vertices] == [v.primitive for v in rewired.vertices]
+    with pytest.raises(ad.OrderTransferError, match=r"vertex 2 .*cos.* predecessors \[0\]"):
+        ad.vertex_correspondence(g, rewired)
+
+
+def test_incomplete_order_is_refused():
+    g = ad.make_graph(lambda x: jnp.exp(jnp.sin(x)), jnp.ones(4))
+    with pytest.raises(ad.InvalidOrderError, match="misses"):
+        ad.transfer_order(g, g, [])
