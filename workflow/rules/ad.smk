@@ -11,7 +11,7 @@ rule elimination_costs:
         f"{RESULTS}/benchmarks/elimination_costs.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=SHARED,
     shell:
         experiment("elimination_costs") + " > {log} 2>&1"
 
@@ -28,6 +28,9 @@ rule figure_elimination_costs:
 
 
 rule elimination_runtime:
+    input:
+        # the search's order files (jacve_best): orders/ is complete once metrics.json exists
+        search=f"{RESULTS}/elimination_search/metrics.json",
     output:
         csv=f"{RESULTS}/elimination_runtime/runtime.csv",
         metrics=f"{RESULTS}/elimination_runtime/metrics.json",
@@ -37,9 +40,10 @@ rule elimination_runtime:
         f"{RESULTS}/benchmarks/elimination_runtime.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=ALONE,
     shell:
-        experiment("elimination_runtime") + " > {log} 2>&1"
+        experiment("elimination_runtime", extra=f"orders_dir={RESULTS}/elimination_search/orders")
+        + " > {log} 2>&1"
 
 
 rule figure_elimination_runtime:

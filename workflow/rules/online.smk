@@ -11,7 +11,7 @@ rule gradient_alignment:
         f"{RESULTS}/benchmarks/gradient_alignment.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=SHARED,
     shell:
         experiment("gradient_alignment") + " > {log} 2>&1"
 
@@ -39,7 +39,7 @@ rule memory_scaling:
         f"{RESULTS}/benchmarks/memory_scaling.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=ALONE,
     shell:
         experiment("memory_scaling") + " > {log} 2>&1"
 

@@ -12,7 +12,7 @@ rule elimination_search:
         f"{RESULTS}/benchmarks/elimination_search.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=SHARED,
     shell:
         experiment("elimination_search") + " > {log} 2>&1"
 

@@ -11,7 +11,7 @@ rule framework_comparison:
         f"{RESULTS}/benchmarks/framework_comparison.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=ALONE,
     shell:
         experiment("framework_comparison") + " > {log} 2>&1"
 

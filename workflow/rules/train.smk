@@ -28,7 +28,7 @@ rule train_snn:
         f"{RESULTS}/benchmarks/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=SHARED,
     shell:
         experiment(
             "train_snn",
@@ -48,7 +48,7 @@ rule train_snn_randman:
         f"{RESULTS}/benchmarks/train_snn_randman_mlp.tsv"
     threads: CORES
     resources:
-        cpu_heavy=1,
+        cpu_heavy=SHARED,
     shell:
         experiment(
             "train_snn",
