@@ -38,7 +38,8 @@ def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
             over it with one contraction per step (a matmul for factorised traces); the
             reference methods ``jax.vmap`` the per-sample function.
         time_major: (with ``batched``) xs and targets are laid out T x B x ... instead of
-            B x T x ...; saves XLA a transposed copy of the inputs (whose size grows with T).
+            B x T x .... "sparse" reads either layout in place, one step at a time (no copy
+            of the sequences); the reference methods ``vmap`` over the batch axis.
         jacobians: (method "sparse" only) where the per-step structured Jacobian values
             come from: ``"engine"`` (`spikead.ad.structured_jacobian`; steps without
             cuts), ``"jvp"`` (compressed transposed JVPs; supports e-prop cuts) or
