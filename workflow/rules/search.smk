@@ -13,6 +13,9 @@ rule elimination_search:
     threads: CORES
     resources:
         cpu_heavy=SHARED,
+    # the longest shared job (and elimination_runtime waits for it): started first, so that
+    # the training runs share the CPU with it instead of running before it
+    priority: 10
     shell:
         experiment("elimination_search") + " > {log} 2>&1"
 
