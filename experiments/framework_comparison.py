@@ -5,6 +5,7 @@
     python experiments/framework_comparison.py scale.frameworks=[spikead,jax_scan,snntorch]
     python experiments/framework_comparison.py scale.sizes=[256,512] scale.cpus=1
     python experiments/framework_comparison.py scale.time_cap_s=null    # no time cap
+    python experiments/framework_comparison.py paired=false   # skip the paired measurement
 
 Every framework runs in its own subprocess (``spikead.bench.peers.<name>``) on the same
 weights and binary inputs (batch B, T steps, fp32) with the same dynamics
@@ -17,6 +18,12 @@ scan ratios, speed-ups over each peer, compile time of a 3-layer spikead network
 ``scale.time_cap_s`` bounds the run: a (framework, N) is timed (``repeats`` runs, never
 fewer) only if a probe run predicts the timing to fit in the cap; otherwise, and for all
 larger N of that framework, its row says ``skipped: over time cap (...)``.
+
+With ``paired=true`` spikead and the hand scan are also timed interleaved in one
+subprocess per N (``spikead.bench.compare_paired``): ``paired.csv`` (n, mode fwd|fwdbwd,
+medians, ratio of medians, quartiles of the per-round ratios, rounds, status) and the
+metrics ``spikead_over_hand_scan_paired`` (and ``..._iqr``), next to the sequential
+``spikead_over_hand_scan``. The paired timing of one N may take twice the time cap.
 """
 
 from __future__ import annotations
@@ -72,10 +79,22 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         time_cap_s=scale.time_cap_s,
         progress=lambda jobs: tqdm(jobs, desc="framework x N", unit="peer"),
     )
+    paired_rows, paired_details = [], {}
+    if cfg.get("paired", False):
+        paired_rows, paired_details = bench.compare_paired(
+            scale.sizes, batch=scale.batch, steps=scale.T, workdir=workdir, seed=run_.seed,
+            input_rate=lif.input_rate, weight_scale=lif.weight_scale, beta=lif.beta,
+            threshold=lif.threshold, slope=lif.slope, warmup=scale.warmup,
+            repeats=scale.repeats, timeout=scale.timeout_s, cpus=scale.cpus,
+            time_cap_s=scale.time_cap_s, order_seed=run_.seed,
+            progress=lambda sizes: tqdm(sizes, desc="paired spikead/hand scan", unit="N"),
+        )
     shutil.rmtree(workdir, ignore_errors=True)
     frame = pd.DataFrame(rows, columns=list(bench.COLUMNS))
     run_.write_csv("timings.csv", frame)
     run_.write_json("peers.json", details)
+    if paired_rows:
+        run_.write_csv("paired.csv", pd.DataFrame(paired_rows, columns=list(bench.PAIRED_COLUMNS)))
     run_.write_text("table.md", markdown_table(frame))
     run_.log.info("compiling a %d-layer spikead network (N=%d)", scale.compile_layers,
                   scale.compile_n)
@@ -83,6 +102,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         scale.compile_n, layers=scale.compile_layers, batch=scale.batch, steps=scale.T,
         seed=run_.seed)
     metrics = bench.comparison_metrics(rows)
+    if paired_rows:
+        metrics.update(bench.paired_metrics(paired_rows))
+        metrics["paired"] = paired_details
     metrics["compile_spikead_network"] = {
         "layers": scale.compile_layers, "n": scale.compile_n, "batch": scale.batch,
         "T": scale.T, "seconds": compile_s,

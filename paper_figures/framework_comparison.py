@@ -4,7 +4,11 @@ Left and middle: forward and forward+backward time against N (log-log, median wi
 inter-quartile band) for every framework that ran; right: forward+backward as bars at the
 largest N where spikead was timed (the largest N overall if it never was). Sizes that were
 not timed (missing or failed peers, sizes skipped by the time cap) are listed under the
-figure with their status. Also copies the Markdown table beside the figure.
+figure with their status. When the run wrote ``paired.csv`` (spikead and the hand scan
+timed interleaved in one process), a fourth panel shows that paired ratio spikead / hand
+scan against N (fwd and fwd+bwd, bars = quartiles of the per-round ratios) with the 1.10x
+goal line and, as crosses, the ratio of the sequential runs. Also copies the Markdown
+table beside the figure.
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ def main() -> None:
     ok = frame[frame["status"] == "ok"].sort_values(["framework", "n"])
     frameworks = sorted(ok["framework"].unique(), key=lambda f: (f != "spikead", f))
     colors = dict(zip(frameworks, sns.color_palette(n_colors=max(len(frameworks), 1))))
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), gridspec_kw={"width_ratios": [1, 1, 1.1]})
+    paired_path = args.results / "paired.csv"
+    paired = pd.read_csv(paired_path) if paired_path.exists() else None
+    widths = [1, 1, 1.1] + ([0.9] if paired is not None else [])
+    fig, axes = plt.subplots(1, len(widths), figsize=(4.3 * sum(widths), 3.8),
+                             gridspec_kw={"width_ratios": widths})
     for ax, kind, title in ((axes[0], "fwd", "forward"), (axes[1], "fwdbwd", "forward + backward")):
         for fw in frameworks:
             rows = ok[ok["framework"] == fw]
@@ -50,9 +58,14 @@ def main() -> None:
         axes[2].set_xlim(left=0.5 * float(largest["fwdbwd_q25_ms"].min()))
         axes[2].set_xlabel("forward + backward (ms)")
         axes[2].set_title(f"N = {int(largest['n'].iloc[0])}")
+    if paired is not None:
+        _paired_panel(axes[3], paired, ok)
     batch, steps = int(frame["batch"].iloc[0]), int(frame["T"].iloc[0])
     fig.suptitle(f"Linear(N, N) + LIF, batch {batch}, T = {steps}, fp32", y=1.02)
     lines = _not_timed(frame)
+    if paired is not None:
+        lines += _not_timed(paired.assign(framework="paired spikead/hand scan")
+                            .drop_duplicates("n"))
     if lines:
         fig.text(0.005, -0.10, "not timed: " + "; ".join(lines), fontsize=6, color="0.3",
                  ha="left", wrap=True)
@@ -61,6 +74,32 @@ def main() -> None:
     table = args.results / "table.md"
     if table.exists():
         args.out.with_suffix(".md").write_text(table.read_text())
+
+
+def _paired_panel(ax, paired: pd.DataFrame, ok: pd.DataFrame) -> None:
+    """spikead / hand scan per N: paired (interleaved, one process) with the quartiles of
+    the per-round ratios, and the sequential runs' ratio of medians as crosses."""
+    timed = paired[paired["status"] == "ok"]
+    styles = {"fwd": ("forward", "tab:blue", 0.96), "fwdbwd": ("fwd + bwd", "tab:red", 1.04)}
+    for mode, (label, color, shift) in styles.items():  # shift: fwd/fwdbwd bars side by side
+        rows = timed[timed["mode"] == mode].sort_values("n")
+        ax.errorbar(rows["n"] * shift, rows["ratio"], yerr=np.vstack(
+            [rows["ratio"] - rows["ratio_q25"], rows["ratio_q75"] - rows["ratio"]]),
+            marker="o", capsize=3, color=color, label=f"paired {label}")
+        seq = ok.pivot_table(index="n", columns="framework", values=f"{mode}_ms")
+        if {"spikead", "jax_scan"} <= set(seq.columns):
+            ratio = (seq["spikead"] / seq["jax_scan"]).dropna()
+            ax.scatter(ratio.index, ratio.values, marker="x", color=color, alpha=0.5,
+                       label=f"sequential {label}")
+    ax.axhline(1.0, color="0.5", linewidth=0.8)
+    ax.axhline(1.10, color="0.3", linestyle="--", linewidth=0.8, label="goal 1.10x")
+    ax.set_xscale("log", base=2)
+    if not paired.empty:  # a margin around the sizes (a single size would zoom in far)
+        ax.set_xlim(paired["n"].min() / 1.5, paired["n"].max() * 1.5)
+    ax.set_xlabel("N (neurons = inputs)")
+    ax.set_ylabel("spikead / hand scan (time)")
+    ax.set_title("spikead vs hand lax.scan")
+    ax.legend(fontsize=6)
 
 
 def _not_timed(frame: pd.DataFrame) -> list[str]:

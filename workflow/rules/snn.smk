@@ -5,6 +5,7 @@ rule framework_comparison:
     output:
         csv=f"{RESULTS}/framework_comparison/timings.csv",
         metrics=f"{RESULTS}/framework_comparison/metrics.json",
+        paired=f"{RESULTS}/framework_comparison/paired.csv",
     log:
         f"{RESULTS}/logs/framework_comparison.log",
     benchmark:

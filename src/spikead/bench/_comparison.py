@@ -10,6 +10,10 @@ Time cap: with ``time_cap_s`` a peer times a size only if a probe run predicts t
 timing to fit in the cap (see :func:`spikead.bench.time_pair_capped`); once a framework
 is over the cap at some N (predicted by the probe, or measured), its larger sizes are not
 run and get the row status ``"skipped: over time cap (X s at n=N)"``.
+
+Paired measurement (:func:`compare_paired`): spikead and the hand scan timed in the same
+subprocess in interleaved rounds (:func:`spikead.bench.time_alternating`), so the ratio
+spikead / hand scan is not blurred by drift between two sequential subprocesses.
 """
 
 from __future__ import annotations
@@ -33,14 +37,17 @@ from .peers._protocol import PeerSettings, load_spikes
 __all__ = [
     "COLUMNS",
     "FRAMEWORKS",
+    "PAIRED_COLUMNS",
     "REFERENCE",
     "Framework",
     "UnknownFrameworkError",
     "agreement",
     "check_frameworks",
     "compare_frameworks",
+    "compare_paired",
     "comparison_metrics",
     "make_problem",
+    "paired_metrics",
     "run_peer",
     "spikead_network_compile_time",
 ]
@@ -51,6 +58,11 @@ COLUMNS = (
     "fwdbwd_ms", "fwdbwd_q25_ms", "fwdbwd_q75_ms",
     "compile_s", "memory_bytes", "agreement", "status",
 )
+PAIRED_COLUMNS = (
+    "n", "batch", "T", "mode", "spikead_ms", "hand_scan_ms", "ratio", "ratio_q25",
+    "ratio_q75", "rounds", "status",
+)
+PAIRED_MODULE = "spikead.bench.peers.paired"
 REFERENCE = "spikead"
 HAND_SCAN = "jax_scan"
 _STDERR_TAIL = 400
@@ -136,22 +148,28 @@ def run_peer(framework: str, settings: PeerSettings, *, timeout: float,
     for XLA's and PyTorch's thread pools); ``None`` leaves every core to it. A crash, a
     timeout or a missing result file yields ``{"status": "failed: ..."}``.
     """
-    spec = FRAMEWORKS[framework]
+    return _run_module(FRAMEWORKS[framework].module, framework, settings, timeout=timeout,
+                       env=env, cpus=cpus)
+
+
+def _run_module(module: str, label: str, settings: PeerSettings, *, timeout: float,
+                env: dict[str, str] | None = None, cpus: int | None = None) -> dict[str, Any]:
+    """``python -m module --config <settings>`` in a fresh interpreter (see :func:`run_peer`)."""
     config = Path(settings.result_path).with_suffix(".settings.json")
     config.write_text(settings.to_json())
     Path(settings.result_path).unlink(missing_ok=True)
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     try:
         proc = subprocess.run(
-            _pin(cpus) + [sys.executable, "-m", spec.module, "--config", str(config)],
+            _pin(cpus) + [sys.executable, "-m", module, "--config", str(config)],
             check=False, capture_output=True, text=True, timeout=timeout, env=child_env,
         )
     except subprocess.TimeoutExpired:
-        return {"framework": framework, "status": f"failed: timeout after {timeout:g} s"}
+        return {"framework": label, "status": f"failed: timeout after {timeout:g} s"}
     result_path = Path(settings.result_path)
     if proc.returncode != 0 or not result_path.exists():
         tail = " ".join(proc.stderr.strip().splitlines()[-3:])[-_STDERR_TAIL:]
-        return {"framework": framework,
+        return {"framework": label,
                 "status": f"failed: exit code {proc.returncode}: {tail}".replace(",", ";")}
     return json.loads(result_path.read_text())
 
@@ -319,6 +337,109 @@ def comparison_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     metrics["speedup_over_snntorch"] = metrics["speedup_over_peers"].get("snntorch")
     return metrics
+
+
+def compare_paired(
+    sizes: Iterable[int],
+    *,
+    batch: int,
+    steps: int,
+    workdir: str | Path,
+    seed: int = 0,
+    input_rate: float = 0.2,
+    weight_scale: float = 0.7,
+    beta: float = 0.95,
+    threshold: float = 1.0,
+    slope: float = 10.0,
+    warmup: int = 3,
+    repeats: int = 20,
+    timeout: float = 1800.0,
+    cpus: int | None = None,
+    time_cap_s: float | None = None,
+    order: str = "random",
+    order_seed: int = 0,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """spikead against the hand scan, interleaved in one subprocess per size.
+
+    Each size runs ``python -m spikead.bench.peers.paired`` (pinned like the peers with
+    ``cpus``) on the same problem file as :func:`compare_frameworks` (reused from
+    ``workdir`` when present). Returns ``(rows, details)``: two rows per size (``mode``
+    ``"fwd"`` and ``"fwdbwd"``) with the keys :data:`PAIRED_COLUMNS` (``ratio`` = ratio
+    of the medians spikead / hand scan, ``ratio_q25``/``ratio_q75`` = quartiles of the
+    per-round ratios), and per size (key ``str(n)``) the probe times, predicted and
+    measured timing seconds and spike agreement.
+
+    Time cap: the paired timing of a size covers two frameworks, so it may take up to
+    ``2 * time_cap_s`` (the budget the two sequential peers get); a size predicted over
+    that, or measured over it, and every larger size get ``status`` ``"skipped: over
+    time cap (...)"``.
+    """
+    if time_cap_s is not None and time_cap_s <= 0:
+        raise ValueError(f"time_cap_s={time_cap_s!r} must be > 0 seconds, or None (no cap).")
+    cap = None if time_cap_s is None else 2.0 * time_cap_s
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+    details: dict[str, dict[str, Any]] = {}
+    capped: str | None = None
+    ordered = sorted(sizes)
+    for n in (progress(ordered) if progress else ordered):
+        if capped is not None:
+            rows += _paired_rows(n, batch, steps, {"status": f"{CAP_STATUS} ({capped})"})
+            continue
+        problem = workdir / f"problem_n{n}.npz"
+        if not problem.exists():
+            make_problem(problem, n, batch, steps, seed=seed, input_rate=input_rate,
+                         weight_scale=weight_scale)
+        spikes_path = workdir / f"spikes_paired_n{n}.npz"
+        settings = PeerSettings(
+            framework="paired", problem_path=str(problem), spikes_path=str(spikes_path),
+            result_path=str(workdir / f"result_paired_n{n}.json"), beta=beta,
+            threshold=threshold, slope=slope, warmup=warmup, repeats=repeats,
+            time_cap_s=cap, options={"order": order, "seed": order_seed},
+        )
+        result = _run_module(PAIRED_MODULE, "paired", settings, timeout=timeout, cpus=cpus)
+        spikes_path.unlink(missing_ok=True)
+        capped = _over_cap(result, cap, n)
+        rows += _paired_rows(n, batch, steps, result)
+        details[str(n)] = {k: result.get(k) for k in (
+            "status", "agreement", "probe_ms", "predicted_timing_s", "timing_s", "order",
+            "versions")}
+    return rows, details
+
+
+def _paired_rows(n: int, batch: int, steps: int, result: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for mode in ("fwd", "fwdbwd"):
+        timing = result.get(mode) or {}
+        a, b = timing.get("a") or {}, timing.get("b") or {}
+        rows.append({
+            "n": n, "batch": batch, "T": steps, "mode": mode,
+            "spikead_ms": a.get("median_ms", math.nan),
+            "hand_scan_ms": b.get("median_ms", math.nan),
+            "ratio": timing.get("ratio", math.nan),
+            "ratio_q25": timing.get("ratio_q25", math.nan),
+            "ratio_q75": timing.get("ratio_q75", math.nan),
+            "rounds": timing.get("rounds", 0),
+            "status": result.get("status", "failed: no status"),
+        })
+    return rows
+
+
+def paired_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """From :func:`compare_paired` rows: ``spikead_over_hand_scan_paired`` {fwd, fwdbwd}:
+    {str(n): ratio of medians or ``None``} and ``..._paired_iqr`` {fwd, fwdbwd}:
+    {str(n): [q25, q75] of the per-round ratios or ``None``}."""
+    ratio: dict[str, dict[str, float | None]] = {"fwd": {}, "fwdbwd": {}}
+    iqr: dict[str, dict[str, list[float] | None]] = {"fwd": {}, "fwdbwd": {}}
+    for row in sorted(rows, key=lambda r: r["n"]):
+        ok = row["status"] == "ok" and np.isfinite(row["ratio"])
+        ratio[row["mode"]][str(row["n"])] = float(row["ratio"]) if ok else None
+        iqr[row["mode"]][str(row["n"])] = (
+            [float(row["ratio_q25"]), float(row["ratio_q75"])] if ok else None)
+    return {"spikead_over_hand_scan_paired": ratio,
+            "spikead_over_hand_scan_paired_iqr": iqr}
 
 
 def spikead_network_compile_time(n: int, *, layers: int = 3, batch: int = 16,

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Timing", "synchronize", "time_fn"]
+__all__ = ["PairedTiming", "Timing", "synchronize", "time_alternating", "time_fn"]
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,93 @@ def time_fn(
         synchronize(fn(*args))
         samples.append((time.perf_counter() - start) * 1e3)
     return Timing.from_samples(samples)
+
+
+@dataclass(frozen=True)
+class PairedTiming:
+    """Result of :func:`time_alternating`: two callables timed in the same rounds.
+
+    ``a``/``b`` summarise each callable's ``rounds`` runs (ms); ``ratio`` is
+    ``a.median_ms / b.median_ms`` (ratio of medians); ``ratio_q25``/``ratio_q75`` are the
+    quartiles of the per-round ratios ``a_i / b_i``, the spread of the comparison with the
+    drift common to both removed. ``a_first[i]`` says whether ``a`` ran first in round i.
+    """
+
+    a: Timing
+    b: Timing
+    ratio: float
+    ratio_q25: float
+    ratio_q75: float
+    rounds: int
+    a_first: tuple[bool, ...]
+
+    @property
+    def round_ratios(self) -> tuple[float, ...]:
+        """Per-round ratios ``a_i / b_i`` (length ``rounds``)."""
+        return tuple(x / y for x, y in zip(self.a.samples_ms, self.b.samples_ms, strict=True))
+
+
+def _call_ms(fn: Callable[..., Any], args: tuple[Any, ...]) -> float:
+    start = time.perf_counter()
+    synchronize(fn(*args))
+    return (time.perf_counter() - start) * 1e3
+
+
+def time_alternating(
+    fn_a: Callable[..., Any],
+    fn_b: Callable[..., Any],
+    *args: Any,
+    warmup: int = 3,
+    repeats: int = 20,
+    order: str = "random",
+    seed: int = 0,
+) -> PairedTiming:
+    """Time ``fn_a(*args)`` against ``fn_b(*args)`` in interleaved rounds, in one process.
+
+    Both get ``warmup`` untimed calls (interleaved, a then b), then ``repeats`` rounds in
+    which each is called and timed once (as in :func:`time_fn`: ``perf_counter`` around the
+    call and the synchronisation of its output). Slow drift of the machine (other load,
+    clock frequency) then hits both alike, so the ratio is fairer than one of two separate
+    :func:`time_fn` runs.
+
+    Args:
+        fn_a, fn_b: the two callables (e.g. jitted functions) called with the same ``args``.
+        warmup: untimed calls of each before measuring (>= 0).
+        repeats: timed rounds (>= 1).
+        order: ``"random"``: which one runs first in a round is drawn with
+            ``numpy.random.default_rng(seed)`` (no systematic first/second bias);
+            ``"alternate"``: a first in even rounds, b first in odd ones.
+        seed: seed of the random order.
+
+    Returns:
+        A :class:`PairedTiming` (``a``, ``b``, ratio of medians, quartiles of the per-round
+        ratios).
+    """
+    if warmup < 0:
+        raise ValueError(f"time_alternating: warmup={warmup!r} must be >= 0; pass 0 to skip it.")
+    if repeats < 1:
+        raise ValueError(f"time_alternating: repeats={repeats!r} must be >= 1; pass 20 or more.")
+    if order == "random":
+        a_first = tuple(bool(x) for x in np.random.default_rng(seed).integers(0, 2, repeats))
+    elif order == "alternate":
+        a_first = tuple(i % 2 == 0 for i in range(repeats))
+    else:
+        raise ValueError(f"time_alternating: order={order!r} is unknown; pass 'random' or "
+                         "'alternate'.")
+    for _ in range(warmup):
+        synchronize(fn_a(*args))
+        synchronize(fn_b(*args))
+    samples_a, samples_b = [], []
+    for first_a in a_first:
+        if first_a:
+            samples_a.append(_call_ms(fn_a, args))
+            samples_b.append(_call_ms(fn_b, args))
+        else:
+            samples_b.append(_call_ms(fn_b, args))
+            samples_a.append(_call_ms(fn_a, args))
+    t_a, t_b = Timing.from_samples(samples_a), Timing.from_samples(samples_b)
+    per_round = np.asarray(samples_a) / np.asarray(samples_b)
+    q25, q75 = np.percentile(per_round, [25.0, 75.0])
+    return PairedTiming(a=t_a, b=t_b, ratio=t_a.median_ms / t_b.median_ms,
+                        ratio_q25=float(q25), ratio_q75=float(q75), rounds=repeats,
+                        a_first=a_first)

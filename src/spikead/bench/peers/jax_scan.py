@@ -16,7 +16,7 @@ from jax import lax
 from ._jax_measure import measure_jax, superspike
 from ._protocol import LIFProblem, PeerResult, PeerSettings, run_as_script
 
-__all__ = ["lif_scan", "measure"]
+__all__ = ["functions", "lif_scan", "measure"]
 
 
 def lif_scan(weight: jax.Array, x: jax.Array, *, beta: float, threshold: float,
@@ -42,7 +42,11 @@ def lif_scan(weight: jax.Array, x: jax.Array, *, beta: float, threshold: float,
     return jnp.swapaxes(zs, 0, 1)
 
 
-def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
+def functions(settings: PeerSettings, problem: LIFProblem):
+    """``(forward, loss)`` of the hand scan as pure functions of ``(W (N, N), x (B, T, N))``;
+    option ``hoist`` from ``settings.options`` (default true). ``problem`` is unused (the
+    same signature as the spikead peer's)."""
+    del problem
     hoist = bool(settings.options.get("hoist", True))
     forward = functools.partial(lif_scan, beta=settings.beta, threshold=settings.threshold,
                                 slope=settings.slope, hoist=hoist)
@@ -50,6 +54,12 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
     def loss(weight, x):
         return jnp.sum(forward(weight, x))
 
+    return forward, loss
+
+
+def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
+    hoist = bool(settings.options.get("hoist", True))
+    forward, loss = functions(settings, problem)
     return measure_jax(
         settings, problem, forward=forward, loss=loss,
         surrogate=f"custom_jvp fast sigmoid 1/(1+{settings.slope}|x|)^2",

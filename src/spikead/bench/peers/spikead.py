@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from ._jax_measure import measure_jax
 from ._protocol import LIFProblem, PeerResult, PeerSettings, run_as_script
 
-__all__ = ["make_model", "measure"]
+__all__ = ["functions", "make_model", "measure"]
 
 
 def make_model(n: int, *, beta: float, threshold: float, slope: float,
@@ -25,7 +25,9 @@ def make_model(n: int, *, beta: float, threshold: float, slope: float,
     return snn.Sequential(*parts)
 
 
-def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
+def functions(settings: PeerSettings, problem: LIFProblem):
+    """``(forward, loss)`` of the spikead model as pure functions of ``(W (N, N), x (B, T, N))``:
+    forward returns the spikes (B, T, N), loss their sum (not jitted)."""
     from spikead import snn
 
     model = make_model(problem.n, beta=settings.beta, threshold=settings.threshold,
@@ -40,7 +42,13 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
     def loss(weight, x):
         return jnp.sum(forward(weight, x))
 
+    return forward, loss
+
+
+def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
     import spikead
+
+    forward, loss = functions(settings, problem)
 
     return measure_jax(
         settings, problem, forward=forward, loss=loss,
