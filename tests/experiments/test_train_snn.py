@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "experiments"))
 
 import train_snn
+from conftest import SMOKE_GROUP
 
 
 def _cfg(data_dir, *overrides):
@@ -22,9 +23,11 @@ def _cfg(data_dir, *overrides):
             "profile=smoke", "wandb.mode=disabled", "progress=false", f"data.data_dir={data_dir}", *overrides])
 
 
-def test_smoke_run_writes_history_and_metrics(tmp_path):
-    out = tmp_path / "run"
-    metrics = train_snn.run(_cfg(tmp_path / "data", "algorithm=eprop"), out_dir=out)
+@pytest.mark.slow
+@pytest.mark.xdist_group(SMOKE_GROUP)
+def test_smoke_run_writes_history_and_metrics(smoke_workflow):
+    """The workflow's smoke run of the default settings: synthetic SHD, LIF, e-prop."""
+    out = smoke_workflow.results / "train_snn" / "synthetic_shd_lif_eprop"
     history = pd.read_csv(out / "history.csv")
     assert list(history.columns) == ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc",
                                      "test_loss", "test_acc", "lr", "epoch_time_s", "eval_time_s"]
@@ -38,7 +41,7 @@ def test_smoke_run_writes_history_and_metrics(tmp_path):
     assert saved["chance_acc"] == pytest.approx(1 / 20)
     assert saved["split_sizes"]["test"] == 32
     assert saved["final_test_acc"] == history["test_acc"].iloc[-1]
-    assert metrics["n_params"] == 16 * 140 + 20 * 16 + 20
+    assert saved["n_params"] == 16 * 140 + 20 * 16 + 20
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):

@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
+import shutil
 
 import pytest
-
-from conftest import REPO
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def _sandbox(tmp_path: Path) -> Path:
-    """A work folder that sees the repository's workflow, configs, experiments, figures code."""
-    for name in ("workflow", "configs", "experiments", "paper_figures"):
-        (tmp_path / name).symlink_to(REPO / name)
-    return tmp_path
-
-
-def _snakemake(workdir: Path, *args: str, profile: str, timeout: int = 2400) -> subprocess.CompletedProcess:
-    cmd = [*SNAKEMAKE, "-d", str(workdir), "-s", str(workdir / "workflow" / "Snakefile"), *args,
-           "--config", f"profile={profile}", "results_dir=results", "figures_dir=figures",
-           f"python={sys.executable}"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+from conftest import REPO, SMOKE_GROUP
+from conftest import sandbox as _sandbox
+from conftest import snakemake as _snakemake
 
 
 def _planned_jobs(dry_run_output: str) -> dict[str, int]:
     """Job counts from the 'Job stats' table of a dry run."""
     table = dry_run_output.split("Job stats:")[-1]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE) if m[1] != "total"}
 
 
 @pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
@@ -55,19 +38,26 @@ def test_slurm_profile_dry_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_smoke_profile_end_to_end(tmp_path):
-    work = _sandbox(tmp_path)
-    out = _snakemake(work, "--cores", "8", profile="smoke")
-    assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-5000:])
-    figures = sorted((work / "figures" / "smoke").glob("*.png"))
+@pytest.mark.xdist_group(SMOKE_GROUP)
+def test_smoke_profile_end_to_end(smoke_workflow, tmp_path):
+    """`snakemake --config profile=smoke` built every figure from an empty folder (the
+    session fixture ran it; tests/experiments check each experiment's outputs)."""
+    work = smoke_workflow.work
+    figures = sorted(smoke_workflow.figures.glob("*.png"))
     assert figures, "no figure rendered"
+    assert smoke_workflow.process.returncode == 0  # `rule all` needs every figure and result
     for png in figures:
         assert png.with_suffix(".caption.txt").read_text().startswith("profile: smoke")
     # A second run has nothing to do.
     again = _snakemake(work, "-n", "--cores", "8", profile="smoke")
     assert "Nothing to be done" in again.stdout + again.stderr
-    # Deleting one result reruns only what depends on it.
-    (work / "results/smoke/elimination_costs/costs.csv").unlink()
-    partial = _snakemake(work, "-n", "--cores", "8", profile="smoke")
+    # Deleting one result reruns only what depends on it (then the file is put back).
+    costs = smoke_workflow.results / "elimination_costs/costs.csv"
+    kept = shutil.copy2(costs, tmp_path / "costs.csv")
+    costs.unlink()
+    try:
+        partial = _snakemake(work, "-n", "--cores", "8", profile="smoke")
+    finally:
+        shutil.copy2(kept, costs)
     jobs = _planned_jobs(partial.stdout)
     assert set(jobs) == {"elimination_costs", "figure_elimination_costs", "all"}, jobs
