@@ -82,7 +82,8 @@ def main() -> None:
         ax.set_yscale("log")
         ax.set_ylabel("speed-up " + label)
         ax.set_xlabel("")
-        ax.tick_params(axis="x", rotation=35)
+        # rotated task names end under their own bars
+        plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
     fig.suptitle(f"Speed-up at the largest batch ({int(largest['batch'].max())}); dotted: the 1.2x goal;"
                  " red: the search's best order")
     if notes:
