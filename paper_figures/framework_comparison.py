@@ -83,8 +83,11 @@ def _paired_panel(ax, paired: pd.DataFrame, ok: pd.DataFrame) -> None:
     styles = {"fwd": ("forward", "tab:blue", 0.96), "fwdbwd": ("fwd + bwd", "tab:red", 1.04)}
     for mode, (label, color, shift) in styles.items():  # shift: fwd/fwdbwd bars side by side
         rows = timed[timed["mode"] == mode].sort_values("n")
-        ax.errorbar(rows["n"] * shift, rows["ratio"], yerr=np.vstack(
-            [rows["ratio"] - rows["ratio_q25"], rows["ratio_q75"] - rows["ratio"]]),
+        # the ratio of medians need not lie between the quartiles of the per-round ratios
+        # (few rounds, skewed rounds): the bar then ends at the marker
+        yerr = np.clip(np.vstack([rows["ratio"] - rows["ratio_q25"],
+                                  rows["ratio_q75"] - rows["ratio"]]), 0.0, None)
+        ax.errorbar(rows["n"] * shift, rows["ratio"], yerr=yerr,
             marker="o", capsize=3, color=color, label=f"paired {label}")
         seq = ok.pivot_table(index="n", columns="framework", values=f"{mode}_ms")
         if {"spikead", "jax_scan"} <= set(seq.columns):
