@@ -42,6 +42,9 @@ def provenance(meta: dict) -> str:
     """One line naming profile, data and hardware of a result."""
     hw = meta.get("hardware", {})
     hardware = f"{hw.get('backend', '?')} {hw.get('devices', '')}; {hw.get('cpu', '')}".strip()
+    if "cpu_cores" in hw:
+        used = hw.get("cpu_cores_used", hw["cpu_cores"])
+        hardware += f", {used} of {hw['cpu_cores']} cores" if used < hw["cpu_cores"] else f", {used} cores"
     return f"profile: {meta.get('profile', '?')} | data: {meta.get('data', 'none')} | {hardware}"
 
 

@@ -30,11 +30,29 @@ def test_bad_workflow_config_fails_with_the_key(tmp_path):
     assert out.returncode != 0 and "huge" in out.stdout + out.stderr
 
 
+def _leased(dry_run_output: str) -> dict[str, bool]:
+    """Per experiment of a dry run's printed shell commands: runs on a leased core?"""
+    commands = re.findall(r"(\S*python\S* (?:-m spikead\.runs\.cores -- \S+ )?experiments/(\w+)\.py)",
+                          dry_run_output)
+    return {name: "spikead.runs.cores" in command for command, name in commands}
+
+
+def test_shared_jobs_run_on_a_leased_core_locally(tmp_path):
+    out = _snakemake(_sandbox(tmp_path), "-n", "-p", "--cores", "8", profile="quick")
+    assert out.returncode == 0, out.stderr[-3000:]
+    leased = _leased(out.stdout)
+    shared = {"train_snn", "elimination_search", "elimination_costs", "gradient_alignment",
+              "framework_comparison"}
+    assert {name for name, on_core in leased.items() if on_core} == shared, leased
+    assert not leased["memory_scaling"] and not leased["elimination_runtime"]  # ALONE: both cores
+
+
 def test_slurm_profile_dry_run(tmp_path):
     work = _sandbox(tmp_path)
-    out = _snakemake(work, "-n", "--workflow-profile", str(REPO / "workflow/profiles/slurm"),
+    out = _snakemake(work, "-n", "-p", "--workflow-profile", str(REPO / "workflow/profiles/slurm"),
                      profile="paper")
     assert out.returncode == 0, out.stderr[-3000:]
+    assert not any(_leased(out.stdout).values())  # cluster jobs own their nodes: no leases
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ rule elimination_costs:
     resources:
         cpu_heavy=SHARED,
     shell:
-        experiment("elimination_costs") + " > {log} 2>&1"
+        experiment("elimination_costs", shared=True) + " > {log} 2>&1"
 
 
 rule figure_elimination_costs:

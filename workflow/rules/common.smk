@@ -14,14 +14,19 @@ PY = config["python"]
 # machine never oversubscribes it. Jobs that measure time or memory (framework comparison,
 # elimination runtime, memory scaling) take every slot and run alone (ALONE); the others
 # (training, search, costs, alignment: mostly sequential scans near one core each) take one
-# slot, so two of them run side by side (SHARED). Their recorded wall times (epoch time,
-# search wall time) are then from a shared machine; their CPU times are not affected.
-# Figure jobs are light and take none. On a cluster the slurm profile raises the limit.
+# slot, so two of them run side by side (SHARED), each on a core of its own
+# (`python -m spikead.runs.cores`: a lease on one core, held until the job exits), so that
+# their XLA threads never time-slice one core. Their recorded times (epoch time, search
+# wall time, the framework comparison's single-core timings) are one core's, beside one
+# other job. Figure jobs are light and take none. On a cluster the slurm profile raises
+# the limit, and jobs are not pinned (nor when `--resources cpu_heavy=K` gives K > 2).
 SLOTS = 2
 ALONE, SHARED = SLOTS, 1
 if "cpu_heavy" not in workflow.global_resources:
     workflow.register_resource("cpu_heavy", SLOTS)
 CORES = os.cpu_count() or 1
+_heavy = workflow.global_resources["cpu_heavy"]
+PIN_SHARED = getattr(_heavy, "value", _heavy) <= SLOTS
 
 _TARGETS = []
 
@@ -36,11 +41,13 @@ def all_targets():
     return list(_TARGETS)
 
 
-def experiment(name, outdir=None, extra=""):
-    """Shell command running experiments/<name>.py into its result folder."""
+def experiment(name, outdir=None, extra="", shared=False):
+    """Shell command running experiments/<name>.py into its result folder; ``shared``: the
+    rule takes `cpu_heavy=SHARED` and runs on a leased core of its own."""
     outdir = outdir or f"{RESULTS}/{name}"
+    lease = f"{PY} -m spikead.runs.cores -- " if shared and PIN_SHARED else ""
     return (
-        f"{PY} experiments/{name}.py profile={PROFILE} hydra.run.dir={outdir} {extra}"
+        f"{lease}{PY} experiments/{name}.py profile={PROFILE} hydra.run.dir={outdir} {extra}"
     )
 
 

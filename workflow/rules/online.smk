@@ -13,7 +13,7 @@ rule gradient_alignment:
     resources:
         cpu_heavy=SHARED,
     shell:
-        experiment("gradient_alignment") + " > {log} 2>&1"
+        experiment("gradient_alignment", shared=True) + " > {log} 2>&1"
 
 
 rule figure_gradient_alignment:

@@ -17,7 +17,7 @@ rule elimination_search:
     # the training runs share the CPU with it instead of running before it
     priority: 10
     shell:
-        experiment("elimination_search") + " > {log} 2>&1"
+        experiment("elimination_search", shared=True) + " > {log} 2>&1"
 
 
 rule figure_elimination_search:

@@ -11,10 +11,11 @@ rule framework_comparison:
     benchmark:
         f"{RESULTS}/benchmarks/framework_comparison.tsv"
     threads: CORES
+    # every framework runs in a subprocess on one core (scale.cpus=1), the job's leased core
     resources:
-        cpu_heavy=ALONE,
+        cpu_heavy=SHARED,
     shell:
-        experiment("framework_comparison") + " > {log} 2>&1"
+        experiment("framework_comparison", shared=True) + " > {log} 2>&1"
 
 
 rule figure_framework_comparison:

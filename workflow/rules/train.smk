@@ -35,6 +35,7 @@ rule train_snn:
             outdir=f"{RESULTS}/train_snn/{{wildcards.train_data}}_{{wildcards.train_model}}_{{wildcards.train_algorithm}}",
             extra="data={wildcards.train_data} model={wildcards.train_model} "
             "algorithm={wildcards.train_algorithm} progress=false",
+            shared=True,
         ) + " > {log} 2>&1"
 
 
@@ -54,6 +55,7 @@ rule train_snn_randman:
             "train_snn",
             outdir=f"{RESULTS}/train_snn/randman_mlp",
             extra="data=randman model=randman_mlp algorithm=bptt progress=false",
+            shared=True,
         ) + " > {log} 2>&1"
 
 

@@ -28,6 +28,7 @@ def hardware_summary() -> dict[str, str | int]:
         "devices": f"{len(devices)} x {', '.join(kinds)}",
         "cpu": _cpu_model(),
         "cpu_cores": os.cpu_count() or 0,
+        "cpu_cores_used": len(os.sched_getaffinity(0)),  # fewer when pinned (runs.cores)
         "jax": jax.__version__,
         "python": platform.python_version(),
     }
@@ -36,4 +37,7 @@ def hardware_summary() -> dict[str, str | int]:
 def hardware_line() -> str:
     """Short human-readable version of :func:`hardware_summary`."""
     hw = hardware_summary()
-    return f"{hw['backend']} ({hw['devices']}); {hw['cpu']}, {hw['cpu_cores']} cores; jax {hw['jax']}"
+    cores = f"{hw['cpu_cores']} cores"
+    if hw["cpu_cores_used"] < hw["cpu_cores"]:
+        cores = f"{hw['cpu_cores_used']} of {cores}"
+    return f"{hw['backend']} ({hw['devices']}); {hw['cpu']}, {cores}; jax {hw['jax']}"
