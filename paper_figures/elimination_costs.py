@@ -6,11 +6,10 @@ the Markdown table beside it.
 
 from __future__ import annotations
 
-import pandas as pd
-from _style import apply_style, load_meta, parse_args, save
-
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
+from _style import apply_style, load_meta, parse_args, save
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ def _result_map_rows() -> list[list[str]]:
 
 
 def test_readme_has_the_two_commands():
-    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.DOTALL)
     assert blocks[0].strip().endswith("snakemake --cores 8")
     assert blocks[1].strip() == 'pip install -e ".[all]" && pytest'
     ci = (REPO / ".ci" / "run").read_text()
@@ -26,7 +26,7 @@ def test_readme_has_the_two_commands():
 
 
 def test_result_map_rules_and_entry_points_exist():
-    rules = subprocess.run([sys.executable, "-m", "snakemake", "--list-rules"], cwd=REPO,
+    rules = subprocess.run([sys.executable, "-m", "snakemake", "--list-rules"], cwd=REPO, check=False,
                            capture_output=True, text=True, timeout=120)
     assert rules.returncode == 0, rules.stderr
     known = set(rules.stdout.split())

@@ -61,7 +61,7 @@ def test_input_scale_multiplies_the_input_current_of_alif():
     u0, w0 = jnp.linspace(-0.5, 1.5, 6), jnp.linspace(-1.0, 1.0, 6)
     z0 = (jnp.arange(6) % 2).astype(jnp.float32)
     x = jnp.array([1.0, 0.0, 2.0])
-    (u, w, z), _ = model.step((u0, w0, z0), x)
+    (u, w, _z), _ = model.step((u0, w0, z0), x)
     w_ref = 0.8 * w0 + 0.95 * u0 + 1.0 * z0
     u_ref = 0.95 * (u0 - z0) + 0.05 * (20.0 * (model.weights[0] @ x) - w_ref)
     np.testing.assert_allclose(w, w_ref, rtol=1e-6)

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 __all__ = ["DEFAULT_LOCK_DIR", "CoreLease", "lease_core"]
 
@@ -40,7 +41,7 @@ class CoreLease:
             os.close(self.fd)  # closing the last descriptor drops the flock
             self.fd = -1
 
-    def __enter__(self) -> CoreLease:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

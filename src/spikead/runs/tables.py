@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 
 def _cell(value) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        if value != value:  # NaN
+        if math.isnan(value):
             return "-"
         return f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
     return str(value)
