@@ -15,6 +15,9 @@ fast-sigmoid surrogate of slope 10 or the library's closest). Writes ``timings.c
 peer used: surrogate, reset, versions, memory kind) and ``metrics.json`` (spikead / hand
 scan ratios, speed-ups over each peer, compile time of a 3-layer spikead network).
 
+``scale.cpus=k`` pins each subprocess to k cores: the least loaded of the cores this process
+may use, measured just before it starts (``spikead.bench.choose_cores``), not always core 0.
+
 ``scale.time_cap_s`` bounds the run: a (framework, N) is timed (``repeats`` runs, never
 fewer) only if a probe run predicts the timing to fit in the cap; otherwise, and for all
 larger N of that framework, its row says ``skipped: over time cap (...)``.
@@ -64,29 +67,32 @@ class LIF:
     weight_scale: float = 0.7
 
 
+def comparison_settings(scale: Scale, lif: LIF, seed: int) -> bench.ComparisonSettings:
+    """The problem, neuron and timing settings of both measurements, from the config."""
+    return bench.ComparisonSettings(
+        batch=scale.batch, steps=scale.T, seed=seed, input_rate=lif.input_rate,
+        weight_scale=lif.weight_scale, beta=lif.beta, threshold=lif.threshold,
+        slope=lif.slope, warmup=scale.warmup, repeats=scale.repeats, timeout=scale.timeout_s,
+        cpus=scale.cpus, time_cap_s=scale.time_cap_s)
+
+
 def run(cfg: DictConfig, out_dir=None) -> dict:
     scale = typed_config(cfg.scale, Scale, where="scale")
     lif = typed_config(cfg.lif, LIF, where="lif")
     bench.check_frameworks(scale.frameworks)  # unknown names fail here, before any work
+    # so do bad values (ComparisonSettingsError); the seed is the run's seed (start_run)
+    settings = comparison_settings(scale, lif, int(cfg.get("seed", 0)))
     run_ = start_run(cfg, "framework_comparison", out_dir=out_dir,
                      data_label="synthetic binary inputs (seeded)")
     workdir = run_.path("work")
     rows, details = bench.compare_frameworks(
-        scale.frameworks, scale.sizes, batch=scale.batch, steps=scale.T, workdir=workdir,
-        seed=run_.seed, input_rate=lif.input_rate, weight_scale=lif.weight_scale,
-        beta=lif.beta, threshold=lif.threshold, slope=lif.slope, warmup=scale.warmup,
-        repeats=scale.repeats, timeout=scale.timeout_s, cpus=scale.cpus,
-        time_cap_s=scale.time_cap_s,
+        scale.frameworks, scale.sizes, settings, workdir=workdir,
         progress=lambda jobs: tqdm(jobs, desc="framework x N", unit="peer"),
     )
     paired_rows, paired_details = [], {}
     if cfg.get("paired", False):
         paired_rows, paired_details = bench.compare_paired(
-            scale.sizes, batch=scale.batch, steps=scale.T, workdir=workdir, seed=run_.seed,
-            input_rate=lif.input_rate, weight_scale=lif.weight_scale, beta=lif.beta,
-            threshold=lif.threshold, slope=lif.slope, warmup=scale.warmup,
-            repeats=scale.repeats, timeout=scale.timeout_s, cpus=scale.cpus,
-            time_cap_s=scale.time_cap_s, order_seed=run_.seed,
+            scale.sizes, settings, workdir=workdir, order_seed=settings.seed,
             progress=lambda sizes: tqdm(sizes, desc="paired spikead/hand scan", unit="N"),
         )
     shutil.rmtree(workdir, ignore_errors=True)

@@ -3,7 +3,13 @@ import time
 import numpy as np
 import pytest
 
-from spikead.bench import CAP_STATUS, compare_frameworks, time_pair_capped
+from spikead.bench import (
+    CAP_STATUS,
+    ComparisonSettings,
+    ComparisonSettingsError,
+    compare_frameworks,
+    time_pair_capped,
+)
 from spikead.bench._comparison import _over_cap
 
 
@@ -66,9 +72,9 @@ def test_over_cap_rule():
 
 
 def test_capped_framework_skips_larger_sizes_and_keeps_agreement(tmp_path):
-    rows, details = compare_frameworks(
-        ["jax_scan"], [32, 16], batch=2, steps=10, workdir=tmp_path, warmup=2, repeats=20,
-        time_cap_s=1e-9, timeout=300)
+    settings = ComparisonSettings(batch=2, steps=10, warmup=2, repeats=20, time_cap_s=1e-9,
+                                  timeout=300, cpus=1)  # pinned with taskset to one core
+    rows, details = compare_frameworks(["jax_scan"], [32, 16], settings, workdir=tmp_path)
     assert [r["n"] for r in rows] == [16, 32]  # ascending whatever the given order
     first, second = rows
     assert first["status"].startswith(f"{CAP_STATUS} (predicted") and "n=16" in first["status"]
@@ -77,6 +83,5 @@ def test_capped_framework_skips_larger_sizes_and_keeps_agreement(tmp_path):
     assert np.isnan(second["fwdbwd_ms"]) and np.isnan(second["agreement"])
     assert details["jax_scan"]["n"] == 16 and details["jax_scan"]["probe_fwd_ms"] > 0
     assert not (tmp_path / "result_jax_scan_n32.json").exists()  # never launched
-    with pytest.raises(ValueError, match="time_cap_s"):
-        compare_frameworks(["jax_scan"], [16], batch=2, steps=10, workdir=tmp_path,
-                           time_cap_s=0.0)
+    with pytest.raises(ComparisonSettingsError, match="time_cap_s=0.0"):
+        ComparisonSettings(batch=2, steps=10, time_cap_s=0.0)

@@ -12,6 +12,7 @@ import pytest
 from spikead.bench import (
     CAP_STATUS,
     PAIRED_COLUMNS,
+    ComparisonSettings,
     PairedTiming,
     compare_paired,
     make_problem,
@@ -135,8 +136,8 @@ def test_paired_peer_measures_both_in_process(tmp_path):
 
 @pytest.mark.slow
 def test_compare_paired_runs_a_subprocess_and_respects_the_cap(tmp_path):
-    rows, details = compare_paired([8, 16], batch=2, steps=6, workdir=tmp_path, warmup=2,
-                                   repeats=3, time_cap_s=1e-9)
+    settings = ComparisonSettings(batch=2, steps=6, warmup=2, repeats=3, time_cap_s=1e-9)
+    rows, details = compare_paired([8, 16], settings, workdir=tmp_path)
     assert [(r["n"], r["mode"]) for r in rows] == [
         (8, "fwd"), (8, "fwdbwd"), (16, "fwd"), (16, "fwdbwd")]
     assert all(r["status"].startswith(CAP_STATUS) for r in rows), rows

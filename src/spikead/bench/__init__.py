@@ -9,8 +9,11 @@
 - :func:`compiled_memory` -> :class:`Memory`: XLA's static buffer assignment.
 - :func:`peak_rss_of` / :func:`measure_peak_rss`: VmHWM of code in a fresh interpreter.
 
-Framework comparison peers live in :mod:`spikead.bench.peers` (one subprocess each);
-:func:`compare_paired` times spikead against the hand scan in one subprocess per size.
+Framework comparison peers live in :mod:`spikead.bench.peers` (one subprocess each):
+:func:`compare_frameworks` runs them, :func:`compare_paired` times spikead against the
+hand scan in one subprocess per size, both with one :class:`ComparisonSettings`
+(problem, neuron and timing settings). :func:`choose_cores` / :func:`core_loads` pick
+the least loaded allowed cores a subprocess is pinned to (``cpus``).
 """
 
 from ._capped import CAP_STATUS as CAP_STATUS
@@ -19,6 +22,7 @@ from ._capped import time_pair_capped as time_pair_capped
 from ._comparison import COLUMNS as COLUMNS
 from ._comparison import FRAMEWORKS as FRAMEWORKS
 from ._comparison import PAIRED_COLUMNS as PAIRED_COLUMNS
+from ._comparison import PAIRED_ORDERS as PAIRED_ORDERS
 from ._comparison import Framework as Framework
 from ._comparison import UnknownFrameworkError as UnknownFrameworkError
 from ._comparison import agreement as agreement
@@ -36,9 +40,15 @@ from ._compiled import compile_time_and_memory as compile_time_and_memory
 from ._compiled import compiled_memory as compiled_memory
 from ._errors import BenchError as BenchError
 from ._errors import SubprocessMeasurementError as SubprocessMeasurementError
+from ._pinning import PinningError as PinningError
+from ._pinning import allowed_cores as allowed_cores
+from ._pinning import choose_cores as choose_cores
+from ._pinning import core_loads as core_loads
 from ._rss import RssMeasurement as RssMeasurement
 from ._rss import measure_peak_rss as measure_peak_rss
 from ._rss import peak_rss_of as peak_rss_of
+from ._settings import ComparisonSettings as ComparisonSettings
+from ._settings import ComparisonSettingsError as ComparisonSettingsError
 from ._timing import PairedTiming as PairedTiming
 from ._timing import Timing as Timing
 from ._timing import synchronize as synchronize

@@ -6,6 +6,10 @@ the same weights and binary inputs, so a missing or crashing library becomes a r
 spike train of every framework is compared with spikead's (``agreement`` = fraction of
 equal entries of the (B, T, N) spike train).
 
+The problem, neuron and timing settings shared by every framework and size are one
+:class:`spikead.bench.ComparisonSettings`, passed to :func:`compare_frameworks` and
+:func:`compare_paired` alike.
+
 Time cap: with ``time_cap_s`` a peer times a size only if a probe run predicts the
 timing to fit in the cap (see :func:`spikead.bench.time_pair_capped`); once a framework
 is over the cap at some N (predicted by the probe, or measured), its larger sizes are not
@@ -32,12 +36,15 @@ import numpy as np
 
 from ._capped import CAP_STATUS
 from ._errors import BenchError
+from ._pinning import check_pinning, taskset_prefix
+from ._settings import ComparisonSettings
 from .peers._protocol import PeerSettings, load_spikes
 
 __all__ = [
     "COLUMNS",
     "FRAMEWORKS",
     "PAIRED_COLUMNS",
+    "PAIRED_ORDERS",
     "REFERENCE",
     "Framework",
     "UnknownFrameworkError",
@@ -63,6 +70,7 @@ PAIRED_COLUMNS = (
     "ratio_q75", "rounds", "status",
 )
 PAIRED_MODULE = "spikead.bench.peers.paired"
+PAIRED_ORDERS = ("random", "alternate")  # see spikead.bench.time_alternating
 REFERENCE = "spikead"
 HAND_SCAN = "jax_scan"
 _STDERR_TAIL = 400
@@ -144,8 +152,9 @@ def run_peer(framework: str, settings: PeerSettings, *, timeout: float,
              env: dict[str, str] | None = None, cpus: int | None = None) -> dict[str, Any]:
     """Run one peer in a fresh interpreter and return its JSON result.
 
-    ``cpus`` pins the peer to the first ``cpus`` cores with ``taskset`` (the same limit
-    for XLA's and PyTorch's thread pools); ``None`` leaves every core to it. A crash, a
+    ``cpus`` pins the peer to ``cpus`` cores with ``taskset`` (the same limit for XLA's
+    and PyTorch's thread pools): the least loaded of the cores this process may use,
+    see :mod:`spikead.bench._pinning`; ``None`` leaves every core to it. A crash, a
     timeout or a missing result file yields ``{"status": "failed: ..."}``.
     """
     return _run_module(FRAMEWORKS[framework].module, framework, settings, timeout=timeout,
@@ -161,7 +170,7 @@ def _run_module(module: str, label: str, settings: PeerSettings, *, timeout: flo
     child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     try:
         proc = subprocess.run(
-            _pin(cpus) + [sys.executable, "-m", module, "--config", str(config)],
+            taskset_prefix(cpus) + [sys.executable, "-m", module, "--config", str(config)],
             check=False, capture_output=True, text=True, timeout=timeout, env=child_env,
         )
     except subprocess.TimeoutExpired:
@@ -174,13 +183,26 @@ def _run_module(module: str, label: str, settings: PeerSettings, *, timeout: flo
     return json.loads(result_path.read_text())
 
 
-def _pin(cpus: int | None) -> list[str]:
-    if cpus is None:
-        return []
-    available = os.cpu_count() or 1
-    if not 1 <= cpus <= available:
-        raise ValueError(f"cpus={cpus} must be between 1 and the {available} cores here.")
-    return ["taskset", "-c", f"0-{cpus - 1}"]
+def _problem_file(workdir: Path, n: int, settings: ComparisonSettings) -> Path:
+    """The shared problem of size ``n`` in ``workdir``, written on first use."""
+    problem = workdir / f"problem_n{n}.npz"
+    if not problem.exists():
+        make_problem(problem, n, settings.batch, settings.steps, seed=settings.seed,
+                     input_rate=settings.input_rate, weight_scale=settings.weight_scale)
+    return problem
+
+
+def _peer_settings(settings: ComparisonSettings, label: str, n: int, workdir: Path, *,
+                   time_cap_s: float | None, options: dict[str, Any]) -> PeerSettings:
+    """What the subprocess measuring ``label`` at size ``n`` is given (its files in
+    ``workdir``: ``spikes_<label>_n<n>.npz``, ``result_<label>_n<n>.json``)."""
+    return PeerSettings(
+        framework=label, problem_path=str(_problem_file(workdir, n, settings)),
+        spikes_path=str(workdir / f"spikes_{label}_n{n}.npz"),
+        result_path=str(workdir / f"result_{label}_n{n}.json"), beta=settings.beta,
+        threshold=settings.threshold, slope=settings.slope, warmup=settings.warmup,
+        repeats=settings.repeats, time_cap_s=time_cap_s, options=options,
+    )
 
 
 def _row(framework: str, n: int, batch: int, steps: int, result: dict[str, Any],
@@ -204,26 +226,16 @@ def _row(framework: str, n: int, batch: int, steps: int, result: dict[str, Any],
 def compare_frameworks(
     frameworks: Iterable[str],
     sizes: Iterable[int],
+    settings: ComparisonSettings,
     *,
-    batch: int,
-    steps: int,
     workdir: str | Path,
-    seed: int = 0,
-    input_rate: float = 0.2,
-    weight_scale: float = 0.7,
-    beta: float = 0.95,
-    threshold: float = 1.0,
-    slope: float = 10.0,
-    warmup: int = 3,
-    repeats: int = 20,
-    timeout: float = 1800.0,
     keep_spikes: bool = False,
-    cpus: int | None = None,
-    time_cap_s: float | None = None,
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Measure every framework at every size; returns ``(rows, details)``.
 
+    ``settings`` holds the problem, neuron and timing settings (the same for every
+    framework); the problem files, subprocess settings and results go to ``workdir``.
     ``rows`` has one dict per (framework, n) with the keys :data:`COLUMNS`; ``details``
     maps each framework to what its peer reported besides timings (surrogate, reset,
     notes, versions, memory kind, RSS delta, forward compile time, probe times) at the
@@ -231,9 +243,9 @@ def compare_frameworks(
     module doc) skips the larger ones; the reference framework (``spikead``, else
     ``jax_scan``) runs first at each size.
     """
-    if time_cap_s is not None and time_cap_s <= 0:
-        raise ValueError(f"time_cap_s={time_cap_s!r} must be > 0 seconds, or None (no cap).")
     names = check_frameworks(frameworks)
+    check_pinning(settings.cpus)  # before any work
+    batch, steps, cap = settings.batch, settings.steps, settings.time_cap_s
     reference = REFERENCE if REFERENCE in names else HAND_SCAN if HAND_SCAN in names else None
     ordered = ([reference] if reference else []) + [f for f in names if f != reference]
     workdir = Path(workdir)
@@ -247,23 +259,15 @@ def compare_frameworks(
             rows.append(_row(framework, n, batch, steps,
                              {"status": f"{CAP_STATUS} ({capped[framework]})"}, None))
             continue
-        problem = workdir / f"problem_n{n}.npz"
-        if not problem.exists():
-            make_problem(problem, n, batch, steps, seed=seed, input_rate=input_rate,
-                         weight_scale=weight_scale)
-        spikes_path = workdir / f"spikes_{framework}_n{n}.npz"
-        settings = PeerSettings(
-            framework=framework, problem_path=str(problem), spikes_path=str(spikes_path),
-            result_path=str(workdir / f"result_{framework}_n{n}.json"), beta=beta,
-            threshold=threshold, slope=slope, warmup=warmup, repeats=repeats,
-            time_cap_s=time_cap_s, options=dict(FRAMEWORKS[framework].options),
-        )
-        result = run_peer(framework, settings, timeout=timeout, cpus=cpus)
-        over = _over_cap(result, time_cap_s, n)
+        peer = _peer_settings(settings, framework, n, workdir, time_cap_s=cap,
+                              options=dict(FRAMEWORKS[framework].options))
+        result = run_peer(framework, peer, timeout=settings.timeout, cpus=settings.cpus)
+        over = _over_cap(result, cap, n)
         if over is not None:
             capped[framework] = over
         agree = None
         ran = str(result.get("status", "")).startswith(("ok", CAP_STATUS))
+        spikes_path = Path(peer.spikes_path)
         if ran and spikes_path.exists():
             spikes = load_spikes(spikes_path)
             if framework == reference:
@@ -341,21 +345,9 @@ def comparison_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def compare_paired(
     sizes: Iterable[int],
+    settings: ComparisonSettings,
     *,
-    batch: int,
-    steps: int,
     workdir: str | Path,
-    seed: int = 0,
-    input_rate: float = 0.2,
-    weight_scale: float = 0.7,
-    beta: float = 0.95,
-    threshold: float = 1.0,
-    slope: float = 10.0,
-    warmup: int = 3,
-    repeats: int = 20,
-    timeout: float = 1800.0,
-    cpus: int | None = None,
-    time_cap_s: float | None = None,
     order: str = "random",
     order_seed: int = 0,
     progress: Callable[[Iterable], Iterable] | None = None,
@@ -363,21 +355,25 @@ def compare_paired(
     """spikead against the hand scan, interleaved in one subprocess per size.
 
     Each size runs ``python -m spikead.bench.peers.paired`` (pinned like the peers with
-    ``cpus``) on the same problem file as :func:`compare_frameworks` (reused from
-    ``workdir`` when present). Returns ``(rows, details)``: two rows per size (``mode``
-    ``"fwd"`` and ``"fwdbwd"``) with the keys :data:`PAIRED_COLUMNS` (``ratio`` = ratio
-    of the medians spikead / hand scan, ``ratio_q25``/``ratio_q75`` = quartiles of the
-    per-round ratios), and per size (key ``str(n)``) the probe times, predicted and
-    measured timing seconds and spike agreement.
+    ``settings.cpus``) on the same problem file as :func:`compare_frameworks` (reused
+    from ``workdir`` when present), in rounds whose order is ``order`` (one of
+    :data:`PAIRED_ORDERS`, seeded by ``order_seed``). Returns ``(rows, details)``: two
+    rows per size (``mode`` ``"fwd"`` and ``"fwdbwd"``) with the keys
+    :data:`PAIRED_COLUMNS` (``ratio`` = ratio of the medians spikead / hand scan,
+    ``ratio_q25``/``ratio_q75`` = quartiles of the per-round ratios), and per size (key
+    ``str(n)``) the probe times, predicted and measured timing seconds and spike
+    agreement.
 
     Time cap: the paired timing of a size covers two frameworks, so it may take up to
-    ``2 * time_cap_s`` (the budget the two sequential peers get); a size predicted over
-    that, or measured over it, and every larger size get ``status`` ``"skipped: over
-    time cap (...)"``.
+    ``2 * settings.time_cap_s`` (the budget the two sequential peers get); a size
+    predicted over that, or measured over it, and every larger size get ``status``
+    ``"skipped: over time cap (...)"``.
     """
-    if time_cap_s is not None and time_cap_s <= 0:
-        raise ValueError(f"time_cap_s={time_cap_s!r} must be > 0 seconds, or None (no cap).")
-    cap = None if time_cap_s is None else 2.0 * time_cap_s
+    if order not in PAIRED_ORDERS:
+        raise ValueError(f"order={order!r} must be one of {PAIRED_ORDERS}.")
+    check_pinning(settings.cpus)
+    batch, steps = settings.batch, settings.steps
+    cap = None if settings.time_cap_s is None else 2.0 * settings.time_cap_s
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
@@ -388,19 +384,11 @@ def compare_paired(
         if capped is not None:
             rows += _paired_rows(n, batch, steps, {"status": f"{CAP_STATUS} ({capped})"})
             continue
-        problem = workdir / f"problem_n{n}.npz"
-        if not problem.exists():
-            make_problem(problem, n, batch, steps, seed=seed, input_rate=input_rate,
-                         weight_scale=weight_scale)
-        spikes_path = workdir / f"spikes_paired_n{n}.npz"
-        settings = PeerSettings(
-            framework="paired", problem_path=str(problem), spikes_path=str(spikes_path),
-            result_path=str(workdir / f"result_paired_n{n}.json"), beta=beta,
-            threshold=threshold, slope=slope, warmup=warmup, repeats=repeats,
-            time_cap_s=cap, options={"order": order, "seed": order_seed},
-        )
-        result = _run_module(PAIRED_MODULE, "paired", settings, timeout=timeout, cpus=cpus)
-        spikes_path.unlink(missing_ok=True)
+        peer = _peer_settings(settings, "paired", n, workdir, time_cap_s=cap,
+                              options={"order": order, "seed": order_seed})
+        result = _run_module(PAIRED_MODULE, "paired", peer, timeout=settings.timeout,
+                             cpus=settings.cpus)
+        Path(peer.spikes_path).unlink(missing_ok=True)
         capped = _over_cap(result, cap, n)
         rows += _paired_rows(n, batch, steps, result)
         details[str(n)] = {k: result.get(k) for k in (

@@ -100,13 +100,43 @@ def build(s: ScalingSetting, seed: int = 0):
     return fn, (params, state0, xs, targets)
 
 
+def extrapolate_probe_times(steps, times_ms, seq_len: int) -> tuple[float, float, bool]:
+    """``(lower_bound_ms, extrapolated_ms, clamped)`` at length ``seq_len`` from one-call
+    times ``times_ms`` measured at the probe lengths ``steps`` (ascending, all < seq_len).
+
+    The lower bound is the time at the largest probe: a scan of ``seq_len`` identical
+    steps does at least the work of a shorter one. The extrapolation is a least-squares
+    line ``a + b T`` through the probes (one probe: proportional scaling, ``t T / T'``),
+    evaluated at ``seq_len``, and never below the lower bound: one-call timings under
+    load can tilt the line down (a negative slope was seen); then the bound itself is
+    the estimate and ``clamped`` is True.
+    """
+    steps = [int(t) for t in steps]
+    times = [float(ms) for ms in times_ms]
+    if not steps or len(steps) != len(times):
+        raise ValueError(f"need one time per probe length, got steps={steps} and "
+                         f"times_ms={times}")
+    if steps != sorted(set(steps)) or steps[-1] >= seq_len:
+        raise ValueError(f"probe lengths {steps} must be distinct, ascending and below "
+                         f"T={seq_len}")
+    bound = times[-1]
+    if len(steps) > 1:
+        slope, icpt = np.polyfit(np.asarray(steps, float), np.asarray(times, float), 1)
+        line = float(icpt + slope * seq_len)
+    else:
+        line = times[0] * seq_len / steps[0]
+    clamped = not line >= bound  # also when the fit is not finite
+    return bound, (bound if clamped else line), clamped
+
+
 def probe_time(s: ScalingSetting, probe_steps) -> dict:
     """Time one call (compiled ahead) at each short length ``T' < T`` of ``probe_steps``.
 
     Time per call grows with T (a scan of T identical steps), so the time at the largest
     probe is a measured LOWER BOUND of the time at T; a straight line through the probes
-    (``a + b T``) gives the extrapolated time at T. Use probes >= 2: XLA simplifies a scan
-    of length 1 whose traces start at zero (dense at N=128: 0.5 s at T=1, 24 s at T=2).
+    (``a + b T``), never below that bound, gives the extrapolated time at T
+    (`extrapolate_probe_times`). Use probes >= 2: XLA simplifies a scan of length 1 whose
+    traces start at zero (dense at N=128: 0.5 s at T=1, 24 s at T=2).
     """
     steps = sorted({int(t) for t in probe_steps if 0 < int(t) < s.seq_len})
     if not steps:
@@ -116,13 +146,12 @@ def probe_time(s: ScalingSetting, probe_steps) -> dict:
         fn, args = build(dataclasses.replace(s, seq_len=t))
         compiled = jax.jit(fn).lower(*args).compile()  # compiled ahead: one call is timed
         times.append(bench.time_fn(compiled, *args, warmup=0, repeats=1).median_ms)
-    if len(steps) > 1:
-        slope, icpt = np.polyfit(np.asarray(steps, float), np.asarray(times, float), 1)
-        extrapolated = float(icpt + slope * s.seq_len)
-    else:
-        extrapolated = times[0] * s.seq_len / steps[0]
-    return {"time_lower_bound_ms": times[-1], "time_extrapolated_ms": extrapolated,
-            "time_probe": "; ".join(f"T={t}: {ms:.0f} ms" for t, ms in zip(steps, times))}
+    bound, extrapolated, clamped = extrapolate_probe_times(steps, times, s.seq_len)
+    probes = "; ".join(f"T={t}: {ms:.0f} ms" for t, ms in zip(steps, times))
+    if clamped:
+        probes += f" (line at T={s.seq_len} below the T={steps[-1]} time: bound used)"
+    return {"time_lower_bound_ms": bound, "time_extrapolated_ms": extrapolated,
+            "time_probe": probes}
 
 
 def measure_scaling(s: ScalingSetting, *, max_seconds: float, max_bytes: float, flops_per_s: float,
