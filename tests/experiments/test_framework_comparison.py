@@ -88,3 +88,17 @@ def test_profiles_compose(profile):
         cfg = compose(config_name="framework_comparison", overrides=[f"profile={profile}"])
     scale = framework_comparison.typed_config(cfg.scale, framework_comparison.Scale, where="scale")
     assert scale.sizes and "spikead" in scale.frameworks and "jax_scan" in scale.frameworks
+    lif = framework_comparison.typed_config(cfg.lif, framework_comparison.LIF, where="lif")
+    settings = framework_comparison.comparison_settings(scale, lif, seed=0)  # valid: no error
+    assert (settings.batch, settings.steps) == (scale.batch, scale.T)
+
+
+def test_bad_neuron_setting_fails_before_work(tmp_path):
+    from spikead.bench import ComparisonSettingsError
+
+    with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
+        cfg = compose(config_name="framework_comparison",
+                      overrides=["profile=smoke", "wandb.mode=disabled", "lif.beta=1.5"])
+    with pytest.raises(ComparisonSettingsError, match=r"beta=1\.5.*lif\.beta"):
+        framework_comparison.run(cfg, out_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
