@@ -54,10 +54,9 @@ def test_temporaries_do_not_grow_with_T(batched, time_major):
     """Per-step mode (ALIF, traces along neurons): any buffer that grows with T -- a
     reordered copy of xs, a stacked per-step output, even one int32 per step -- fails."""
     net, params = _net("alif")
-    short, long = 40, 400
-    a = _temp_bytes(net, params, short, batched=batched, time_major=time_major)
-    b = _temp_bytes(net, params, long, batched=batched, time_major=time_major)
-    assert abs(b - a) < 4 * (long - short), (a, b)
+    a = _temp_bytes(net, params, 41, batched=batched, time_major=time_major)
+    b = _temp_bytes(net, params, 400, batched=batched, time_major=time_major)
+    assert a == b  # odd and even T: the padded step of the unrolled loop costs no buffer
 
 
 def test_chunked_mode_temporaries_do_not_grow_with_T():
@@ -71,13 +70,13 @@ def test_chunked_mode_temporaries_do_not_grow_with_T():
 
 @pytest.mark.parametrize("unroll", [2, 3])
 def test_unroll_changes_nothing_but_speed(unroll):
-    """Steps per loop iteration (default 1), with T = 23 not divisible by either."""
+    """Steps per loop iteration (default 2) against 1, with T = 23 divisible by neither."""
     net, params = _net("alif")
     xs, targets = online.random_task(jax.random.key(4), M, K, 23, batch=B, rate=0.3)
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), net.init_state())
     run = lambda **kw: jax.jit(sparse_value_and_grad(net.step, online.mse, batched=True, **kw))(
         params, state0, xs, targets)
-    assert_grads_close(run(unroll=unroll), run(), rtol=1e-6, atol=1e-7)
+    assert_grads_close(run(unroll=unroll), run(unroll=1), rtol=1e-6, atol=1e-7)
 
 
 def test_bad_unroll_is_named():

@@ -473,9 +473,9 @@ def _choose_source(jacobians: str, plan: SparsePlan, step: Step, params, state, 
 JACOBIANS = ("auto", "jvp", "engine")
 #: steps per chunk of the factorised (all-outer-product traces) mode; memory K x B x (S N + M)
 CHUNK = 32
-#: time steps per iteration of the per-step scan (`jax.lax.scan`'s ``unroll``); see
-#: `sparse_value_and_grad`
-UNROLL = 1
+#: time steps per iteration of the per-step scan (unrolled in the loop body, the last
+#: iteration padded past T); see `sparse_value_and_grad`
+UNROLL = 2
 log = logging.getLogger(__name__)
 
 
@@ -596,17 +596,24 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
     one VJP (memory K x B x (state + trace values), flat in T). ``chunk=1`` keeps the
     per-step form.
 
-    The per-step scan runs ``unroll`` steps per loop iteration. Each new trace reads
-    several old ones (``G_z`` reads ``G_v, G_b, G_z``), so in a loop of single steps XLA
-    copies every carried trace each step before updating it in place (3 extra B x N x M
-    read+write passes for ALIF). Unrolled, XLA fuses consecutive steps' element-wise trace
-    updates and copies once per iteration. Measured (ALIF, N = 128, B = 16, T = 1000, one
-    core, CPU time, medians of 20 alternating calls, two runs): time / hand-written e-prop
-    1.29-1.30 with unroll 1, 0.84-1.01 with 2, 0.87 with 3; XLA compile 0.8 / 1.0 / 2.2 s.
-    The default stays 1 for now: when ``unroll`` does not divide T, `jax.lax.scan` peels
-    the remaining steps out of the loop, whose buffers add a constant that differs
-    between odd and even T (memory then not exactly flat in T). The same operations per
-    step: values agree to float rounding.
+    The per-step scan runs ``unroll`` steps per loop iteration (default `UNROLL` = 2). Each
+    new trace reads several old ones (``G_z`` reads ``G_v, G_b, G_z``), so in a loop of
+    single steps XLA copies every carried trace each step before updating it in place;
+    unrolled, consecutive steps' element-wise trace updates fuse and copy once per
+    iteration. The loop runs max(ceil(T / unroll), 2) iterations (XLA would inline a
+    single one), so nothing is peeled out of it and the compiled temporaries are
+    byte-identical for every T >= 2 (at T = 1 XLA indexes the one-step input statically:
+    some 100 bytes differ). The steps past T are padding: their input and target are
+    step T - 1's (clamped read), their loss is dropped and their learning signals and
+    direct gradient are zeroed with selects on these small (B x N, param-shaped) arrays
+    (no select on the B x N x M traces), so they add exact zeros -- unless a trace they
+    multiply is inf/nan: a trace after step T - 1 (computed but unused when unpadded, and
+    by earlier padded steps), which would need dynamics that overflow. Their state and
+    trace updates are discarded. Measured (ALIF, N = 128, M = 140, B = 16, T = 1000, CPU
+    under load, medians of 20 alternating calls, 4 runs): time / hand-written e-prop
+    0.81-0.97 with unroll 2 against 1.11-1.29 with unroll 1 (2 runs); XLA compile about
+    2x longer (1.3 s against 0.75 s); temporaries +1 % (8.23 against 8.14 MB). Values
+    agree with ``unroll=1`` to float rounding.
     """
     if jacobians not in JACOBIANS:
         raise ValueError(f"jacobians={jacobians!r}; use one of {JACOBIANS}")
@@ -638,20 +645,25 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
                                     inputs, reads, chunk)
             return total, jax.tree.unflatten(p_tree, grads)
 
-        def body(carry, _):
+        n_steps = inputs.n_steps
+
+        def body(carry):
             t, state, trace, grads, per_sample, total = carry
-            x, target = inputs.at(t)
+            x, target = inputs.at(t)  # t >= T (padding): dynamic_slice clamps to step T - 1
+            valid = t < n_steps
 
             def batch_loss(p, s):
                 new_s, y = step_b(p, s, x)
                 return jnp.sum(jax.vmap(loss)(y, target)), new_s
 
             value, vjp, new_state = jax.vjp(batch_loss, params, state, has_aux=True)
-            g_direct, sig = vjp(jnp.ones_like(value))
-            sig = jax.tree.leaves(sig)
+            g_direct, sig = vjp(valid.astype(value.dtype))  # padded step: cotangent 0
+            # selects on the small pieces (B x N signals, param-shaped direct gradient):
+            # exact zeros even where a padded step's derivative is inf (0 * inf = nan)
+            sig = [jnp.where(valid, a, 0.0) for a in jax.tree.leaves(sig)]
             new_grads, new_per_sample = [], dict(per_sample)
             for p, g in enumerate(jax.tree.leaves(g_direct)):
-                acc = grads[p] + g
+                acc = grads[p] + jnp.where(valid, g, 0.0)
                 for r in reads[p]:
                     st = plan.trace[(r, p)]
                     if _is_outer(st):
@@ -661,14 +673,23 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
                             sig[r], trace[(r, p)], st)
                 new_grads.append(acc)
             new_trace = update_b(state, x, trace)
-            return (t + 1, new_state, new_trace, new_grads, new_per_sample, total + value), None
+            return (t + 1, new_state, new_trace, new_grads, new_per_sample,
+                    total + jnp.where(valid, value, 0.0))
 
-        # the step index rides in the carry (a scanned arange would be a T-sized buffer)
+        def iteration(carry, _):
+            for _ in range(unroll):  # unrolled here: the same loop body for every T
+                carry = body(carry)
+            return carry, None
+
+        # ceil(T / unroll) iterations of ``unroll`` steps: nothing is peeled out of the loop
+        # (lax.scan's own ``unroll`` would peel T mod unroll steps into a second copy of the
+        # body, whose buffers depend on T); at least 2, since XLA inlines a loop of one
+        # iteration into different buffers. The step index rides in the carry (a scanned
+        # arange would be a T-sized buffer).
         carry0 = (jnp.zeros((), jnp.int32), state0, trace0, grads0, per_sample0,
                   jnp.zeros((), jnp.float32))
-        (_, _, _, grads, per_sample, total), _ = jax.lax.scan(body, carry0, None,
-                                                              length=inputs.n_steps,
-                                                              unroll=unroll)
+        (_, _, _, grads, per_sample, total), _ = jax.lax.scan(
+            iteration, carry0, None, length=max(-(-n_steps // unroll), 2))
         grads = [g + jnp.broadcast_to(jnp.sum(per_sample[p], axis=0), g.shape)
                  if p in per_sample else g for p, g in enumerate(grads)]
         return total, jax.tree.unflatten(p_tree, grads)
