@@ -12,6 +12,7 @@ Example: for ``step(w, h, x) = 0.9 * h + w @ x`` with ``h: (N,)``, ``w: (N, M)``
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import equinox as eqx
@@ -111,8 +112,18 @@ def _reduce_to(x: Array, labels: tuple[int, ...], keep: set[int]) -> tuple[Array
 
 
 SMALL_CONTRACTION = 16
-"""Contractions over at most this many terms are emitted as broadcast-multiply-sum
-(fused by XLA), larger ones as ``dot_general``. Both perform the same products."""
+"""Contractions over at most this many terms are emitted as one broadcast product summed
+over the contracted axes (fused by XLA), larger ones as ``dot_general``. Both perform the
+same products."""
+
+REDUCE_MAX_ELEMENTS = 4096
+"""A small contraction whose broadcast product has fewer elements than this is emitted as
+broadcast-multiply-``reduce`` (XLA's own fused loop); a larger one as one broadcast product
+per contracted position, added up (:func:`_unrolled_contract`). XLA:CPU hands large reduce
+fusions to a library kernel (YNNPACK) that is many times slower on such short contracted
+axes (it made the Encoder's per-example Jacobian at B = 512 1.8x slower than
+``vmap(jacrev)``), while the unrolled form of small products fuses into loops that are
+slower than one reduce. Both forms perform the same multiplications."""
 
 
 def _place(x: Array, labels: tuple[int, ...], union: tuple[int, ...], shape: Shape) -> Array:
@@ -121,6 +132,53 @@ def _place(x: Array, labels: tuple[int, ...], union: tuple[int, ...], shape: Sha
     if order != list(range(len(labels))):
         x = jnp.transpose(x, order)
     return lax.broadcast_in_dim(x, shape, tuple(sorted(union.index(l) for l in labels)))
+
+
+def _take(x: Array, labels: tuple[int, ...], at: dict[int, int]) -> tuple[Array, tuple[int, ...]]:
+    """``x`` at the fixed positions ``at`` (label -> index) of some of its axes; those axes dropped."""
+    axes = [ax for ax, label in enumerate(labels) if label in at]
+    if not axes:
+        return x, labels
+    starts = [at.get(label, 0) for label in labels]
+    limits = [at[label] + 1 if label in at else n for label, n in zip(labels, x.shape)]
+    x = lax.squeeze(lax.slice(x, starts, limits), axes)
+    return x, tuple(label for label in labels if label not in at)
+
+
+def _unrolled_contract(
+    a: tuple[Array, tuple[int, ...]], b: tuple[Array, tuple[int, ...]], out_labels: tuple[int, ...],
+    contract: tuple[int, ...], sizes: dict[int, int],
+) -> Array:
+    """``sum_contract a * b`` as one broadcast product per contracted position, added up.
+
+    Elementwise only (static slices of the operands, broadcasts, multiplies, adds): XLA
+    fuses it into loops and calls no library reduce kernel.
+    """
+    shape = tuple(sizes[label] for label in out_labels)
+    total = None
+    for index in itertools.product(*(range(sizes[label]) for label in contract)):
+        at = dict(zip(contract, index))
+        x, y = (_place(*_take(v, labels, at), out_labels, shape) for v, labels in (a, b))
+        total = x * y if total is None else total + x * y
+    return total
+
+
+def _broadcast_contract(
+    a: tuple[Array, tuple[int, ...]], b: tuple[Array, tuple[int, ...]], out_labels: tuple[int, ...],
+    contract: tuple[int, ...], sizes: dict[int, int],
+) -> Array:
+    """``sum_contract a * b`` for a small contraction, without ``dot_general``.
+
+    One broadcast product on ``out_labels + contract`` summed with ``reduce`` when it has
+    fewer than :data:`REDUCE_MAX_ELEMENTS` elements, else :func:`_unrolled_contract`.
+    """
+    union = out_labels + contract
+    shape = tuple(sizes[label] for label in union)
+    if contract and math.prod(shape) >= REDUCE_MAX_ELEMENTS:
+        return _unrolled_contract(a, b, out_labels, contract, sizes)
+    x, y = (_place(v, labels, union, shape) for v, labels in (a, b))
+    product = x * y
+    return jnp.sum(product, axis=tuple(range(len(out_labels), len(union)))) if contract else product
 
 
 def _contract(operands: list[tuple[Array, tuple[int, ...]]], out_labels: tuple[int, ...]) -> Array:
@@ -147,12 +205,7 @@ def _contract(operands: list[tuple[Array, tuple[int, ...]]], out_labels: tuple[i
     sizes = dict(zip(la, a.shape))
     sizes.update(zip(lb, b.shape))
     if math.prod(sizes[l] for l in contract) <= SMALL_CONTRACTION:
-        # broadcast-multiply-reduce: XLA fuses it into one loop (a tiny batched dot is slower)
-        union = tuple(out_labels) + tuple(contract)
-        shape = tuple(sizes[l] for l in union)
-        x, y = (_place(v, labels, union, shape) for v, labels in ((a, la), (b, lb)))
-        prod_ = x * y
-        return jnp.sum(prod_, axis=tuple(range(len(out_labels), len(union)))) if contract else prod_
+        return _broadcast_contract((a, la), (b, lb), tuple(out_labels), tuple(contract), sizes)
     dims = (
         (tuple(la.index(l) for l in contract), tuple(lb.index(l) for l in contract)),
         (tuple(la.index(l) for l in batch), tuple(lb.index(l) for l in batch)),
