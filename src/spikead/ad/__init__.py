@@ -82,13 +82,13 @@ from .api import (
     jacve as jacve,
 )
 from .api import (
-    vmap_jacve as vmap_jacve,
-)
-from .api import (
     make_graph as make_graph,
 )
 from .api import (
     structured_jacobian as structured_jacobian,
+)
+from .api import (
+    vmap_jacve as vmap_jacve,
 )
 from .elimination import apply_order as apply_order
 from .elimination import eliminate_vertex as eliminate_vertex

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +30,7 @@ from ._stensor import STensor, add, identity
 from .errors import UnsupportedPrimitiveError
 from .rules import RULES, ZERO_PRIMITIVES, RuleContext, supported_primitives
 
-ArgNums = Union[int, Sequence[int]]
+ArgNums = int | Sequence[int]
 
 
 @dataclasses.dataclass

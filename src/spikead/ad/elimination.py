@@ -10,14 +10,13 @@ count from :func:`~spikead.ad._structure.product_plan`, so the counts agree.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Union
 
 from ._graph import Graph
 from ._stensor import STensor, add, matmul
 from ._structure import Structure, product_plan, sum_structure
 from .errors import InvalidOrderError
 
-OrderSpec = Union[str, Sequence[int]]
+OrderSpec = str | Sequence[int]
 
 
 def _mul_structure(a: Structure, b: Structure) -> tuple[Structure, int]:
