@@ -105,3 +105,19 @@ def test_run_peer_reports_a_failing_peer(tmp_path):
     result = run_peer("jax_scan", settings, timeout=300)
     assert result["status"].startswith("failed: ")
     assert "does_not_exist" in result["status"] or "No such file" in result["status"]
+
+
+def test_torch_peers_use_one_thread_per_allowed_core():
+    """Pinned to one core, a PyTorch peer runs one intra-op thread (not one per machine core)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    core = max(os.sched_getaffinity(0))
+    code = ("import torch; from spikead.bench.peers._torch_measure import match_threads_to_cores; "
+            "print(match_threads_to_cores(), torch.get_num_threads())")
+    out = subprocess.run(["taskset", "-c", str(core), sys.executable, "-c", code],
+                         capture_output=True, text=True, check=False, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["1", "1"]

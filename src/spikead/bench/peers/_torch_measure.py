@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -18,7 +19,7 @@ from ._protocol import (
     save_spikes,
 )
 
-__all__ = ["measure_torch", "torch_superspike"]
+__all__ = ["match_threads_to_cores", "measure_torch", "torch_superspike"]
 
 
 class _SuperSpike(torch.autograd.Function):
@@ -40,6 +41,19 @@ def torch_superspike(x: torch.Tensor, slope: float = 10.0) -> torch.Tensor:
     return _SuperSpike.apply(x, slope)
 
 
+def match_threads_to_cores() -> int:
+    """Set PyTorch's intra-op threads to the cores this process may run on; returns them.
+
+    PyTorch sizes its pool from the machine's cores, not from the affinity mask, so a peer
+    pinned to one core (``taskset``) would otherwise time-slice two threads on it, while
+    XLA sizes its pool from the mask.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if torch.get_num_threads() != cores:
+        torch.set_num_threads(cores)
+    return cores
+
+
 def measure_torch(
     settings: PeerSettings,
     problem: LIFProblem,
@@ -59,8 +73,10 @@ def measure_torch(
 
     ``memory_bytes`` is the rise of the process's peak RSS during the first
     forward+backward (inputs and weights already allocated); PyTorch peers have no
-    compile step, so ``compile_s`` stays ``None``. They run on the CPU.
+    compile step, so ``compile_s`` stays ``None``. They run on the CPU, with one intra-op
+    thread per core this process may use (:func:`match_threads_to_cores`).
     """
+    match_threads_to_cores()
     torch.manual_seed(0)
     weight, forward = build(torch.from_numpy(problem.weight.copy()))
     inputs = torch.from_numpy(np.ascontiguousarray(problem.inputs.transpose(1, 0, 2)))
