@@ -19,6 +19,13 @@ metrics.json), carried from the graph of ``f`` to that of ``vmap(f)`` with
 ``ad.transfer_order``. If it is not cheaper than forward, reverse and Markowitz, it is
 not timed again: its rows say so in ``status``. ``order_cost`` is the multiplication count
 of the eliminated order on the graph of ``vmap(f)`` at that batch.
+
+The goals' two ratios are also timed interleaved (``spikead.bench.time_alternating``, one
+process, ``scale.paired_rounds`` rounds) at the largest batch: the fastest dense order
+against ``jacrev_vmap`` and the fastest per-example order against ``vmap_jacrev``. Timed one
+after the other, the dense Jacobians (memory-bound writes of B x B blocks) drift by up to 2x
+between runs; interleaved, drift hits both alike. Written to ``paired.csv`` and the summary
+(``*_paired``, with the quartiles of the per-round ratios).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from spikead import ad, tasks
-from spikead.bench import compile_time_and_memory, time_fn
+from spikead.bench import compile_time_and_memory, time_alternating, time_fn
 from spikead.runs import ConfigError, start_run, typed_config
 
 ORDERS = {"jacve_forward": "fwd", "jacve_reverse": "rev", "jacve_markowitz": "markowitz"}
@@ -63,6 +70,8 @@ class Scale:
     # Skip a job whose compiled program needs more memory than this (bytes: XLA's buffer
     # assignment, arguments + outputs + temporaries); null: never skip.
     memory_cap_bytes: float | None = None
+    # Interleaved rounds of the goals' two comparisons at the largest batch (0: none).
+    paired_rounds: int = 50
 
 
 def batched_args(task, batch: int, seed: int) -> tuple:
@@ -194,9 +203,12 @@ def order_plan(task, batch: int, seed: int, methods, best: dict | None) -> dict[
     return plan
 
 
-def measure(task, method: str, batch: int, scale: Scale, seed: int, order=None) -> dict:
+def measure(task, method: str, batch: int, scale: Scale, seed: int, order=None, keep=None) -> dict:
+    """One job's row; ``keep`` (a dict), if given, gets the jitted function under ``method``."""
     args = batched_args(task, batch, seed)
     fn = jacobian_fn(method, task.fn, task.argnums, order)
+    if keep is not None:
+        keep[method] = fn
     # trace (incl. elimination) + compile, before any call; XLA's buffer sizes come with it
     seconds, memory = compile_time_and_memory(fn, *args)
     row = {"task": task.name, "batch": batch, "method": method, "compile_s": seconds,
@@ -221,7 +233,51 @@ def measure(task, method: str, batch: int, scale: Scale, seed: int, order=None) 
             "p97_5_ms": timing.p97_5_ms, "status": "ok"}
 
 
-def summarise(frame: pd.DataFrame, search: dict | None = None) -> dict:
+# the goals' comparisons, timed interleaved: (name, candidate methods, baseline, summary key)
+PAIRED_COMPARISONS = (("dense", ORDERS, "jacrev_vmap", "best_jacve_over_jacrev_vmap_paired"),
+                      ("per_example", COMPACT_ORDERS, "vmap_jacrev",
+                       "best_vmap_jacve_over_vmap_jacrev_paired"))
+PAIRED_COLUMNS = ("task", "batch", "comparison", "method", "baseline", "method_ms", "baseline_ms",
+                  "ratio", "ratio_q25", "ratio_q75", "rounds", "status")
+
+
+def time_paired(task, rows: pd.DataFrame, fns: dict, scale: Scale, seed: int) -> list[dict]:
+    """Rows of ``paired.csv`` for ``task``: at its largest batch in ``rows`` (its runtime
+    rows), the fastest method of each comparison in `PAIRED_COMPARISONS` timed interleaved
+    with its baseline (``fns``: the jitted functions of that batch, by method).
+
+    A comparison whose sides were not both timed, or whose rounds are predicted (from the
+    medians) to take over twice ``scale.time_cap_s``, gets a row with the reason in ``status``.
+    """
+    batch = int(rows["batch"].max())
+    timed = rows[(rows["batch"] == batch) & (rows["status"] == "ok")].set_index("method")["median_ms"]
+    args = batched_args(task, batch, seed)
+    out = []
+    for comparison, group, baseline, _ in PAIRED_COMPARISONS:
+        row = dict.fromkeys(PAIRED_COLUMNS, np.nan) | {
+            "task": task.name, "batch": batch, "comparison": comparison, "baseline": baseline,
+            "method": "", "rounds": 0}
+        present = [m for m in group if m in timed.index]
+        if not present or baseline not in timed.index:
+            missing = "no order" if not present else baseline
+            out.append(row | {"status": f"not timed: {missing} was not timed at B = {batch}"})
+            continue
+        best = str(timed[present].idxmin())
+        predicted = (timed[best] + timed[baseline]) * (scale.warmup + scale.paired_rounds) / 1e3
+        if scale.time_cap_s is not None and predicted > 2 * scale.time_cap_s:
+            out.append(row | {"method": best, "status": (f"skipped: over time cap (predicted "
+                                                          f"{predicted:.1f} s > 2 x {scale.time_cap_s:g} s)")})
+            continue
+        pair = time_alternating(fns[best], fns[baseline], *args, warmup=scale.warmup,
+                                repeats=scale.paired_rounds, seed=seed)
+        out.append(row | {"method": best, "method_ms": pair.a.median_ms, "baseline_ms": pair.b.median_ms,
+                          "ratio": pair.ratio, "ratio_q25": pair.ratio_q25,
+                          "ratio_q75": pair.ratio_q75, "rounds": pair.rounds, "status": "ok"})
+    return out
+
+
+def summarise(frame: pd.DataFrame, search: dict | None = None,
+              paired: pd.DataFrame | None = None) -> dict:
     """Best jacve order relative to the baselines, per task, at the largest batch.
 
     ``best_jacve`` (dense ``B x B`` block output, like ``jacrev(vmap(f))``; the best of
@@ -231,7 +287,10 @@ def summarise(frame: pd.DataFrame, search: dict | None = None) -> dict:
     ``best_vmap_jacve_over_vmap_jacrev <= 1.2``. Beside them, ``search_jacve_*`` /
     ``search_vmap_jacve_*`` give the search's order (``jacve_best`` / ``vmap_jacve_best``)
     against the same baselines and against the best of the three orders; ``search`` (from
-    :func:`best_search_order`, per task) adds ``search_status`` / ``search_note``.
+    :func:`best_search_order`, per task) adds ``search_status`` / ``search_note``; ``paired``
+    (rows of :func:`time_paired`) adds the interleaved ratios of the two goals
+    (``best_jacve_over_jacrev_vmap_paired``, ``best_vmap_jacve_over_vmap_jacrev_paired``,
+    each with ``_iqr`` and ``_method``).
     """
     out = {}
     for task, rows in frame.groupby("task"):
@@ -262,6 +321,14 @@ def summarise(frame: pd.DataFrame, search: dict | None = None) -> dict:
             if info["status"] != "cheaper":
                 entry["search_note"] = ("the search found nothing cheaper" if info["status"] == "not cheaper"
                                         else "no usable search order")
+        if paired is not None:
+            for comparison, _, _, key in PAIRED_COMPARISONS:
+                hit = paired[(paired["task"] == task) & (paired["comparison"] == comparison)
+                             & (paired["status"] == "ok")]
+                if len(hit):
+                    entry[key] = float(hit["ratio"].iloc[0])
+                    entry[f"{key}_iqr"] = [float(hit["ratio_q25"].iloc[0]), float(hit["ratio_q75"].iloc[0])]
+                    entry[f"{key}_method"] = str(hit["method"].iloc[0])
         out[task] = entry
     return out
 
@@ -277,6 +344,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         raise ConfigError(f"scale.time_cap_s must be positive seconds or null, got {scale.time_cap_s}")
     if not scale.batch_sizes or min(scale.batch_sizes) < 1:
         raise ConfigError(f"scale.batch_sizes must be positive integers, got {scale.batch_sizes}")
+    if scale.paired_rounds < 0:
+        raise ConfigError(f"scale.paired_rounds must be >= 0 (0: no interleaved timing), "
+                          f"got {scale.paired_rounds}")
     task_objs = [tasks.load(name) for name in scale.tasks]
     run_ = start_run(cfg, "elimination_runtime", out_dir=out_dir, data_label="none (programs)")
     orders_dir = str(cfg.get("orders_dir") or "")
@@ -290,8 +360,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
                           best[task.name]["status"], best[task.name]["cost"],
                           best[task.name]["baseline_costs"])
     jobs = [(t, b, m) for t in task_objs for b in scale.batch_sizes for m in scale.methods]
-    rows, plans = [], {}
-    for task, batch, method in tqdm(jobs, desc="elimination_runtime", mininterval=5):
+    rows, plans, paired_rows, fns = [], {}, [], {}
+    largest = max(scale.batch_sizes)
+    for i, (task, batch, method) in enumerate(tqdm(jobs, desc="elimination_runtime", mininterval=5)):
         if (task.name, batch) not in plans:
             plans[(task.name, batch)] = order_plan(task, batch, run_.seed, scale.methods, best.get(task.name))
         order, order_cost = plans[(task.name, batch)].get(method, (None, np.nan))
@@ -304,16 +375,24 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
                    "memory_bytes": np.nan, "median_ms": np.nan, "p2_5_ms": np.nan,
                    "p97_5_ms": np.nan, "status": note}
         else:
-            row = measure(task, method, batch, scale, run_.seed, order)
+            row = measure(task, method, batch, scale, run_.seed, order,
+                          keep=fns if batch == largest else None)
         row["order_cost"] = order_cost
         if method in SEARCH_ORDERS:
             row["order_source"] = f"{best[task.name]['method']} seed {best[task.name]['seed']}"
         rows.append(row)
         run_.log_metrics({f"{task.name}/{method}/B{batch}_ms": rows[-1]["median_ms"]})
         run_.write_csv("runtime.csv", with_speedups(pd.DataFrame(rows)))  # a crash keeps these
+        if scale.paired_rounds and (i + 1 == len(jobs) or jobs[i + 1][0] is not task):
+            frame = pd.DataFrame(rows)
+            paired_rows += time_paired(task, frame[frame["task"] == task.name], fns, scale, run_.seed)
+            run_.write_csv("paired.csv", pd.DataFrame(paired_rows, columns=list(PAIRED_COLUMNS)))
+            fns.clear()  # the task's compiled functions are not needed again
     frame = with_speedups(pd.DataFrame(rows))
     run_.write_csv("runtime.csv", frame)
-    metrics = {"summary": summarise(frame, best)}
+    paired = pd.DataFrame(paired_rows, columns=list(PAIRED_COLUMNS))
+    run_.write_csv("paired.csv", paired)
+    metrics = {"summary": summarise(frame, best, paired)}
     if best:
         metrics["orders_dir"] = orders_dir
         metrics["search_orders"] = {name: {k: v for k, v in b.items() if k != "order"}

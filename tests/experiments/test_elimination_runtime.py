@@ -118,6 +118,17 @@ def test_every_method_is_timed_and_compared(tmp_path, orders_dir):
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["search_orders"][TOY]["refused"] == search["refused"]
 
+    # the goals' two ratios, interleaved: the fastest named order against its baseline
+    paired = pd.read_csv(tmp_path / "run" / "paired.csv")
+    assert list(paired.columns) == list(elimination_runtime.PAIRED_COLUMNS)
+    paired = paired.set_index("comparison")
+    for comparison, group, baseline, key in elimination_runtime.PAIRED_COMPARISONS:
+        row = paired.loc[comparison]
+        assert row.status == "ok" and row.rounds == _cfg().scale.paired_rounds and row.baseline == baseline
+        assert row.method == by_method.loc[list(group), "median_ms"].idxmin()
+        assert row.ratio_q25 <= row.ratio_q75 and row.ratio > 0
+        assert summary[key] == pytest.approx(row.ratio) and summary[f"{key}_method"] == row.method
+
 
 def test_mapped_search_order_computes_the_jacobian(orders_dir):
     task = tasks.load(TOY)
@@ -184,6 +195,18 @@ def test_time_cap_records_skipped_jobs(tmp_path, toy):
     assert len(frame) == 2
     assert frame.status.str.startswith("skipped: over time cap").all()
     assert np.isnan(frame.median_ms).all()
+    paired = pd.read_csv(tmp_path / "paired.csv")  # nothing timed: the reason, not a ratio
+    assert list(paired.comparison) == ["dense", "per_example"]
+    assert paired.status.str.startswith("not timed: ").all() and np.isnan(paired.ratio).all()
+
+
+def test_paired_timing_can_be_turned_off_and_rejects_negative_rounds(tmp_path, toy):
+    out = elimination_runtime.run(_cfg("scale.paired_rounds=0", "+scale.methods=[jacve_reverse,jacrev_vmap]"),
+                                  out_dir=tmp_path / "off")
+    assert pd.read_csv(tmp_path / "off" / "paired.csv").empty
+    assert "best_jacve_over_jacrev_vmap_paired" not in out["summary"][TOY]
+    with pytest.raises(ConfigError, match="paired_rounds"):
+        elimination_runtime.run(_cfg("scale.paired_rounds=-1"), out_dir=tmp_path / "bad")
 
 
 def test_bad_time_cap_is_rejected(tmp_path, toy):

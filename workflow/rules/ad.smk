@@ -34,6 +34,7 @@ rule elimination_runtime:
     output:
         csv=f"{RESULTS}/elimination_runtime/runtime.csv",
         metrics=f"{RESULTS}/elimination_runtime/metrics.json",
+        paired=f"{RESULTS}/elimination_runtime/paired.csv",
     log:
         f"{RESULTS}/logs/elimination_runtime.log",
     benchmark:
