@@ -49,8 +49,11 @@ def provenance(meta: dict) -> str:
 
 
 def stamp(fig, meta: dict) -> None:
-    """Write the provenance line in the bottom-left corner of ``fig``."""
-    fig.text(0.005, 0.005, provenance(meta), fontsize=6, color="0.4", ha="left", va="bottom")
+    """Write the provenance line in the bottom-left corner of ``fig``, below everything drawn
+    (rotated tick labels and notes may reach under the figure's own bottom edge)."""
+    lowest = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+    fig.text(0.005, min(0.005, lowest - 0.01), provenance(meta), fontsize=6, color="0.4",
+             ha="left", va="top" if lowest < 0.02 else "bottom")
 
 
 def save(fig, out: Path, meta: dict) -> None:

@@ -70,7 +70,7 @@ def main() -> None:
         ("jacve_", "speedup_vs_jacrev_vmap", "over jacrev(vmap(f))\n(dense B x B output)", 1.0),
         ("vmap_jacve_", "speedup_vs_vmap_jacrev", "over vmap(jacrev(f))\n(per-example output)", 1 / 1.2),
     ]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 3.6), sharey=False, gridspec_kw={"wspace": 0.35})
+    fig, axes = plt.subplots(1, 2, figsize=(14, 3.6), sharey=False, gridspec_kw={"wspace": 0.6})
     for ax, (prefix, column, label, goal) in zip(axes, panels):
         sel = largest[largest["method"].str.startswith(prefix)]
         if not sel.empty:
@@ -84,6 +84,8 @@ def main() -> None:
         ax.set_xlabel("")
         # rotated task names end under their own bars
         plt.setp(ax.get_xticklabels(), rotation=35, ha="right", rotation_mode="anchor")
+        if ax.get_legend() is not None:  # beside the panel, not over its bars
+            sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, title_fontsize=7)
     fig.suptitle(f"Speed-up at the largest batch ({int(largest['batch'].max())}); dotted: the 1.2x goal;"
                  " red: the search's best order")
     if notes:
