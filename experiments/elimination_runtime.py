@@ -259,8 +259,8 @@ def time_paired(task, rows: pd.DataFrame, fns: dict, scale: Scale, seed: int) ->
             "method": "", "rounds": 0}
         present = [m for m in group if m in timed.index]
         if not present or baseline not in timed.index:
-            missing = "no order" if not present else baseline
-            out.append(row | {"status": f"not timed: {missing} was not timed at B = {batch}"})
+            missing = f"none of {', '.join(group)} was" if not present else f"{baseline} was not"
+            out.append(row | {"status": f"not timed: {missing} timed at B = {batch}"})
             continue
         best = str(timed[present].idxmin())
         predicted = (timed[best] + timed[baseline]) * (scale.warmup + scale.paired_rounds) / 1e3
