@@ -11,7 +11,9 @@ A lease is an exclusive ``flock`` on ``<lock dir>/core<k>.lock`` for a core ``k`
 process may run on (``os.sched_getaffinity``). The lock's file descriptor is inherited by
 the command (``exec``), so the core is free again the moment the command exits, however it
 exits. The default lock directory lies in the system's temporary directory, so that
-workflows of several clones on one machine share the cores too.
+workflows of several clones on one machine share the cores too. A command started inside
+a lease (``SPIKEAD_CORE_LEASE`` set, e.g. a test suite run by a leased job) runs on its
+parent's core without a lease of its own: leasing again would wait for ever on that core.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import time
 from pathlib import Path
 from typing import Self
 
-__all__ = ["DEFAULT_LOCK_DIR", "CoreLease", "lease_core"]
+__all__ = ["DEFAULT_LOCK_DIR", "LEASE_ENV", "CoreLease", "lease_core"]
 
 DEFAULT_LOCK_DIR = Path(tempfile.gettempdir()) / f"spikead-cores-{os.getuid()}"
+#: set (to the core id) in the environment of a command that runs inside a lease
+LEASE_ENV = "SPIKEAD_CORE_LEASE"
 
 
 class CoreLease:
@@ -85,9 +89,14 @@ def main(argv: list[str] | None = None) -> None:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command given; usage: python -m spikead.runs.cores -- CMD [ARGS...]")
+    if os.environ.get(LEASE_ENV):  # already inside a lease: stay on the parent's core
+        print(f"[spikead.runs.cores] inside the lease of core {os.environ[LEASE_ENV]}: "
+              f"{' '.join(command)}", file=sys.stderr, flush=True)
+        os.execvp(command[0], command)
     lease = lease_core(args.lock_dir)
     os.set_inheritable(lease.fd, True)  # the command holds the lease until it exits
     os.sched_setaffinity(0, {lease.core})
+    os.environ[LEASE_ENV] = str(lease.core)
     print(f"[spikead.runs.cores] core {lease.core}: {' '.join(command)}", file=sys.stderr, flush=True)
     os.execvp(command[0], command)
 
