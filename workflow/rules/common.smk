@@ -26,7 +26,8 @@ if "cpu_heavy" not in workflow.global_resources:
     workflow.register_resource("cpu_heavy", SLOTS)
 CORES = os.cpu_count() or 1
 _heavy = workflow.global_resources["cpu_heavy"]
-PIN_SHARED = getattr(_heavy, "value", _heavy) <= SLOTS
+# (pinning needs Linux's affinity calls; elsewhere shared jobs run unpinned)
+PIN_SHARED = getattr(_heavy, "value", _heavy) <= SLOTS and hasattr(os, "sched_setaffinity")
 
 _TARGETS = []
 

@@ -657,9 +657,10 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
                 return jnp.sum(jax.vmap(loss)(y, target)), new_s
 
             value, vjp, new_state = jax.vjp(batch_loss, params, state, has_aux=True)
-            g_direct, sig = vjp(valid.astype(value.dtype))  # padded step: cotangent 0
-            # selects on the small pieces (B x N signals, param-shaped direct gradient):
-            # exact zeros even where a padded step's derivative is inf (0 * inf = nan)
+            g_direct, sig = vjp(jnp.ones_like(value))
+            # a padded step's contributions are zeroed by selects on the small pieces (B x N
+            # signals, param-shaped direct gradient): exact zeros even where its derivative
+            # is inf (a zero cotangent would give 0 * inf = nan)
             sig = [jnp.where(valid, a, 0.0) for a in jax.tree.leaves(sig)]
             new_grads, new_per_sample = [], dict(per_sample)
             for p, g in enumerate(jax.tree.leaves(g_direct)):

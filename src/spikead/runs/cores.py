@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"[spikead.runs.cores] inside the lease of core {os.environ[LEASE_ENV]}: "
               f"{' '.join(command)}", file=sys.stderr, flush=True)
         os.execvp(command[0], command)
+    if not hasattr(os, "sched_setaffinity"):
+        parser.error("pinning to a core needs Linux's sched_setaffinity, which this OS lacks; "
+                     "run the command without this wrapper")
     lease = lease_core(args.lock_dir)
     os.set_inheritable(lease.fd, True)  # the command holds the lease until it exits
     os.sched_setaffinity(0, {lease.core})

@@ -17,6 +17,13 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _cores_used() -> int:
+    """Cores this process may run on: fewer than the machine's when pinned (runs.cores)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS has no affinity call
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 0
+
+
 def hardware_summary() -> dict[str, str | int]:
     """Return backend, device kinds, CPU model, core count and library versions."""
     import jax
@@ -28,7 +35,7 @@ def hardware_summary() -> dict[str, str | int]:
         "devices": f"{len(devices)} x {', '.join(kinds)}",
         "cpu": _cpu_model(),
         "cpu_cores": os.cpu_count() or 0,
-        "cpu_cores_used": len(os.sched_getaffinity(0)),  # fewer when pinned (runs.cores)
+        "cpu_cores_used": _cores_used(),
         "jax": jax.__version__,
         "python": platform.python_version(),
     }

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from .._capped import time_pair_capped
+from .._pinning import allowed_cores
 from ._protocol import (
     LIFProblem,
     PeerResult,
@@ -48,7 +48,7 @@ def match_threads_to_cores() -> int:
     pinned to one core (``taskset``) would otherwise time-slice two threads on it, while
     XLA sizes its pool from the mask.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = len(allowed_cores())
     if torch.get_num_threads() != cores:
         torch.set_num_threads(cores)
     return cores
