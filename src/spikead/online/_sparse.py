@@ -4,13 +4,21 @@ For a step ``(state_t, y_t) = step(params, state_{t-1}, x_t)`` let, at step t,
 ``H[s, r] = d state_t[s] / d state_{t-1}[r]`` and ``F[s, p] = d state_t[s] / d params[p]``.
 The traces ``G_t[s, p] = d state_t[s] / d params[p]`` follow
 
-    G_t[s, p] = sum_r H_t[s, r] G_{t-1}[s, p] + F_t[s, p]
+    G_t[s, p] = sum_r H_t[s, r] G_{t-1}[r, p] + F_t[s, p]
     grad[p]  += dE_t/dy_t . (sum_r J[y_t, r_{t-1}] G_{t-1}[r, p] + J[y_t, p])
 
-Both H, F (structured, from the step's JVP) and the learning-signal terms (a VJP of
-``loss(step(...)[1])``) come from the SAME step evaluated at the same point, so the
-surrogate derivative is the one the step uses (on the pre-reset membrane) and the
-neuron's own reset / adaptation paths are kept.
+Exact plans (nothing cut) take the learning signal AFTER the update instead: with the
+step's output read from its new state (`_readout`),
+
+    grad[p]  += dE_t/ds_t[taps] . G_t[taps, p] + dE_t/ds_{t-1}[reads] . G_{t-1}[reads, p]
+                + dE_t/dparams[p] (paths avoiding s_t[taps])
+
+the same sum regrouped by the chain rule, in which the direct path through the new state
+(``x_t`` into ``W_in``, a B x N x M contraction per step) is part of the trace term and the
+step's forward pass runs once. Both H, F (structured, from the step's JVP) and the
+learning-signal terms (VJPs of the loss) come from the SAME step evaluated at the same
+point, so the surrogate derivative is the one the step uses and the neuron's own reset /
+adaptation paths are kept.
 
 Structure. Every block is a `spikead.ad` structured tensor (`STensor`): for neuron-local
 dynamics H is paired (diagonal) on the neuron index, F paired on the neuron index and
@@ -23,8 +31,8 @@ structure and stores M values per sample instead of N x M. "The same for every n
 read from the values of concrete closed-over constants (a neuron's ``beta`` array with one
 value repeated; `_analysis.varying_dims`); the LIF of `spikead.snn` with
 ``reset="subtract", stop_reset_grad=True`` and a scalar decay is such a step. Its
-gradient terms are then outer products over the batch (matmuls), summed per chunk of
-steps (see `sparse_value_and_grad`).
+gradient terms are then outer products over the batch: one B x N by B x M matmul per
+step (see `sparse_value_and_grad`).
 
 Values. Structures come from walking the step's JVP jaxpr (`_analysis`); values either
 from `spikead.ad.structured_jacobian` (vertex elimination; used by default when nothing
@@ -77,6 +85,7 @@ from ._engine import (
     zero_structure,
 )
 from ._errors import UnsupportedStepError
+from ._readout import Readout, make_readout
 
 Step = Callable[[Any, Any, Any], tuple[Any, Any]]
 Loss = Callable[[Any, Any], jax.Array]
@@ -91,6 +100,8 @@ class SparsePlan:
         F: ``F[s][p]``: structure of d state_t[s] / d param leaf p (None: zero).
         trace: ``{(s, p): Structure}`` of the carried eligibility traces.
         cuts: primitives whose cross-neuron tangent paths were cut (empty: exact).
+        readout: (exact plans) the step's output read from its new state (`Readout`), so
+            the learning signal meets G_t; None with cuts (the signal meets G_{t-1}).
         state_shapes / param_shapes: shapes of the flattened state and param leaves.
     """
 
@@ -104,6 +115,7 @@ class SparsePlan:
     cut_shapes: tuple = ()
     cut_dtypes: tuple = ()
     n_primal: int = 0
+    readout: Readout | None = None
 
     @property
     def exact(self) -> bool:
@@ -185,10 +197,15 @@ def make_plan(step: Step, params, state, x) -> SparsePlan:
                     f"one-to-one (diagonal over neurons): state arrays must be indexed by "
                     f"neurons only and interact across neurons only through synaptic sums "
                     f"(dot_general / reduce_sum). Use method='dense' or 'bptt' for this step.")
-    trace = _prune(_trace_fixed_point(H, F, n_s, n_p), H, y_reads)
+    full = _trace_fixed_point(H, F, n_s, n_p)
+    trace = _prune(full, H, y_reads)
+    readout = None
+    if not cuts:  # exact: the learning signal after the update (see `_readout`)
+        readout = make_readout(step, params, state, x, {s for s, _ in trace}, states)
+        trace = _prune(full, H, set(readout.taps) | readout.reads)
     return SparsePlan(tuple(H), tuple(F), trace,
                       tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts), s_shapes, p_shapes,
-                      closed, tuple(cut_shapes), tuple(cut_dtypes), n_primal)
+                      closed, tuple(cut_shapes), tuple(cut_dtypes), n_primal, readout)
 
 
 def _block(blocks, src, out_shape, in_shape) -> Structure | None:
@@ -471,8 +488,6 @@ def _choose_source(jacobians: str, plan: SparsePlan, step: Step, params, state, 
 
 
 JACOBIANS = ("auto", "jvp", "engine")
-#: steps per chunk of the factorised (all-outer-product traces) mode; memory K x B x (S N + M)
-CHUNK = 32
 #: time steps per iteration of the per-step scan (unrolled in the loop body, the last
 #: iteration padded past T); see `sparse_value_and_grad`
 UNROLL = 2
@@ -511,63 +526,54 @@ class _Inputs:
         return jax.tree.map(lambda a: a[0], self.window(t, 1))
 
 
-def _chunked(plan, step_b, update_b, loss, params, state0, trace0, grads0, inputs: _Inputs,
-             reads, chunk: int):
-    """Factorised mode: per chunk of K steps, the forward recursion of states and traces in
-    an inner scan (stacking the K previous states and trace values: low-rank factors),
-    then one VJP of the chunk's loss (direct gradient, summed over K and B, and the
-    learning signals L_k) and one `_outer_term` matmul over K*B per trace. Exact: the same
-    sums as the per-step form, regrouped. When K does not divide T the last chunk starts
-    at T - K and its first steps (already done) are masked: state and traces are kept and
-    their loss weight is 0, so every chunk has the same buffers (memory flat in T).
+@dataclasses.dataclass(frozen=True)
+class _Signals:
+    """Where the learning signals meet the traces (static, from the plan).
+
+    ``old[p]``: previous-state leaves r whose signal dE_t/ds_{t-1}[r] multiplies
+    G_{t-1}[r, p]; ``new[p]``: tapped new-state leaves s whose signal dE_t/ds_t[s]
+    multiplies G_t[s, p] (plans with a `Readout`; see `_readout`).
     """
-    n_steps = inputs.n_steps
-    chunk = min(chunk, n_steps)
-    n_chunks = -(-n_steps // chunk)
-    keep = lambda m, new, old: jax.tree.map(
-        lambda a, b: jnp.where(m.reshape(m.shape + (1,) * (a.ndim - m.ndim)), a, b), new, old)
 
-    def run(carry, _):
-        i, state, trace, grads, total = carry
-        start = jnp.minimum(i * chunk, n_steps - chunk)
-        xs_c, tg_c = inputs.window(start, chunk)  # in place: no copy of the T x B inputs
-        live = start + jnp.arange(chunk) >= i * chunk  # False: a step of the previous chunk
+    old: list[list[int]]
+    new: list[list[int]]
 
-        def inner(c, inp):
-            st, tr = c
-            x, m = inp
-            new_st, _ = step_b(params, st, x)
-            return (keep(m, new_st, st), keep(m, update_b(st, x, tr), tr)), (st, tr)
+    @classmethod
+    def of(cls, plan: SparsePlan, n_p: int) -> _Signals:
+        taps = plan.readout.taps if plan.readout is not None else ()
+        reads = (plan.readout.reads if plan.readout is not None
+                 else range(len(plan.state_shapes)))
+        return cls([[r for r in sorted(reads) if (r, p) in plan.trace] for p in range(n_p)],
+                   [[s for s in taps if (s, p) in plan.trace] for p in range(n_p)])
 
-        (state_end, trace_end), (states_k, traces_k) = jax.lax.scan(
-            inner, (state, trace), (xs_c, live))
 
-        def chunk_loss(p, sts):
-            _, y = jax.vmap(step_b, in_axes=(None, 0, 0))(p, sts, xs_c)
-            losses = jax.vmap(jax.vmap(loss))(y, tg_c)  # K x B
-            return jnp.sum(jnp.where(live[:, None], losses, 0.0))
+def _output_fn(plan: SparsePlan, step: Step, state, x, params) -> Callable:
+    """One sample's ``y(params, state_prev, x, tapped) -> y_t``: the plan's `Readout` (y_t
+    from the tapped new states) or, without one, the step's own output (``tapped`` empty)."""
+    if plan.readout is None:
+        return lambda p, s, xx, tapped: step(p, s, xx)[1]
+    y_tree = jax.tree.structure(jax.eval_shape(step, params, state, x)[1])
 
-        value, vjp = jax.vjp(chunk_loss, params, states_k)
-        g_direct, sig = vjp(jnp.ones_like(value))
-        sig = jax.tree.leaves(sig)
-        flat = lambda a: a.reshape((-1, *a.shape[2:]))  # K x B x ... -> (K B) x ...
-        new_grads = []
-        for p, g in enumerate(jax.tree.leaves(g_direct)):
-            acc = grads[p] + g
-            for r in reads[p]:
-                acc = acc + _outer_term(flat(sig[r]), flat(traces_k[(r, p)]), plan.trace[(r, p)])
-            new_grads.append(acc)
-        return (i + 1, state_end, trace_end, new_grads, total + value), None
+    def y(p, s, xx, tapped):
+        leaves = plan.readout(jax.tree.leaves(p), jax.tree.leaves(s), jax.tree.leaves(xx), tapped)
+        return jax.tree.unflatten(y_tree, leaves)
+    return y
 
-    # the chunk index rides in the carry: a scanned arange would be a buffer of n_chunks
-    carry = (jnp.zeros((), jnp.int32), state0, trace0, grads0, jnp.zeros((), jnp.float32))
-    (_, _, _, grads, total), _ = jax.lax.scan(run, carry, None, length=n_chunks)
-    return grads, total
+
+def _signal_vjp(y_b, loss_b, params, state, x, target, tapped):
+    """``(value, g_direct, sig_old, sig_new)`` of the batch loss
+    ``sum_b loss(y_b(params, state, x, tapped)[b], target[b])``."""
+    def total(p, s, tp):
+        return jnp.sum(loss_b(y_b(p, s, x, tp), target))
+
+    value, vjp = jax.vjp(total, params, state, tapped)
+    g_direct, sig_old, sig_new = vjp(jnp.ones_like(value))
+    return value, jax.tree.leaves(g_direct), jax.tree.leaves(sig_old), list(sig_new)
 
 
 def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
                           batched: bool = False, time_major: bool = False,
-                          chunk: int = CHUNK, unroll: int = UNROLL) -> Callable:
+                          unroll: int = UNROLL) -> Callable:
     """`fn(params, state0, xs, targets) -> (total_loss, grads)`; one sample (xs: T x ...) or,
     with ``batched``, a batch (state0: B x ..., xs: B x T x ... or T x B x ... when
     ``time_major``; loss and grads summed over the batch).
@@ -584,17 +590,20 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
     (the structured Jacobians and the trace update, element-wise in the batch) are
     `jax.vmap`-ed inside the step. The direct gradient is a VJP of the batch loss w.r.t. the
     shared params (its batch sum is a contraction, e.g. a matmul for ``W_in @ x``). The
-    trace term ``sum_b L_t[b] . G_{t-1}[b]``: a matmul over B per step when the trace is
+    trace term ``sum_b L_t[b] . G_t[b]``: a matmul over B per step when the trace is
     factorised (`_outer_term`); for traces with values along the neurons (element-wise
     in N, no matmul exists) a per-sample accumulator B x param shape, reduced over B once
     after the scan (`_per_sample_term`). A single sample runs as a batch of one.
 
     Factorised plans (every carried trace `_is_outer`, e.g. LIF with reset by subtraction,
-    its gradient stopped, one decay for all neurons) run in chunks of ``chunk`` steps
-    (`_chunked`): the low-rank factors of K steps are stacked (K x B x ..., never T) and
-    summed with ONE matmul over K*B per chunk, with the direct gradient of the chunk from
-    one VJP (memory K x B x (state + trace values), flat in T). ``chunk=1`` keeps the
-    per-step form.
+    its gradient stopped, one decay for all neurons) cost per step the step's forward pass
+    and one ``'bn,bm->nm'`` matmul with the trace after the update (`_readout`). Measured
+    (LIF factorised, N = 128, M = 140, B = 16, CPU under load, medians of 15-25
+    alternating rounds): time / BPTT 0.5-0.6 at T = 1000. Before the readout (the signal
+    met G_{t-1}: one more B x N x M matmul per step, the direct gradient) it was 1.04;
+    a mode that stacked chunks of 32 steps for one matmul over 32 B, which then also
+    repeated the forward pass, was 1.34, and with the readout still 1.2-1.4x slower than
+    this per-step form at T = 100-2000, so it was removed.
 
     The per-step scan runs ``unroll`` steps per loop iteration (default `UNROLL` = 2). Each
     new trace reads several old ones (``G_z`` reads ``G_v, G_b, G_z``), so in a loop of
@@ -628,52 +637,47 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
         plan = make_plan(step, params, s0, x0)
         source = _choose_source(jacobians, plan, step, params, s0, x0)
         p_leaves, p_tree = jax.tree.flatten(params)
-        n_s = len(plan.state_shapes)
         batch = jax.tree.leaves(state0)[0].shape[0]
         trace0 = {k: jnp.zeros((batch, *st.val_shape), jnp.float32) for k, st in plan.trace.items()}
         grads0 = [jnp.zeros_like(a) for a in p_leaves]
-        reads = [[r for r in range(n_s) if (r, p) in plan.trace] for p in range(len(p_leaves))]
+        sig = _Signals.of(plan, len(p_leaves))
         per_sample0 = {}
-        for p, rs in enumerate(reads):
-            shape = _per_sample_shape([plan.trace[(r, p)] for r in rs], batch)
+        for p in range(len(p_leaves)):
+            shape = _per_sample_shape([plan.trace[(r, p)] for r in sig.old[p] + sig.new[p]], batch)
             if shape is not None:
                 per_sample0[p] = jnp.zeros(shape, jnp.float32)
         step_b = jax.vmap(step, in_axes=(None, 0, 0))
         update_b = jax.vmap(lambda st, xx, tr: _trace_update(plan, source, step, params, st, xx, tr))
-        if chunk > 1 and all(_is_outer(st) for st in plan.trace.values()):
-            grads, total = _chunked(plan, step_b, update_b, loss, params, state0, trace0, grads0,
-                                    inputs, reads, chunk)
-            return total, jax.tree.unflatten(p_tree, grads)
-
+        y_b = jax.vmap(_output_fn(plan, step, s0, x0, params), in_axes=(None, 0, 0, 0))
+        loss_b = jax.vmap(loss)
+        taps = plan.readout.taps if plan.readout is not None else ()
         n_steps = inputs.n_steps
 
         def body(carry):
             t, state, trace, grads, per_sample, total = carry
             x, target = inputs.at(t)  # t >= T (padding): dynamic_slice clamps to step T - 1
             valid = t < n_steps
-
-            def batch_loss(p, s):
-                new_s, y = step_b(p, s, x)
-                return jnp.sum(jax.vmap(loss)(y, target)), new_s
-
-            value, vjp, new_state = jax.vjp(batch_loss, params, state, has_aux=True)
-            g_direct, sig = vjp(jnp.ones_like(value))
+            new_state = step_b(params, state, x)[0]  # no readout: XLA merges it with the VJP's
+            new_trace = update_b(state, x, trace)
+            value, g_direct, sig_old, sig_new = _signal_vjp(
+                y_b, loss_b, params, state, x, target,
+                [jax.tree.leaves(new_state)[k] for k in taps])
             # a padded step's contributions are zeroed by selects on the small pieces (B x N
             # signals, param-shaped direct gradient): exact zeros even where its derivative
             # is inf (a zero cotangent would give 0 * inf = nan)
-            sig = [jnp.where(valid, a, 0.0) for a in jax.tree.leaves(sig)]
-            new_grads, new_per_sample = [], dict(per_sample)
-            for p, g in enumerate(jax.tree.leaves(g_direct)):
-                acc = grads[p] + jnp.where(valid, g, 0.0)
-                for r in reads[p]:
-                    st = plan.trace[(r, p)]
-                    if _is_outer(st):
-                        acc = acc + _outer_term(sig[r], trace[(r, p)], st)
-                    else:
-                        new_per_sample[p] = new_per_sample[p] + _per_sample_term(
-                            sig[r], trace[(r, p)], st)
-                new_grads.append(acc)
-            new_trace = update_b(state, x, trace)
+            zero_pad = lambda a: jnp.where(valid, a, 0.0)
+            terms = [(zero_pad(sig_old[r]), trace[(r, p)], (r, p)) for p, rs in enumerate(sig.old)
+                     for r in rs]
+            terms += [(zero_pad(sig_new[taps.index(s)]), new_trace[(s, p)], (s, p))
+                      for p, ss in enumerate(sig.new) for s in ss]
+            new_grads = [grads[p] + zero_pad(g) for p, g in enumerate(g_direct)]
+            new_per_sample = dict(per_sample)
+            for signal, vals, (s, p) in terms:
+                st = plan.trace[(s, p)]
+                if _is_outer(st):
+                    new_grads[p] = new_grads[p] + _outer_term(signal, vals, st)
+                else:
+                    new_per_sample[p] = new_per_sample[p] + _per_sample_term(signal, vals, st)
             return (t + 1, new_state, new_trace, new_grads, new_per_sample,
                     total + jnp.where(valid, value, 0.0))
 
