@@ -45,6 +45,10 @@ def test_shared_jobs_run_on_a_leased_core_locally(tmp_path):
               "framework_comparison"}
     assert {name for name, on_core in leased.items() if on_core} == shared, leased
     assert not leased["memory_scaling"] and not leased["elimination_runtime"]  # ALONE: both cores
+    # a leased job declares one thread (the dry run prints "threads:" only above 1), so
+    # `--cores 2` runs two of them side by side
+    jobs = out.stdout.split("\nrule ")[1:]
+    assert jobs and all("threads:" not in job for job in jobs if "spikead.runs.cores" in job)
 
 
 def test_slurm_profile_dry_run(tmp_path):

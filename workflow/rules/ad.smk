@@ -9,7 +9,7 @@ rule elimination_costs:
         f"{RESULTS}/logs/elimination_costs.log",
     benchmark:
         f"{RESULTS}/benchmarks/elimination_costs.tsv"
-    threads: CORES
+    threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     shell:

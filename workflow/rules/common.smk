@@ -28,6 +28,9 @@ CORES = os.cpu_count() or 1
 _heavy = workflow.global_resources["cpu_heavy"]
 # (pinning needs Linux's affinity calls; elsewhere shared jobs run unpinned)
 PIN_SHARED = getattr(_heavy, "value", _heavy) <= SLOTS and hasattr(os, "sched_setaffinity")
+# a pinned shared job uses one core: it declares one thread, so `--cores 2` runs two at once
+# (and Snakemake sets OMP_NUM_THREADS=1 for it); unpinned (a cluster) it asks for every core
+SHARED_THREADS = 1 if PIN_SHARED else CORES
 
 _TARGETS = []
 

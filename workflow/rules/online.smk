@@ -9,7 +9,7 @@ rule gradient_alignment:
         f"{RESULTS}/logs/gradient_alignment.log",
     benchmark:
         f"{RESULTS}/benchmarks/gradient_alignment.tsv"
-    threads: CORES
+    threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     shell:

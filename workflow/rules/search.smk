@@ -10,7 +10,7 @@ rule elimination_search:
         f"{RESULTS}/logs/elimination_search.log",
     benchmark:
         f"{RESULTS}/benchmarks/elimination_search.tsv"
-    threads: CORES
+    threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     # the longest shared job (and elimination_runtime waits for it): started first, so that

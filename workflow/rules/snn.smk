@@ -10,7 +10,7 @@ rule framework_comparison:
         f"{RESULTS}/logs/framework_comparison.log",
     benchmark:
         f"{RESULTS}/benchmarks/framework_comparison.tsv"
-    threads: CORES
+    threads: SHARED_THREADS
     # every framework runs in a subprocess on one core (scale.cpus=1), the job's leased core
     resources:
         cpu_heavy=SHARED,

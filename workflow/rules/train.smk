@@ -26,7 +26,7 @@ rule train_snn:
         f"{RESULTS}/logs/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}.tsv"
-    threads: CORES
+    threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     shell:
@@ -47,7 +47,7 @@ rule train_snn_randman:
         f"{RESULTS}/logs/train_snn_randman_mlp.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_snn_randman_mlp.tsv"
-    threads: CORES
+    threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     shell:
