@@ -1,10 +1,12 @@
 """Paper A experiment 2 / Paper B Randman: final accuracy table next to published anchors.
 
 Reads every run folder under --results (train_snn), writes a Markdown table to --out and
-a LaTeX table beside it (.tex): test accuracy at the best validation epoch, final test
-accuracy, the e-prop - BPTT gap, chance level, time bins T, epoch time; then the anchors of papers.md
-(numbers from the cited papers for the same kind of model; NOT comparable with the
-synthetic stand-in rows, which are labelled).
+a LaTeX table beside it (.tex): per data x model x algorithm, the test accuracy at the best
+validation epoch and the final test accuracy (mean over seeds, with the standard deviation
+when there are several), the e-prop - BPTT gap (mean and std of the per-seed gaps), chance
+level, time bins T, epoch time; with several seeds, every run below; then the anchors of
+papers.md (numbers from the cited papers for the same kind of model; NOT comparable with
+the synthetic stand-in rows, which are labelled).
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def collect(results) -> pd.DataFrame:
         name = m.get("dataset_label", m["dataset"])
         data = f"{name} (synthetic)" if m["synthetic"] else name
         rows.append({
-            "run": folder.name, "data_meta": m["meta"]["data"], "data": data, "model": m["model"],
+            "run": folder.name, "data_meta": m["meta"]["data"], "seed": int(m["meta"]["seed"]),
+            "data": data, "model": m["model"],
             "layers": f"{m['depth']}x{m['width']}" + (" rec" if m["recurrent"] else ""),
             "bins": m["n_bins"], "algorithm": m["algorithm"],
             "test_acc_best_valid": 100 * m["test_acc_at_best_valid"],
@@ -47,11 +50,27 @@ def collect(results) -> pd.DataFrame:
     if not rows:
         raise SystemExit(f"no finished runs (metrics.json) under {results}: run the train_snn rules first")
     frame = pd.DataFrame(rows)
-    bptt = frame[frame["algorithm"] == "bptt"].set_index(["data", "model", "layers"])["test_acc_best_valid"]
+    bptt = frame[frame["algorithm"] == "bptt"].set_index(["data", "model", "layers", "seed"])
     frame["eprop_minus_bptt"] = [
-        r.test_acc_best_valid - bptt.get((r.data, r.model, r.layers), float("nan"))
+        r.test_acc_best_valid - bptt["test_acc_best_valid"].get((r.data, r.model, r.layers, r.seed),
+                                                                float("nan"))
         if r.algorithm == "eprop" else float("nan") for r in frame.itertuples()]
     return frame
+
+
+def summarise(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per data x model x layers x algorithm: means over seeds, std where > 1 seed."""
+    keys = ["data", "model", "layers", "bins", "algorithm"]
+    groups = frame.groupby(keys, sort=False, dropna=False)
+    out = groups.agg(seeds=("seed", "size"),
+                     test_acc_best_valid=("test_acc_best_valid", "mean"),
+                     test_acc_std=("test_acc_best_valid", "std"),
+                     final_test_acc=("final_test_acc", "mean"),
+                     eprop_minus_bptt=("eprop_minus_bptt", "mean"),
+                     gap_std=("eprop_minus_bptt", "std"),
+                     chance=("chance", "first"), epochs=("epochs", "first"),
+                     epoch_s=("epoch_s", "median")).reset_index()
+    return out if (out["seeds"] > 1).any() else out.drop(columns=["test_acc_std", "gap_std"])
 
 
 def main() -> None:
@@ -59,11 +78,16 @@ def main() -> None:
     frame = collect(args.results)
     meta = {**load_meta(args.results / frame["run"].iloc[0]),
             "data": "; ".join(sorted(frame["data_meta"].unique()))}
-    ours = frame.drop(columns=["run", "data_meta"])
+    ours = summarise(frame)
+    seeds = sorted(int(s) for s in frame["seed"].unique())
     anchors = pd.DataFrame(ANCHORS, columns=["data", "model", "test_acc", "source"])
     md = ["# Classification accuracy (%): ours vs published anchors\n", f"{provenance(meta)}\n",
-          "## Our runs (test accuracy at the best validation epoch)\n", markdown_table(ours),
-          "## Published anchors (real data; not comparable with synthetic rows)\n", markdown_table(anchors)]
+          f"## Our runs (test accuracy at the best validation epoch; seeds {seeds})\n",
+          markdown_table(ours)]
+    if len(seeds) > 1:
+        md += ["## Every run\n", markdown_table(frame.drop(columns=["run", "data_meta"]))]
+    md += ["## Published anchors (real data; not comparable with synthetic rows)\n",
+           markdown_table(anchors)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, "\n".join(md))
     tex = latex_table(ours, caption=f"Test accuracy (%) of our runs. {provenance(meta)}",

@@ -2,8 +2,9 @@
 
 Reads every run folder under --results (the train_snn result folder, one sub-folder per
 run with history.csv and metrics.json) and plots test accuracy (solid) and train accuracy
-(dashed) against the epoch, one panel per dataset x model. Synthetic stand-ins are
-labelled in the panel titles and the provenance line.
+(dashed) against the epoch, one panel per dataset x model. With several seeds the lines are
+the means over seeds and a band spans the lowest to the highest test accuracy. Synthetic
+stand-ins are labelled in the panel titles and the provenance line.
 """
 
 from __future__ import annotations
@@ -55,11 +56,18 @@ def main() -> None:
                 ax.set_visible(False)
                 continue
             for algorithm, width in (("bptt", 3.0), ("eprop", 1.2)):  # e-prop drawn on top
-                curve = sub[sub["algorithm"] == algorithm]
+                runs_alg = sub[sub["algorithm"] == algorithm]
+                curve = runs_alg.groupby("epoch")[["test_acc", "train_acc"]]
+                mean, low, high = curve.mean(), curve.min(), curve.max()
                 color = COLORS[algorithm]
-                ax.plot(curve["epoch"], curve["test_acc"], color=color, lw=width, marker="o", ms=3,
-                        label=f"{algorithm} test")
-                ax.plot(curve["epoch"], curve["train_acc"], color=color, lw=width, ls="--", alpha=0.6,
+                seeds = runs_alg["run"].nunique()
+                label = f"{algorithm} test" + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
+                ax.plot(mean.index, mean["test_acc"], color=color, lw=width, marker="o", ms=3,
+                        label=label)
+                if seeds > 1:
+                    ax.fill_between(mean.index, low["test_acc"], high["test_acc"], color=color,
+                                    alpha=0.2, lw=0)
+                ax.plot(mean.index, mean["train_acc"], color=color, lw=width, ls="--", alpha=0.6,
                         label=f"{algorithm} train")
             ax.axhline(sub["chance_acc"].iloc[0], color="0.5", lw=0.8, ls=":")
             label = f"{ds} (synthetic)" if bool(sub["synthetic"].iloc[0]) else ds

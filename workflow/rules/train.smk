@@ -8,33 +8,41 @@ TRAIN_DATA = {
 }[PROFILE]
 TRAIN_MODELS = ["lif", "alif"]  # adlif also works by hand: model=adlif
 TRAIN_ALGORITHMS = ["eprop", "bptt"]
-TRAIN_RUNS = expand("{data}_{model}_{algorithm}", data=TRAIN_DATA, model=TRAIN_MODELS,
-                    algorithm=TRAIN_ALGORITHMS)
+# Seeds of the grid (`--config train_seeds=[0,1,2]`): seed 0 (Paper A's) runs in
+# <data>_<model>_<alg>/, seed k > 0 in <data>_<model>_<alg>_seed<k>/; the accuracy table
+# averages over seeds.
+TRAIN_SEEDS = sorted({int(seed) for seed in config["train_seeds"]})
+TRAIN_RUNS = [f"{data}_{model}_{algorithm}" + (f"_seed{seed}" if seed else "")
+              for data in TRAIN_DATA for model in TRAIN_MODELS for algorithm in TRAIN_ALGORITHMS
+              for seed in TRAIN_SEEDS]
 
 
 wildcard_constraints:
     train_data="shd|ssc|synthetic_shd|synthetic_ssc",
     train_model="lif|alif|adlif",
     train_algorithm="eprop|bptt",
+    train_seed="(_seed[1-9][0-9]*)?",
 
 
 rule train_snn:
     output:
-        csv=f"{RESULTS}/train_snn/{{train_data}}_{{train_model}}_{{train_algorithm}}/history.csv",
-        metrics=f"{RESULTS}/train_snn/{{train_data}}_{{train_model}}_{{train_algorithm}}/metrics.json",
+        csv=f"{RESULTS}/train_snn/{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}/history.csv",
+        metrics=f"{RESULTS}/train_snn/{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}/metrics.json",
     log:
-        f"{RESULTS}/logs/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}.log",
+        f"{RESULTS}/logs/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}.tsv"
+        f"{RESULTS}/benchmarks/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}.tsv"
+    params:
+        seed=lambda w: int(w.train_seed.removeprefix("_seed") or 0),
     threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     shell:
         experiment(
             "train_snn",
-            outdir=f"{RESULTS}/train_snn/{{wildcards.train_data}}_{{wildcards.train_model}}_{{wildcards.train_algorithm}}",
+            outdir=f"{RESULTS}/train_snn/{{wildcards.train_data}}_{{wildcards.train_model}}_{{wildcards.train_algorithm}}{{wildcards.train_seed}}",
             extra="data={wildcards.train_data} model={wildcards.train_model} "
-            "algorithm={wildcards.train_algorithm} progress=false",
+            "algorithm={wildcards.train_algorithm} seed={params.seed} progress=false",
             shared=True,
         ) + " > {log} 2>&1"
 
