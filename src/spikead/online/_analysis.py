@@ -389,6 +389,34 @@ def cut_operands(closed: jcore.ClosedJaxpr, cuts: list[tuple[int, int]]):
         [v.aval.dtype for v in fresh]
 
 
+@dataclasses.dataclass(frozen=True)
+class StepArgs:
+    """The flattened ``(params, state, x)`` of a step: leaves, and the pytrees back."""
+
+    p_leaves: list
+    s_leaves: list
+    x_leaves: list
+    trees: tuple
+
+    @classmethod
+    def of(cls, params, state, x) -> StepArgs:
+        (p, pt), (s, st), (xl, xt) = (jax.tree.flatten(a) for a in (params, state, x))
+        return cls(p, s, xl, (pt, st, xt))
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        return len(self.p_leaves), len(self.s_leaves), len(self.x_leaves)
+
+    def split(self, flat) -> tuple[Any, Any, Any, list]:
+        """``(params, state, x, rest)`` from ``p_leaves + s_leaves + x_leaves + rest``."""
+        n_p, n_s, n_x = self.sizes
+        p_tree, s_tree, x_tree = self.trees
+        return (jax.tree.unflatten(p_tree, flat[:n_p]),
+                jax.tree.unflatten(s_tree, flat[n_p:n_p + n_s]),
+                jax.tree.unflatten(x_tree, flat[n_p + n_s:n_p + n_s + n_x]),
+                list(flat[n_p + n_s + n_x:]))
+
+
 def trace_inlined(fn: Callable, *args) -> jcore.ClosedJaxpr:
     """`jax.make_jaxpr` with nested `jit`s inlined (traced under `jax.disable_jit`)."""
     with jax.disable_jit():

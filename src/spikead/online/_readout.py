@@ -26,7 +26,7 @@ import jax
 from jax.extend import core as jcore
 from jax.extend.core import jaxpr_as_fun
 
-from ._analysis import analyse, needed_eqns, trace_inlined
+from ._analysis import StepArgs, analyse, needed_eqns, trace_inlined
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,15 +69,12 @@ def make_readout(step, params, state, x, candidates: set[int], state_sources: se
     (`analyse`'s convention); ``reads`` is read from the readout's JVP with the same
     analysis (unknown primitives count as reading every state they touch).
     """
-    p_leaves, p_tree = jax.tree.flatten(params)
-    s_leaves, s_tree = jax.tree.flatten(state)
-    x_leaves, x_tree = jax.tree.flatten(x)
-    n_p, n_s, n_x = len(p_leaves), len(s_leaves), len(x_leaves)
+    args = StepArgs.of(params, state, x)
+    p_leaves, s_leaves, x_leaves = args.p_leaves, args.s_leaves, args.x_leaves
+    n_p, n_s, n_x = args.sizes
 
     def flat_step(*flat):
-        p = jax.tree.unflatten(p_tree, flat[:n_p])
-        s = jax.tree.unflatten(s_tree, flat[n_p:n_p + n_s])
-        new, y = step(p, s, jax.tree.unflatten(x_tree, flat[n_p + n_s:]))
+        new, y = step(*args.split(flat)[:3])
         return jax.tree.leaves(new) + jax.tree.leaves(y)
 
     closed = trace_inlined(flat_step, *p_leaves, *s_leaves, *x_leaves)

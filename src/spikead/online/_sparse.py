@@ -71,7 +71,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.core import jaxpr_as_fun
 
-from ._analysis import Analysis, analyse, cut_operands, needed_eqns, trace_inlined
+from ._analysis import Analysis, StepArgs, analyse, cut_operands, needed_eqns, trace_inlined
 from ._engine import (
     STensor,
     Structure,
@@ -139,17 +139,14 @@ def _shapes(leaves) -> tuple[tuple[int, ...], ...]:
 
 def make_plan(step: Step, params, state, x) -> SparsePlan:
     """Analyse ``step`` at these (per-sample) shapes; values are never used."""
-    p_leaves, p_tree = jax.tree.flatten(params)
-    s_leaves, s_tree = jax.tree.flatten(state)
-    x_leaves, x_tree = jax.tree.flatten(x)
-    n_p, n_s, n_x = len(p_leaves), len(s_leaves), len(x_leaves)
+    args = StepArgs.of(params, state, x)
+    p_leaves, s_leaves, x_leaves = args.p_leaves, args.s_leaves, args.x_leaves
+    (n_p, n_s, n_x), (p_tree, s_tree, _) = args.sizes, args.trees
 
     def jvp_state(*flat):
-        p = jax.tree.unflatten(p_tree, flat[:n_p])
-        s = jax.tree.unflatten(s_tree, flat[n_p:n_p + n_s])
-        xx = jax.tree.unflatten(x_tree, flat[n_p + n_s:n_p + n_s + n_x])
-        tp = jax.tree.unflatten(p_tree, flat[n_p + n_s + n_x:2 * n_p + n_s + n_x])
-        ts = jax.tree.unflatten(s_tree, flat[2 * n_p + n_s + n_x:])
+        p, s, xx, tangents = args.split(flat)
+        tp = jax.tree.unflatten(p_tree, tangents[:n_p])
+        ts = jax.tree.unflatten(s_tree, tangents[n_p:])
         _, (t_out, t_y) = jax.jvp(lambda a, b: step(a, b, xx), (p, s), (tp, ts))
         t_leaves = jax.tree.leaves(t_out)
         if len(t_leaves) != n_s:
