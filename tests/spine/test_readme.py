@@ -20,9 +20,10 @@ def _result_map_rows() -> list[list[str]]:
 def test_readme_has_the_two_commands():
     blocks = re.findall(r"```bash\n(.*?)```", README, re.DOTALL)
     assert blocks[0].strip().endswith("snakemake --cores 8")
-    assert blocks[1].strip() == 'pip install -e ".[all]" && pytest'
+    test_command = 'pip install -e ".[all]" && pytest -n 2 --dist loadgroup'
+    assert blocks[1].strip() == test_command
     ci = (REPO / ".ci" / "run").read_text()
-    assert 'pip install -e ".[all]"' in ci and "\npytest" in ci
+    assert 'pip install -e ".[all]"' in ci and "\npytest -n 2 --dist loadgroup\n" in ci
 
 
 def test_result_map_rules_and_entry_points_exist():
