@@ -663,10 +663,11 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
             # signals, param-shaped direct gradient): exact zeros even where its derivative
             # is inf (a zero cotangent would give 0 * inf = nan)
             zero_pad = lambda a: jnp.where(valid, a, 0.0)
-            terms = [(zero_pad(sig_old[r]), trace[(r, p)], (r, p)) for p, rs in enumerate(sig.old)
-                     for r in rs]
-            terms += [(zero_pad(sig_new[taps.index(s)]), new_trace[(s, p)], (s, p))
-                      for p, ss in enumerate(sig.new) for s in ss]
+            sig_old = [zero_pad(a) for a in sig_old]
+            sig_new = dict(zip(taps, map(zero_pad, sig_new)))
+            terms = [(sig_old[r], trace[(r, p)], (r, p)) for p, rs in enumerate(sig.old) for r in rs]
+            terms += [(sig_new[s], new_trace[(s, p)], (s, p)) for p, ss in enumerate(sig.new)
+                      for s in ss]
             new_grads = [grads[p] + zero_pad(g) for p, g in enumerate(g_direct)]
             new_per_sample = dict(per_sample)
             for signal, vals, (s, p) in terms:
