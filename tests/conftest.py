@@ -55,17 +55,18 @@ def sandbox(folder: Path) -> Path:
     return folder
 
 
-def _snakemake_cmd(workdir: Path, *args: str, profile: str) -> list[str]:
+def _snakemake_cmd(workdir: Path, *args: str, profile: str, config: tuple[str, ...] = ()) -> list[str]:
     return [*SNAKEMAKE, "-d", str(workdir), "-s", str(workdir / "workflow" / "Snakefile"), *args,
             "--config", f"profile={profile}", "results_dir=results", "figures_dir=figures",
-            f"python={sys.executable}"]
+            f"python={sys.executable}", *config]
 
 
-def snakemake(workdir: Path, *args: str, profile: str,
+def snakemake(workdir: Path, *args: str, profile: str, config: tuple[str, ...] = (),
               timeout: int = 2400) -> subprocess.CompletedProcess:
-    """Run Snakemake on the repository's workflow in `workdir` (results/, figures/ there)."""
-    return subprocess.run(_snakemake_cmd(workdir, *args, profile=profile), capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    """Run Snakemake on the repository's workflow in `workdir` (results/, figures/ there);
+    ``config``: more ``key=value`` workflow settings."""
+    return subprocess.run(_snakemake_cmd(workdir, *args, profile=profile, config=config),
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,20 @@ def test_bad_workflow_config_fails_with_the_key(tmp_path):
     assert out.returncode != 0 and "huge" in out.stdout + out.stderr
 
 
+@pytest.mark.parametrize("seeds", ["[-1]", "[zero]"])
+def test_bad_train_seeds_fail_with_the_key(tmp_path, seeds):
+    out = _snakemake(_sandbox(tmp_path), "-n", profile="smoke", config=(f"train_seeds={seeds}",))
+    message = out.stdout + out.stderr
+    assert out.returncode != 0 and "is not valid" in message and "train_seeds" in message, message[-2000:]
+
+
+def test_train_seeds_name_one_run_folder_per_seed(tmp_path):
+    out = _snakemake(_sandbox(tmp_path), "-n", "-p", profile="smoke", config=("train_seeds=[0,2]",))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "train_snn/synthetic_shd_lif_eprop data=" in out.stdout
+    assert "train_snn/synthetic_shd_lif_eprop_seed2 data=" in out.stdout and "seed=2 " in out.stdout
+
+
 def _leased(dry_run_output: str) -> dict[str, bool]:
     """Per experiment of a dry run's printed shell commands: runs on a leased core?"""
     commands = re.findall(r"(\S*python\S* (?:-m spikead\.runs\.cores -- \S+ )?experiments/(\w+)\.py)",
