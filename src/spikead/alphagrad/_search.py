@@ -231,11 +231,29 @@ def safe_prefix(state: EnvState, *, limit: int = 1) -> tuple[EnvState, list[int]
         prefix.append(k)
 
 
+def _merge_same_sets(eliminated: Array, cost: Array) -> Array:
+    """``[K, V]`` eliminated masks, ``[K]`` costs -> ``[K]`` costs, inf where another child
+    eliminated the same set more cheaply (ties: the first one kept).
+
+    Children are sorted by a hash of their set, then by cost; a child whose set equals its
+    predecessor's in that order is a duplicate. The sets are compared exactly, so a hash
+    collision can only keep a duplicate, never drop a distinct set.
+    """
+    v = eliminated.shape[-1]
+    weights = jax.random.bits(jax.random.key(0), (v,), jnp.uint32)
+    h = (eliminated.astype(jnp.uint32) * weights).sum(-1)
+    idx = jnp.lexsort((cost, h))
+    same = jnp.all(eliminated[idx][1:] == eliminated[idx][:-1], axis=-1)
+    dup = jnp.zeros(cost.shape, bool).at[idx[1:]].set(same)
+    return jnp.where(dup, jnp.inf, cost)
+
+
 @eqx.filter_jit
-def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int):
+def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int, merge: bool = True):
     """Beam search of ``width`` states, ``expand`` best-scored children each, ``n`` layers.
 
     ``kind`` indexes :data:`SCORES` (traced, so the three scores share one compilation).
+    ``merge``: keep one child per eliminated set (:func:`_merge_same_sets`).
     """
     v = state.num_vertices
     batch = jax.tree.map(lambda x: jnp.broadcast_to(x, (width,) + x.shape), state)
@@ -257,9 +275,11 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int):
         children = jax.vmap(step)(jax.tree.map(rep, states), acts.reshape(-1)).state
         c_orders = rep(orders).at[:, t].set(acts.reshape(-1))
         c_cost = jnp.where(ok.reshape(-1), children.cost.astype(jnp.float32), jnp.inf)
+        if merge:
+            c_cost = _merge_same_sets(children.eliminated, c_cost)
         _, keep = jax.lax.top_k(-c_cost, width)
         new = jax.tree.map(lambda x: x[keep], children)
-        return (new, c_orders[keep], ok.reshape(-1)[keep]), None
+        return (new, c_orders[keep], (c_cost < jnp.inf)[keep]), None
 
     (states, orders, alive), _ = jax.lax.scan(layer, (batch, orders, alive), jnp.arange(n))
     costs = jnp.where(alive, states.cost, jnp.iinfo(jnp.int32).max)
@@ -268,12 +288,17 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int):
 
 def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowitz",
                 expand: int = 4, safe: bool = True, max_width: int = 256,
-                moves: int | None = None) -> SearchResult:
+                merge: bool = True, moves: int | None = None) -> SearchResult:
     """Beam search guided by ``kind`` (one of :data:`SCORES`, lower is better).
 
     The safe pre-elimination prefix is applied first when ``safe``; then one beam of the
     largest power-of-two width (at most ``max_width``) whose ``width x expand`` children
-    per layer fit the budget. Width 1 with ``expand`` 1 is the greedy heuristic.
+    per layer fit the budget. Each layer expands every entry's ``expand`` best-scored
+    vertices and keeps the ``width`` cheapest children (cost so far: every child has
+    eliminated as many vertices). With ``merge``, children that eliminated the same set
+    count once (the cheapest): on scalar graphs the rest of the problem depends only on
+    that set, so the beam then holds ``width`` different subproblems, like a truncated
+    dynamic program over subsets. Width 1 with ``expand`` 1 is the greedy heuristic.
     ``key`` is unused (deterministic). ``moves``: run this many layers (no-ops once
     done) so that graphs padded to one size share one compilation.
     """
@@ -295,12 +320,12 @@ def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowit
     while width * 2 <= max_width and track.evals + 2 * width * e * rest / track.n <= budget:
         width *= 2
     layers = rest if moves is None else max(moves, rest)
-    orders, costs = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, layers)
+    orders, costs = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, layers, merge)
     track.spend(width * e * rest)
     full = np.concatenate([np.tile(np.asarray(prefix, np.int32), (width, 1)),
                            np.asarray(orders)], axis=1)
     track.offer(np.asarray(costs), full)
-    return track.result(prefix=len(prefix), width=width)
+    return track.result(prefix=len(prefix), width=width, merge=merge)
 
 
 # ------------------------------------------------------------------ exact
