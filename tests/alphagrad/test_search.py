@@ -55,6 +55,9 @@ def test_method_beats_random_and_not_the_optimum(small, method):
     assert evals == sorted(evals) and res.evaluations > 0
     bests = [c for _, c in res.curve]
     assert bests == sorted(bests, reverse=True) and bests[-1] == res.cost
+    if method in ag.AGENTS:  # one mean episode cost per iteration, never below the best
+        assert len(res.info["mean_costs"]) == AGENT.iterations
+        assert min(res.info["mean_costs"]) >= res.cost
 
 
 def test_annealing_never_worse_than_its_starts(small):
@@ -99,7 +102,8 @@ def test_merged_beam_as_wide_as_every_subset_is_the_exact_optimum(seed):
     graph = ag.random_scalar_graph(seed, n_inputs=3, n_eliminable=9, n_outputs=3, max_fan_in=3)
     state = ag.encode(graph)
     optimum = ag.exact_dp(graph).cost
-    wide = dict(budget=10**6, expand=9, max_width=128, safe=False)  # C(9, 4) = 126 sets
-    res = ag.beam_search(state, kind="markowitz", merge=True, **wide)
+    # every vertex expanded, width 128 >= C(9, 4) = 126 sets
+    res = ag.beam_search(state, 10**6, kind="markowitz", expand=9, max_width=128, safe=False,
+                         merge=True)
     assert res.cost == optimum == ag.order_cost(graph, res.order)
     assert res.info["width"] == 128

@@ -198,13 +198,16 @@ def alphazero(state: EnvState, key, cfg: AgentConfig, *, reference: float,
     elim = _eliminable(state)
     n = len(elim)
     track = _Tracker("alphazero", n, state.eliminable)
+    mean_costs = []
 
     def record(costs, orders):
         track.spend(cfg.games * n * (cfg.simulations + 1))
         track.offer(costs, orders)
+        mean_costs.append(float(np.mean(costs)))
 
     roots = broadcast_games(state, cfg.games)
     ref = jnp.full((cfg.games,), max(reference, 1), jnp.float32)
     losses = train_alphazero(roots, ref, key, cfg, moves=n if moves is None else moves,
                              on_episodes=record)
-    return track.result(losses=losses, episodes=cfg.iterations * cfg.games)
+    return track.result(losses=losses, mean_costs=mean_costs,
+                        episodes=cfg.iterations * cfg.games)

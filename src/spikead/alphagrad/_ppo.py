@@ -104,12 +104,13 @@ def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float,
     opt_state = make_optimizer(cfg).init(eqx.filter(net, eqx.is_array))
     ref = jnp.full((cfg.games,), max(reference, 1), jnp.float32)
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).astype(np.uint64).tolist())
-    losses = []
+    losses, mean_costs = [], []
     for _ in range(cfg.iterations):
         key, kroll = jax.random.split(key)
         costs, orders, traj = _ppo_rollout(net, kroll, roots, ref, moves, cfg.gae_lambda)
         track.spend(cfg.games * n)
         track.offer(np.asarray(costs), np.asarray(orders))
+        mean_costs.append(float(np.mean(costs)))
         data = jax.tree.map(_flatten_steps, traj)
         size = len(data[1])
         for _ in range(cfg.ppo_epochs):
@@ -118,4 +119,5 @@ def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float,
                 batch = jax.tree.map(functools.partial(_take, idx=idx), data)
                 net, opt_state, loss = _ppo_update(net, opt_state, batch, cfg)
         losses.append(float(loss))
-    return track.result(losses=losses, episodes=cfg.iterations * cfg.games)
+    return track.result(losses=losses, mean_costs=mean_costs,
+                        episodes=cfg.iterations * cfg.games)

@@ -49,7 +49,8 @@ class SearchResult:
         evaluations: evaluations used (complete-order equivalents of env steps).
         curve: ``(evaluations, best cost so far)`` points, increasing evaluations.
         wall_s: wall-clock seconds.
-        info: method-specific extras (e.g. training losses).
+        info: method-specific extras (e.g. the agents' training losses and ``mean_costs``,
+            the mean episode cost per iteration).
     """
 
     method: str
