@@ -244,7 +244,8 @@ def _merge_same_sets(eliminated: Array, cost: Array) -> Array:
     weights = jax.random.bits(jax.random.key(0), (v,), jnp.uint32)
     h = (eliminated.astype(jnp.uint32) * weights).sum(-1)
     idx = jnp.lexsort((cost, h))
-    same = jnp.all(eliminated[idx][1:] == eliminated[idx][:-1], axis=-1)
+    ordered = eliminated[idx]
+    same = jnp.all(ordered[1:] == ordered[:-1], axis=-1)
     dup = jnp.zeros(cost.shape, bool).at[idx[1:]].set(same)
     return jnp.where(dup, jnp.inf, cost)
 
