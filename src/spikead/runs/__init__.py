@@ -14,5 +14,7 @@ from .config import typed_config as typed_config
 from .context import Run as Run
 from .context import start_run as start_run
 from .hardware import hardware_summary as hardware_summary
+from .provenance import source_commit as source_commit
+from .provenance import utc_now as utc_now
 from .tables import latex_table as latex_table
 from .tables import markdown_table as markdown_table

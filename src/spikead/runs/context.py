@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from .atomic import atomic_write_csv, atomic_write_json, atomic_write_text
 from .config import ConfigError
 from .hardware import hardware_summary
+from .provenance import source_commit, utc_now
 
 WANDB_MODES = ("offline", "online", "disabled")
 
@@ -152,6 +153,8 @@ def start_run(cfg: DictConfig, name: str, *, out_dir: str | Path | None = None,
         "data": data_label or "none",
         "seed": seed,
         "hardware": hardware_summary(),
+        "started": utc_now(),
+        "commit": source_commit(),
     }
     log.info("run %s (profile %s) -> %s", name, profile, out)
     return Run(name=name, out_dir=out, cfg=cfg, seed=seed, meta=meta, log=log,
