@@ -52,16 +52,18 @@ def stamp(fig, meta: dict) -> None:
     """Write the provenance line in the bottom-left corner of ``fig``, below everything drawn
     (rotated tick labels and notes may reach under the figure's own bottom edge)."""
     lowest = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
-    fig.text(0.005, min(0.005, lowest - 0.01), provenance(meta), fontsize=6, color="0.4",
+    fig.text(0.005, min(0.005, lowest - 0.01), provenance(meta), fontsize=8, color="0.4",
              ha="left", va="top" if lowest < 0.02 else "bottom")
 
 
 def save(fig, out: Path, meta: dict) -> None:
-    """Stamp, save (PNG/PDF by suffix) and write a caption file next to the figure."""
+    """Stamp and save ``fig`` as ``out`` (PNG at 300 dpi) and as a PDF beside it, atomically,
+    and write a caption file next to them."""
     stamp(fig, meta)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    fig.savefig(tmp, dpi=150, bbox_inches="tight")
-    tmp.replace(out)
+    for path in (out, out.with_suffix(".pdf")):
+        tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+        fig.savefig(tmp, dpi=300, bbox_inches="tight")
+        tmp.replace(path)
     out.with_suffix(".caption.txt").write_text(provenance(meta) + "\n")
     plt.close(fig)

@@ -38,3 +38,13 @@ def test_result_map_rules_and_entry_points_exist():
             assert name in known, f"README row '{result}' names unknown rule {name}"
         for path in re.findall(r"`([\w/]+\.py)`", entry):
             assert (REPO / path).exists(), f"README row '{result}' names missing {path}"
+
+
+def test_readme_numbers_are_generated_and_speak_to_a_newcomer():
+    """Results live in the generated headline block only; no development-log words."""
+    assert README.count("<!-- headline -->") == 1 and README.count("<!-- /headline -->") == 1
+    outside = README.split("<!-- headline -->")[0] + README.split("<!-- /headline -->")[1]
+    for pattern in (r"\bstop \d+", r"\ba helper.s\b", r"\bthis session\b", r"\bfresh clone of [0-9a-f]{7}",
+                    r"reproduced \(quick"):
+        assert not re.search(pattern, outside, re.IGNORECASE), f"README has hand-written log text: {pattern}"
+    assert (REPO / "CITATION.cff").is_file()

@@ -96,4 +96,4 @@ def test_smoke_profile_end_to_end(smoke_workflow, tmp_path):
     finally:
         shutil.copy2(kept, costs)
     jobs = _planned_jobs(partial.stdout)
-    assert set(jobs) == {"elimination_costs", "figure_elimination_costs", "all"}, jobs
+    assert set(jobs) == {"elimination_costs", "figure_elimination_costs", "results_report", "all"}, jobs
