@@ -40,8 +40,9 @@ def test_bad_train_seeds_fail_with_the_key(tmp_path, seeds):
 def test_train_seeds_name_one_run_folder_per_seed(tmp_path):
     out = _snakemake(_sandbox(tmp_path), "-n", "-p", profile="smoke", config=("train_seeds=[0,2]",))
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "train_snn/synthetic_shd_lif_eprop data=" in out.stdout
-    assert "train_snn/synthetic_shd_lif_eprop_seed2 data=" in out.stdout and "seed=2 " in out.stdout
+    assert "train_snn/synthetic_shd_lif_eprop profile=smoke data=" in out.stdout
+    assert re.search(r"train_snn/synthetic_shd_lif_eprop_seed2 profile=smoke data=\S+ model=\S+ "
+                     r"algorithm=\S+ seed=2 ", out.stdout), out.stdout[-3000:]
 
 
 def _leased(dry_run_output: str) -> dict[str, bool]:
