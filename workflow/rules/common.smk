@@ -31,8 +31,9 @@ CONFIGS = os.path.abspath("configs")  # like experiments/ and paper_figures/: in
 # light and take none. Where the slots outnumber the cores (the slurm profile sets
 # cpu_heavy=1000: cluster jobs own their nodes) jobs are not pinned and ask for every core.
 MACHINE_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_given_cores = workflow.resource_settings.cores  # None without --cores (--summary, a cluster)
 if "cpu_heavy" not in workflow.global_resources:
-    workflow.register_resource("cpu_heavy", max(1, min(workflow.cores or 1, MACHINE_CORES)))
+    workflow.register_resource("cpu_heavy", max(1, min(_given_cores or MACHINE_CORES, MACHINE_CORES)))
 _heavy = workflow.global_resources["cpu_heavy"]
 SLOTS = int(getattr(_heavy, "value", _heavy))
 ALONE, SHARED = SLOTS, 1
