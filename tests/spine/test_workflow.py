@@ -226,3 +226,20 @@ def test_concurrency_follows_the_cores(tmp_path, machine_cores, cores):
         assert max(map(len, rounds)) == 9, rounds
     else:  # never more jobs than cores
         assert max(map(len, rounds)) == 2, rounds
+
+
+def test_manual_runs_get_figures_beside_the_workflow_ones(tmp_path):
+    work = _sandbox(tmp_path)
+    for run in ("train_snn/2025-01-01_10-00-00", "elimination_costs/2025-01-02_10-00-00",
+                "elimination_costs/2025-01-03_10-00-00"):  # the last one unfinished
+        (work / "results/manual" / run).mkdir(parents=True)
+    for run in ("train_snn/2025-01-01_10-00-00", "elimination_costs/2025-01-02_10-00-00"):
+        (work / "results/manual" / run / "metrics.json").write_text("{}")
+    out = _snakemake(work, "-n", "-p", "manual", profile="smoke")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert _planned_jobs(out.stdout) == {"manual_figure": 3, "manual": 1}, out.stdout[-3000:]
+    assert ("elimination_costs.py --results \"$results\" --out "
+            "figures/manual/elimination_costs/2025-01-02_10-00-00/table1_baselines.png") in out.stdout
+    # a training run is shown to the figure scripts alone, in a folder of its own
+    assert "results=results/manual/train_snn/2025-01-01_10-00-00; if [ -n \"yes\" ]" in out.stdout
+    assert "figures/manual/train_snn/2025-01-01_10-00-00/train_accuracy_table.md" in out.stdout

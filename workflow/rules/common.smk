@@ -3,6 +3,7 @@ import functools
 import glob
 import os
 import shlex
+from pathlib import Path
 
 from snakemake.utils import validate
 
