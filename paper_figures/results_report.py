@@ -190,11 +190,14 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def collect(results: Path, figures: Path) -> tuple[list[Row], list[str]]:
-    """Headline rows and the per-experiment sections (Markdown) of one profile."""
+def collect(results: Path, figures: Path, runs: dict[str, Path] | None = None
+            ) -> tuple[list[Row], list[str]]:
+    """Headline rows and the per-experiment sections (Markdown) of one profile; ``runs``
+    names another folder for some experiments (a variant run with overrides)."""
     headline, sections = [], []
+    runs = runs or {}
     for name, (extract, tables) in SECTIONS.items():
-        folder = results / name
+        folder = runs.get(name, results / name)
         body = [f"## {name}\n"]
         if name == "train_snn":
             runs = {p.name: load_metrics(p) for p in sorted(folder.glob("*"))} if folder.is_dir() else {}
@@ -209,7 +212,8 @@ def collect(results: Path, figures: Path) -> tuple[list[Row], list[str]]:
         if not rows:
             body.append("not run for this profile (no metrics.json).")
         headline += rows
-        for t in tables:
+        suffix = folder.name[len(name):]  # "@<digest>" of a variant, whose tables carry it too
+        for t in (f"{Path(t).stem}{suffix}.md" for t in tables):
             if (figures / t).is_file():
                 body += ["", f"From `{t}`:", "", (figures / t).read_text().strip()]
         sections.append("\n".join(body) + "\n")
@@ -233,9 +237,10 @@ def workflow_time(benchmarks: Path) -> str:
     return "\n".join(lines) + "\n\nJobs run side by side where the cores allow, so the workflow's wall time is shorter than the sum.\n"
 
 
-def report(results: Path, figures: Path, profile: str) -> tuple[str, str]:
+def report(results: Path, figures: Path, profile: str, runs: dict[str, Path] | None = None
+           ) -> tuple[str, str]:
     """(RESULTS.md text, README headline block) of one profile."""
-    headline, sections = collect(results, figures)
+    headline, sections = collect(results, figures, runs)
     stamp = f"profile `{profile}`, generated {utc_now()} from commit {source_commit()}"
     text = "\n".join([
         f"# Results: `{profile}` profile\n",
@@ -266,10 +271,18 @@ def main() -> None:
     parser.add_argument("--profile", required=True)
     parser.add_argument("--out", required=True, type=Path, help="RESULTS.md to write")
     parser.add_argument("--readme", type=Path, help="README whose headline block to refresh")
+    parser.add_argument("--run", action="append", default=[], metavar="EXPERIMENT=FOLDER",
+                        help="read EXPERIMENT from FOLDER instead of --results/EXPERIMENT (a variant)")
     args = parser.parse_args()
+    runs = {}
+    for item in args.run:
+        name, sep, folder = item.partition("=")
+        if not sep or name not in SECTIONS:
+            parser.error(f"--run {item!r}: expected EXPERIMENT=FOLDER with EXPERIMENT one of {sorted(SECTIONS)}")
+        runs[name] = Path(folder)
     if not args.results.is_dir():
         parser.error(f"--results {args.results} does not exist: run the workflow for profile {args.profile} first")
-    text, block = report(args.results, args.figures, args.profile)
+    text, block = report(args.results, args.figures, args.profile, runs)
     atomic_write_text(args.out, text)
     if args.readme:
         refresh_readme(args.readme, block)

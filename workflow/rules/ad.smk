@@ -2,13 +2,17 @@
 
 
 rule elimination_costs:
+    input:
+        script=entry_point("elimination_costs"),
     output:
-        csv=f"{RESULTS}/elimination_costs/costs.csv",
-        metrics=f"{RESULTS}/elimination_costs/metrics.json",
+        csv=f"{result_dir('elimination_costs')}/costs.csv",
+        metrics=f"{result_dir('elimination_costs')}/metrics.json",
     log:
-        f"{RESULTS}/logs/elimination_costs.log",
+        log_file("elimination_costs", "elimination_costs"),
     benchmark:
-        f"{RESULTS}/benchmarks/elimination_costs.tsv"
+        benchmark_file("elimination_costs", "elimination_costs")
+    params:
+        **run_params("elimination_costs"),
     threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
@@ -19,42 +23,51 @@ rule elimination_costs:
 rule figure_elimination_costs:
     input:
         rules.elimination_costs.output,  # every file the figure reads
+        **figure_inputs("elimination_costs"),
     output:
-        target(f"{FIGURES}/table1_baselines.png")[0],
+        target(figure_file("table1_baselines.png", "elimination_costs"))[0],
     log:
-        f"{RESULTS}/logs/figure_elimination_costs.log",
+        log_file("figure_elimination_costs", "elimination_costs"),
+    params:
+        **figure_params("elimination_costs"),
     shell:
-        figure("elimination_costs", f"{RESULTS}/elimination_costs", "{output}") + " > {log} 2>&1"
+        figure("elimination_costs", result_dir("elimination_costs"), "{output}") + " > {log} 2>&1"
 
 
 rule elimination_runtime:
     input:
+        script=entry_point("elimination_runtime"),
         # the search's order files (jacve_best): orders/ is complete once metrics.json exists
-        search=f"{RESULTS}/elimination_search/metrics.json",
+        search=f"{result_dir('elimination_search')}/metrics.json",
     output:
-        csv=f"{RESULTS}/elimination_runtime/runtime.csv",
-        metrics=f"{RESULTS}/elimination_runtime/metrics.json",
-        paired=f"{RESULTS}/elimination_runtime/paired.csv",
+        csv=f"{result_dir('elimination_runtime')}/runtime.csv",
+        metrics=f"{result_dir('elimination_runtime')}/metrics.json",
+        paired=f"{result_dir('elimination_runtime')}/paired.csv",
     log:
-        f"{RESULTS}/logs/elimination_runtime.log",
+        log_file("elimination_runtime", "elimination_runtime"),
     benchmark:
-        f"{RESULTS}/benchmarks/elimination_runtime.tsv"
+        benchmark_file("elimination_runtime", "elimination_runtime")
+    params:
+        **run_params("elimination_runtime",
+                     [f"orders_dir={result_dir('elimination_search')}/orders"]),
     threads: CORES
     resources:
         cpu_heavy=ALONE,
     shell:
-        experiment("elimination_runtime", extra=f"orders_dir={RESULTS}/elimination_search/orders")
-        + " > {log} 2>&1"
+        experiment("elimination_runtime") + " > {log} 2>&1"
 
 
 rule figure_elimination_runtime:
     input:
         rules.elimination_runtime.output,  # every file the figure reads
+        **figure_inputs("elimination_runtime"),
     output:
-        curves=target(f"{FIGURES}/elimination_runtime.png")[0],
-        bars=target(f"{FIGURES}/elimination_runtime_bars.png")[0],
+        curves=target(figure_file("elimination_runtime.png", "elimination_runtime"))[0],
+        bars=target(figure_file("elimination_runtime_bars.png", "elimination_runtime"))[0],
     log:
-        f"{RESULTS}/logs/figure_elimination_runtime.log",
+        log_file("figure_elimination_runtime", "elimination_runtime"),
+    params:
+        **figure_params("elimination_runtime"),
     shell:
-        figure("elimination_runtime", f"{RESULTS}/elimination_runtime", "{output.curves}")
+        figure("elimination_runtime", result_dir("elimination_runtime"), "{output.curves}")
         + " > {log} 2>&1"

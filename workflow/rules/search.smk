@@ -2,14 +2,18 @@
 
 
 rule elimination_search:
+    input:
+        script=entry_point("elimination_search"),
     output:
-        results=f"{RESULTS}/elimination_search/results.csv",
-        curves=f"{RESULTS}/elimination_search/curves.csv",
-        metrics=f"{RESULTS}/elimination_search/metrics.json",
+        results=f"{result_dir('elimination_search')}/results.csv",
+        curves=f"{result_dir('elimination_search')}/curves.csv",
+        metrics=f"{result_dir('elimination_search')}/metrics.json",
     log:
-        f"{RESULTS}/logs/elimination_search.log",
+        log_file("elimination_search", "elimination_search"),
     benchmark:
-        f"{RESULTS}/benchmarks/elimination_search.tsv"
+        benchmark_file("elimination_search", "elimination_search")
+    params:
+        **run_params("elimination_search"),
     threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
@@ -23,9 +27,12 @@ rule elimination_search:
 rule figure_elimination_search:
     input:
         rules.elimination_search.output,  # every file the figure reads
+        **figure_inputs("elimination_search"),
     output:
-        target(f"{FIGURES}/table1_search.png"),
+        target(figure_file("table1_search.png", "elimination_search")),
     log:
-        f"{RESULTS}/logs/figure_elimination_search.log",
+        log_file("figure_elimination_search", "elimination_search"),
+    params:
+        **figure_params("elimination_search"),
     shell:
-        figure("elimination_search", f"{RESULTS}/elimination_search", "{output}") + " > {log} 2>&1"
+        figure("elimination_search", result_dir("elimination_search"), "{output}") + " > {log} 2>&1"

@@ -2,14 +2,18 @@
 
 
 rule framework_comparison:
+    input:
+        script=entry_point("framework_comparison"),
     output:
-        csv=f"{RESULTS}/framework_comparison/timings.csv",
-        metrics=f"{RESULTS}/framework_comparison/metrics.json",
-        paired=f"{RESULTS}/framework_comparison/paired.csv",
+        csv=f"{result_dir('framework_comparison')}/timings.csv",
+        metrics=f"{result_dir('framework_comparison')}/metrics.json",
+        paired=f"{result_dir('framework_comparison')}/paired.csv",
     log:
-        f"{RESULTS}/logs/framework_comparison.log",
+        log_file("framework_comparison", "framework_comparison"),
     benchmark:
-        f"{RESULTS}/benchmarks/framework_comparison.tsv"
+        benchmark_file("framework_comparison", "framework_comparison")
+    params:
+        **run_params("framework_comparison"),
     threads: SHARED_THREADS
     # every framework runs in a subprocess on one core (scale.cpus=1), the job's leased core
     resources:
@@ -21,10 +25,13 @@ rule framework_comparison:
 rule figure_framework_comparison:
     input:
         rules.framework_comparison.output,  # every file the figure reads
+        **figure_inputs("framework_comparison"),
     output:
-        target(f"{FIGURES}/framework_comparison.png"),
+        target(figure_file("framework_comparison.png", "framework_comparison")),
     log:
-        f"{RESULTS}/logs/figure_framework_comparison.log",
+        log_file("figure_framework_comparison", "framework_comparison"),
+    params:
+        **figure_params("framework_comparison"),
     shell:
-        figure("framework_comparison", f"{RESULTS}/framework_comparison", "{output}")
+        figure("framework_comparison", result_dir("framework_comparison"), "{output}")
         + " > {log} 2>&1"

@@ -24,67 +24,81 @@ wildcard_constraints:
     train_seed="(_seed[1-9][0-9]*)?",
 
 
+TRAIN = result_dir("train_snn")  # (train_snn@<digest> with overrides of train_snn)
+TRAIN_RUN = "{train_data}_{train_model}_{train_algorithm}{train_seed}"
+
+
+def train_overrides(wildcards):
+    """Hydra overrides of one run of the grid: its data, model, algorithm and seed."""
+    seed = int(wildcards.train_seed.removeprefix("_seed") or 0)
+    return [f"data={wildcards.train_data}", f"model={wildcards.train_model}",
+            f"algorithm={wildcards.train_algorithm}", f"seed={seed}", "progress=false"]
+
+
 rule train_snn:
+    input:
+        script=entry_point("train_snn"),
     output:
-        csv=f"{RESULTS}/train_snn/{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}/history.csv",
-        metrics=f"{RESULTS}/train_snn/{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}/metrics.json",
+        csv=f"{TRAIN}/{TRAIN_RUN}/history.csv",
+        metrics=f"{TRAIN}/{TRAIN_RUN}/metrics.json",
     log:
-        f"{RESULTS}/logs/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}.log",
+        log_file(f"train_snn_{TRAIN_RUN}", "train_snn"),
     benchmark:
-        f"{RESULTS}/benchmarks/train_snn_{{train_data}}_{{train_model}}_{{train_algorithm}}{{train_seed}}.tsv"
+        benchmark_file(f"train_snn_{TRAIN_RUN}", "train_snn")
     params:
-        seed=lambda w: int(w.train_seed.removeprefix("_seed") or 0),
+        **run_params("train_snn", train_overrides),
     threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     shell:
-        experiment(
-            "train_snn",
-            outdir=f"{RESULTS}/train_snn/{{wildcards.train_data}}_{{wildcards.train_model}}_{{wildcards.train_algorithm}}{{wildcards.train_seed}}",
-            extra="data={wildcards.train_data} model={wildcards.train_model} "
-            "algorithm={wildcards.train_algorithm} seed={params.seed} progress=false",
-            shared=True,
-        ) + " > {log} 2>&1"
+        experiment("train_snn", outdir=f"{TRAIN}/{{wildcards.train_data}}_{{wildcards.train_model}}_"
+                   "{wildcards.train_algorithm}{wildcards.train_seed}", shared=True) + " > {log} 2>&1"
 
 
 rule train_snn_randman:
+    input:
+        script=entry_point("train_snn"),
     output:
-        csv=f"{RESULTS}/train_snn/randman_mlp/history.csv",
-        metrics=f"{RESULTS}/train_snn/randman_mlp/metrics.json",
+        csv=f"{TRAIN}/randman_mlp/history.csv",
+        metrics=f"{TRAIN}/randman_mlp/metrics.json",
     log:
-        f"{RESULTS}/logs/train_snn_randman_mlp.log",
+        log_file("train_snn_randman_mlp", "train_snn"),
     benchmark:
-        f"{RESULTS}/benchmarks/train_snn_randman_mlp.tsv"
+        benchmark_file("train_snn_randman_mlp", "train_snn")
+    params:
+        **run_params("train_snn",
+                     ["data=randman", "model=randman_mlp", "algorithm=bptt", "progress=false"]),
     threads: SHARED_THREADS
     resources:
         cpu_heavy=SHARED,
     shell:
-        experiment(
-            "train_snn",
-            outdir=f"{RESULTS}/train_snn/randman_mlp",
-            extra="data=randman model=randman_mlp algorithm=bptt progress=false",
-            shared=True,
-        ) + " > {log} 2>&1"
+        experiment("train_snn", outdir=f"{TRAIN}/randman_mlp", shared=True) + " > {log} 2>&1"
 
 
 rule figure_train_learning_curves:
     input:
-        expand(f"{RESULTS}/train_snn/{{run}}/history.csv", run=TRAIN_RUNS),
+        expand(f"{TRAIN}/{{run}}/history.csv", run=TRAIN_RUNS),
+        **figure_inputs("learning_curves"),
     output:
-        target(f"{FIGURES}/train_learning_curves.png"),
+        target(figure_file("train_learning_curves.png", "train_snn")),
     log:
-        f"{RESULTS}/logs/figure_train_learning_curves.log",
+        log_file("figure_train_learning_curves", "train_snn"),
+    params:
+        **figure_params("learning_curves"),
     shell:
-        figure("learning_curves", f"{RESULTS}/train_snn", "{output}") + " > {log} 2>&1"
+        figure("learning_curves", TRAIN, "{output}") + " > {log} 2>&1"
 
 
 rule figure_train_accuracy_table:
     input:
-        expand(f"{RESULTS}/train_snn/{{run}}/metrics.json", run=TRAIN_RUNS),
+        expand(f"{TRAIN}/{{run}}/metrics.json", run=TRAIN_RUNS),
         rules.train_snn_randman.output,  # every file the figure reads
+        **figure_inputs("accuracy_table"),
     output:
-        target(f"{FIGURES}/train_accuracy_table.md"),
+        target(figure_file("train_accuracy_table.md", "train_snn")),
     log:
-        f"{RESULTS}/logs/figure_train_accuracy_table.log",
+        log_file("figure_train_accuracy_table", "train_snn"),
+    params:
+        **figure_params("accuracy_table"),
     shell:
-        figure("accuracy_table", f"{RESULTS}/train_snn", "{output}") + " > {log} 2>&1"
+        figure("accuracy_table", TRAIN, "{output}") + " > {log} 2>&1"

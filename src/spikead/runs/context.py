@@ -30,7 +30,8 @@ class Run:
         out_dir: the run directory; every file of the run goes here.
         cfg: the resolved config.
         seed: the run's base seed; ``key`` is ``jax.random.key(seed)``.
-        meta: labels stamped into ``metrics.json`` (profile, data, hardware, versions).
+        meta: labels stamped into ``metrics.json`` (profile, data, seed, the command line's
+            Hydra overrides, hardware, versions).
     """
 
     name: str
@@ -101,6 +102,16 @@ def _hydra_output_dir() -> Path:
     return Path(HydraConfig.get().runtime.output_dir)
 
 
+def _command_overrides() -> list[str]:
+    """The Hydra overrides of this run's command line (``hydra.*`` ones left out); none
+    when the experiment was called without its Hydra entry point."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return [str(item) for item in HydraConfig.get().overrides.task]
+
+
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -152,6 +163,7 @@ def start_run(cfg: DictConfig, name: str, *, out_dir: str | Path | None = None,
         "profile": profile,
         "data": data_label or "none",
         "seed": seed,
+        "overrides": _command_overrides(),
         "hardware": hardware_summary(),
         "started": utc_now(),
         "commit": source_commit(),
