@@ -45,6 +45,7 @@ naming the edges to use: an export never changes the dynamics silently.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -314,7 +315,7 @@ def _export(nir, layer, name: str, shape: Shape, dt: float, flat: _Flat):
     chain = exporter(nir, name or type(layer).__name__.lower(), layer, tuple(shape), dt)
     for node_name, node in chain:
         flat.add_node(node_name, node)
-    for (a, _), (b, _) in zip(chain, chain[1:]):
+    for (a, _), (b, _) in itertools.pairwise(chain):
         flat.connect([a], [b])
     return [chain[0][0]], [chain[-1][0]]
 
@@ -550,8 +551,9 @@ def _import_conv(name, node, dt):
     else:
         pads = [(p, p) for p in _as_tuple(padding, n, name, "padding")]
     groups = int(node.groups)
-    layer = eqx.nn.Conv(n, w.shape[1] * groups, w.shape[0], kernel, stride=stride,
-                        padding=pads, dilation=dilation, groups=groups, key=_KEY)
+    conv = {1: eqx.nn.Conv1d, 2: eqx.nn.Conv2d}[n]
+    layer = conv(w.shape[1] * groups, w.shape[0], kernel, stride=stride, padding=pads,
+                 dilation=dilation, groups=groups, key=_KEY)
     bias = np.asarray(node.bias, np.float32).reshape((w.shape[0],) + (1,) * n)
     layer = eqx.tree_at(lambda m: m.weight, layer, jnp.asarray(w))
     return eqx.tree_at(lambda m: m.bias, layer, jnp.asarray(bias))
