@@ -57,3 +57,6 @@ from ._surrogates import Sigmoid as Sigmoid
 from ._surrogates import Triangle as Triangle
 from ._surrogates import heaviside as heaviside
 from ._surrogates import surrogate_from_name as surrogate_from_name
+from ._nir import from_nir as from_nir
+from ._nir import to_nir as to_nir
+from ._scale import Scale as Scale
