@@ -42,6 +42,10 @@ from ._lif import LI as LI
 from ._lif import LIF as LIF
 from ._lif import CuBaLIF as CuBaLIF
 from ._neuron_base import AbstractNeuron as AbstractNeuron
+from ._parallel import ParallelFallbackWarning as ParallelFallbackWarning
+from ._parallel import ParallelInfo as ParallelInfo
+from ._parallel import linear_scan as linear_scan
+from ._parallel import run_parallel as run_parallel
 from ._registry import NEURONS as NEURONS
 from ._registry import neuron_from_name as neuron_from_name
 from ._run import run as run
