@@ -23,6 +23,9 @@ from ._base import apply_layer as apply_layer
 from ._base import init_layer_state as init_layer_state
 from ._base import is_stateful as is_stateful
 from ._base import output_spec as output_spec
+from ._encoders import delta_encode as delta_encode
+from ._encoders import latency_encode as latency_encode
+from ._encoders import rate_encode as rate_encode
 from ._errors import CycleError as CycleError
 from ._errors import GraphError as GraphError
 from ._errors import ParameterError as ParameterError
@@ -41,6 +44,12 @@ from ._lif import IAF as IAF
 from ._lif import LI as LI
 from ._lif import LIF as LIF
 from ._lif import CuBaLIF as CuBaLIF
+from ._losses import count_cross_entropy as count_cross_entropy
+from ._losses import cross_entropy as cross_entropy
+from ._losses import first_spike_cross_entropy as first_spike_cross_entropy
+from ._losses import first_spike_time as first_spike_time
+from ._losses import max_over_time_cross_entropy as max_over_time_cross_entropy
+from ._losses import rate_cross_entropy as rate_cross_entropy
 from ._neuron_base import AbstractNeuron as AbstractNeuron
 from ._parallel import ParallelFallbackWarning as ParallelFallbackWarning
 from ._parallel import ParallelInfo as ParallelInfo
@@ -48,6 +57,10 @@ from ._parallel import linear_scan as linear_scan
 from ._parallel import run_parallel as run_parallel
 from ._registry import NEURONS as NEURONS
 from ._registry import neuron_from_name as neuron_from_name
+from ._regularisers import firing_rate as firing_rate
+from ._regularisers import rate_bounds as rate_bounds
+from ._regularisers import rate_l2 as rate_l2
+from ._regularisers import spike_count_l1 as spike_count_l1
 from ._run import run as run
 from ._run import run_batched as run_batched
 from ._sequential import Sequential as Sequential
@@ -57,6 +70,7 @@ from ._surrogates import AbstractSurrogate as AbstractSurrogate
 from ._surrogates import Arctan as Arctan
 from ._surrogates import Boxcar as Boxcar
 from ._surrogates import FastSigmoid as FastSigmoid
+from ._surrogates import LearnableSlope as LearnableSlope
 from ._surrogates import Sigmoid as Sigmoid
 from ._surrogates import Triangle as Triangle
 from ._surrogates import heaviside as heaviside
