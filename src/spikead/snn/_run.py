@@ -127,6 +127,17 @@ def _check_time(length: int, burn_in: int) -> None:
         )
 
 
+def _check_parallel_options(**options) -> None:
+    defaults = {"unroll": 1, "burn_in": 0, "key": None, "mask": None, "all_outputs": False}
+    for name, value in options.items():
+        default = defaults[name]
+        if (value is not None) if default is None else (value != default):
+            raise ParameterError(
+                f"run(mode='parallel') does not support {name}={value!r}; drop it or use "
+                "mode='sequential'."
+            )
+
+
 def run(
     model: Any,
     xs: ArrayLike,
@@ -137,6 +148,7 @@ def run(
     key: PRNGKeyArray | None = None,
     mask: ArrayLike | None = None,
     all_outputs: bool = False,
+    mode: str = "sequential",
 ) -> tuple[State, Any]:
     """Run `model` over the time axis of ONE sample.
 
@@ -150,12 +162,25 @@ def run(
         mask: (T,) 1 for real steps, 0 for padding (state frozen, output zero).
         all_outputs: record every layer's output (networks only): ys is then the
             `step_all` structure (tuple for Sequential, dict for Graph) of stacked arrays.
+        mode: "sequential" (a `lax.scan`) or "parallel" (`snn.run_parallel`: associative
+            scans and fixed-point iteration over time, feed-forward models only, without
+            unroll / burn_in / key / mask / all_outputs; use `run_parallel` for its
+            convergence report).
 
     Returns:
         `(final_state, ys)` with ys (T - burn_in, *out_shape).
 
     Batch with `jax.vmap(lambda x: snn.run(model, x)[1])(xs)` or `run_batched`.
     """
+    if mode == "parallel":
+        _check_parallel_options(unroll=unroll, burn_in=burn_in, key=key, mask=mask,
+                                all_outputs=all_outputs)
+        from ._parallel import run_parallel  # lazy: _parallel reuses this module's helpers
+
+        final, ys, _ = run_parallel(model, xs, state)
+        return final, ys
+    if mode != "sequential":
+        raise ParameterError(f"run mode={mode!r}; use 'sequential' or 'parallel'.")
     xs = jnp.asarray(xs)
     if xs.ndim < 1:
         raise ShapeError(f"run expects xs of shape (T, *in_shape), got a scalar {xs.shape}.")

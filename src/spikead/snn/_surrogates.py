@@ -14,6 +14,13 @@ Every surrogate has one static hyperparameter `slope` (a Python float, not train
 | `Boxcar`       | slope / 2 on |x| < 1/slope, else 0 (width w=1/slope, height 1/(2w)) | 1 |
 | `Arctan`       | (slope/2) / (1 + (pi slope x / 2)^2)              | 1               |
 | `Triangle`     | slope * max(0, 1 - slope |x|)                     | 1               |
+
+Learnable slope: `LearnableSlope(FastSigmoid(10.0), shape=(N,))` (or `surrogate.learnable()`)
+holds the slope as a float32 array leaf (one per neuron with `shape`), trained like any
+parameter; freeze it with `snn.trainable_filter(model, freeze=("slope",))`. The forward
+spike H(x) does not depend on the slope, so its gradient is defined through the smooth
+step S_k(x) whose x-derivative is the surrogate (`smooth_step`): in AD the spike acts as
+S_k(x), dz = S_k'(x) dx + dS_k(x)/dk dk.
 """
 
 from __future__ import annotations
@@ -47,6 +54,17 @@ class AbstractSurrogate(eqx.Module):
         """Spike `H(x)` (1.0 where x > 0, else 0.0) with surrogate derivative."""
         return _heaviside(self, jnp.asarray(x))
 
+    def smooth_step(self, x: Array, slope: ArrayLike) -> Array:
+        """S(x) with dS/dx = this surrogate's derivative at `slope` and S(0) = 0 (same
+        shape as `x`); defines the gradient of a learnable slope (`LearnableSlope`)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no smooth_step, so its slope cannot be learned; "
+            "implement smooth_step(x, slope) or use one of " + ", ".join(SURROGATES) + ".")
+
+    def learnable(self, shape: tuple[int, ...] = ()) -> LearnableSlope:
+        """This surrogate with its slope a trainable array leaf of `shape` (see module doc)."""
+        return LearnableSlope(self, shape=shape)
+
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
 def _heaviside(surrogate: AbstractSurrogate, x: Array) -> Array:
@@ -72,6 +90,9 @@ class FastSigmoid(AbstractSurrogate):
     def derivative(self, x: Array) -> Array:
         return 1.0 / (1.0 + self.slope * jnp.abs(x)) ** 2
 
+    def smooth_step(self, x: Array, slope: ArrayLike) -> Array:
+        return x / (1.0 + slope * jnp.abs(x))
+
 
 class Sigmoid(AbstractSurrogate):
     """Logistic: d/dx = slope s (1 - s), s = sigmoid(slope x) (default slope 5)."""
@@ -81,6 +102,9 @@ class Sigmoid(AbstractSurrogate):
     def derivative(self, x: Array) -> Array:
         s = jax.nn.sigmoid(self.slope * x)
         return self.slope * s * (1.0 - s)
+
+    def smooth_step(self, x: Array, slope: ArrayLike) -> Array:
+        return jax.nn.sigmoid(slope * x) - 0.5
 
 
 class Boxcar(AbstractSurrogate):
@@ -95,6 +119,9 @@ class Boxcar(AbstractSurrogate):
         inside = jnp.abs(x) < 1.0 / self.slope
         return jnp.where(inside, 0.5 * self.slope, 0.0).astype(x.dtype)
 
+    def smooth_step(self, x: Array, slope: ArrayLike) -> Array:
+        return jnp.clip(0.5 * slope * x, -0.5, 0.5)
+
 
 class Arctan(AbstractSurrogate):
     """Arctangent: d/dx = (slope/2) / (1 + (pi slope x / 2)^2) (unit area; default 2)."""
@@ -104,6 +131,9 @@ class Arctan(AbstractSurrogate):
     def derivative(self, x: Array) -> Array:
         return 0.5 * self.slope / (1.0 + (0.5 * math.pi * self.slope * x) ** 2)
 
+    def smooth_step(self, x: Array, slope: ArrayLike) -> Array:
+        return jnp.arctan(0.5 * math.pi * slope * x) / math.pi
+
 
 class Triangle(AbstractSurrogate):
     """Triangle: d/dx = slope * max(0, 1 - slope |x|) (unit area; default 1)."""
@@ -112,6 +142,51 @@ class Triangle(AbstractSurrogate):
 
     def derivative(self, x: Array) -> Array:
         return self.slope * jnp.maximum(0.0, 1.0 - self.slope * jnp.abs(x))
+
+    def smooth_step(self, x: Array, slope: ArrayLike) -> Array:
+        u = jnp.minimum(slope * jnp.abs(x), 1.0)
+        return jnp.sign(x) * (u - 0.5 * u**2)
+
+
+class LearnableSlope(AbstractSurrogate):
+    """The surrogate `base` with its slope a trainable float32 array leaf (module doc).
+
+    Args:
+        base: the surrogate family (its own static slope is the default initial value).
+        slope: initial slope (scalar or array broadcastable to `shape`); default base.slope.
+        shape: shape of the slope array, e.g. the neuron shape (N,) for one slope per
+            neuron; () for one shared slope.
+    """
+
+    base: AbstractSurrogate
+    slope: Array
+
+    def __init__(self, base: AbstractSurrogate, slope: ArrayLike | None = None,
+                 shape: tuple[int, ...] = ()):
+        if isinstance(base, LearnableSlope):
+            raise TypeError("LearnableSlope(base): base is already a LearnableSlope.")
+        self.base = base
+        value = base.slope if slope is None else slope
+        self.slope = jnp.broadcast_to(jnp.asarray(value, jnp.float32), tuple(shape))
+
+    def derivative(self, x: Array) -> Array:
+        ones = jnp.ones_like(x)
+        return jax.jvp(lambda x: self.base.smooth_step(x, self.slope), (x,), (ones,))[1]
+
+    def __call__(self, x: ArrayLike) -> Array:
+        return _heaviside_learnable(self.base, self.slope, jnp.asarray(x))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _heaviside_learnable(base: AbstractSurrogate, slope: Array, x: Array) -> Array:
+    return (x > 0).astype(jnp.result_type(x, jnp.float32))
+
+
+@_heaviside_learnable.defjvp
+def _heaviside_learnable_jvp(base, primals, tangents):
+    (slope, x), (dslope, dx) = primals, tangents
+    _, dz = jax.jvp(base.smooth_step, (x, slope), (dx, dslope))
+    return _heaviside_learnable(base, slope, x), dz
 
 
 DEFAULT_SURROGATE = FastSigmoid(slope=10.0)  # default of every spiking neuron
