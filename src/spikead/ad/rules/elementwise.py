@@ -70,8 +70,18 @@ def _identity(ctx: RuleContext) -> list:
     return per_input(ctx, lambda i: elementwise(ctx.in_shapes[0], ctx.out_shape, None))
 
 
-for _name in ("copy", "copy_p", "convert_element_type", "reduce_precision"):
+for _name in ("copy", "copy_p", "convert_element_type", "reduce_precision", "name"):
     register_rule(_name, _identity)
+
+
+def _identity_each(ctx: RuleContext) -> list:
+    """Value-preserving maps of several operands (device_put, optimization_barrier):
+    output k is input k."""
+    return [(i, i, elementwise(ctx.in_shapes[i], ctx.out_shapes[i], None)) for i in ctx.active_indices()]
+
+
+for _name in ("device_put", "optimization_barrier"):
+    register_rule(_name, _identity_each)
 
 
 def _jvp_rule(ctx: RuleContext) -> list:
