@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from jax import lax
+from jax.ad_checkpoint import checkpoint_name
 
 from spikead import ad
 
@@ -22,6 +24,50 @@ def test_unsupported_while_loop():
 def test_unsupported_sort_in_make_graph():
     with pytest.raises(ad.UnsupportedPrimitiveError, match="sort"):
         ad.make_graph(lambda x: jnp.sort(x) * 2.0, jnp.arange(3.0))
+
+
+UNSUPPORTED = {
+    # name: (function of a (3,) vector, primitive named in the error, words of its advice)
+    "scan": (lambda x: lax.scan(lambda c, _: (jnp.sin(c), None), x, None, length=3)[0], "scan", "unroll"),
+    "scan_unrolled": (
+        lambda x: lax.scan(lambda c, _: (jnp.sin(c), None), x, None, length=3, unroll=True)[0], "scan", "unroll",
+    ),
+    "fori_loop": (lambda x: lax.fori_loop(0, 3, lambda i, c: jnp.sin(c), x), "scan", "Python loop"),
+    "while": (lambda x: lax.while_loop(lambda c: c[0] < 10.0, lambda c: c * 2.0, x), "while", "jax.jacfwd"),
+    "cond": (lambda x: lax.cond(x[0] > 0, jnp.sin, jnp.cos, x), "cond", "jnp.where"),
+    "switch": (lambda x: lax.switch(1, [jnp.sin, jnp.cos], x), "cond", "jnp.where"),
+    "linear_solve": (lambda x: jnp.linalg.solve(jnp.eye(3) * 2.0 + jnp.outer(x, x), x), "custom_linear_solve", "jax.jacrev"),
+    "sort": (lambda x: jnp.sort(x) * 2.0, "sort", "jax.jacrev"),
+    "top_k": (lambda x: lax.top_k(x, 2)[0], "top_k", "register_rule"),  # no advice: the generic text
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_unsupported_primitive_names_itself_and_the_fix(name):
+    f, primitive, advice = UNSUPPORTED[name]
+    x = jnp.array([0.5, -1.0, 2.0])
+    for run in (lambda: ad.jacve(f)(x), lambda: ad.make_graph(f, x)):
+        with pytest.raises(ad.UnsupportedPrimitiveError) as info:
+            run()
+        assert info.value.primitive == primitive
+        assert f"'{primitive}'" in str(info.value) and advice in str(info.value)
+
+
+IDENTITY_WRAPPERS = {
+    "checkpoint": jax.checkpoint(lambda x: jnp.sin(jnp.exp(x)) * x),
+    "checkpoint_name": lambda x: checkpoint_name(jnp.sin(x), "h") * x,
+    "device_put": lambda x: jax.device_put(jnp.sin(x)) * x,
+    "optimization_barrier": lambda x: jnp.multiply(*lax.optimization_barrier((jnp.sin(x), x * x))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IDENTITY_WRAPPERS))
+def test_wrappers_that_do_not_change_values_are_differentiated(name):
+    f = IDENTITY_WRAPPERS[name]
+    x = jnp.array([0.5, -1.0, 2.0])
+    ref = jax.jacrev(f)(x)
+    for order in ("fwd", "rev"):
+        np.testing.assert_allclose(ad.jacve(f, order)(x), ref, rtol=1e-6, atol=1e-6)
 
 
 def test_no_silent_zero_for_constant_paths():

@@ -100,6 +100,9 @@ from .errors import (
     OrderMismatchError as OrderMismatchError,
 )
 from .errors import (
+    UnsupportedCustomRuleError as UnsupportedCustomRuleError,
+)
+from .errors import (
     UnsupportedPrimitiveError as UnsupportedPrimitiveError,
 )
 from .order_io import load_order as load_order

@@ -1,8 +1,8 @@
 """The computational graph: vertices (tensors) and edges (structured partial Jacobians).
 
 Vertex numbering (the ids used by explicit elimination orders): after inlining nested
-``jit``/``pjit``/``closed_call`` equations, ids are assigned in this order and are
-contiguous from 0:
+``jit``/``pjit``/``closed_call``/``remat2`` (``jax.checkpoint``) equations, ids are
+assigned in this order and are contiguous from 0:
 
 1. one vertex per differentiated input leaf (flattened pytree of ``argnums``, in order);
 2. one vertex per differentiable equation output, in jaxpr order (outputs that do not

@@ -19,7 +19,11 @@ Jaxpr = jcore.Jaxpr
 JaxprEqn = jcore.JaxprEqn
 
 #: primitives whose sub-jaxpr is inlined into the graph (param name of the sub-jaxpr)
-INLINED_CALLS = {"jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr"}
+#: (``remat2`` is ``jax.checkpoint``: it only changes what reverse mode stores, so its body
+#: is differentiated as written)
+INLINED_CALLS = {
+    "jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr", "remat2": "jaxpr",
+}
 
 
 def is_literal(v: Any) -> bool:
@@ -38,22 +42,31 @@ def sub_jaxpr(eqn: JaxprEqn) -> ClosedJaxpr:
     return ClosedJaxpr(jaxpr, ())
 
 
-def eqn_as_fun(eqn: JaxprEqn) -> tuple[Callable[..., list], list[Any]]:
-    """A function evaluating one equation, taking its (distinct) variable inputs.
+def custom_call_name(eqn: JaxprEqn) -> str:
+    """The user-facing name of a custom_jvp / custom_vjp function (``name at file:line``)."""
+    closed = eqn.params.get("call_jaxpr")
+    info = getattr(getattr(closed, "jaxpr", closed), "debug_info", None)
+    src = getattr(info, "func_src_info", None)
+    return str(src) if src else eqn.primitive.name
 
-    Returns the function and the list of variables it takes, in order. Evaluating through
-    ``jaxpr_as_fun`` honours custom_jvp/custom_vjp rules under ``jax.jvp``/``jax.vjp``.
+
+def eqn_as_fun(eqn: JaxprEqn) -> tuple[Callable[..., list], list[int]]:
+    """A function evaluating one equation, taking one value per non-literal input position.
+
+    Returns the function and the positions (indices into ``eqn.invars``) it takes, in order.
+    A variable used at two positions (``max x x``) becomes two arguments, so a derivative
+    with respect to one argument is the partial of that position, not of the variable.
+    Evaluating through ``jaxpr_as_fun`` honours custom_jvp/custom_vjp rules under
+    ``jax.jvp``/``jax.vjp``.
     """
-    invars: list[Any] = []
-    for v in eqn.invars:
-        if not is_literal(v) and v not in invars:
-            invars.append(v)
-    outvars = list(eqn.outvars)
+    positions = [k for k, v in enumerate(eqn.invars) if not is_literal(v)]
+    fresh = {k: Var(eqn.invars[k].aval) for k in positions}
+    new_eqn = eqn.replace(invars=[fresh.get(k, v) for k, v in enumerate(eqn.invars)])
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*missing a DebugInfo.*", category=DeprecationWarning)
-        jaxpr = Jaxpr([], invars, outvars, [eqn])
+        jaxpr = Jaxpr([], [fresh[k] for k in positions], list(new_eqn.outvars), [new_eqn])
     fun = jcore.jaxpr_as_fun(ClosedJaxpr(jaxpr, []))
-    return fun, invars
+    return fun, positions
 
 
 def eval_eqn(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from .._jaxpr import eqn_as_fun, is_literal
+from .._jaxpr import eqn_as_fun
 from .._stensor import STensor
 from .._structure import Structure
 from ._registry import RuleContext
@@ -42,25 +42,21 @@ def elementwise(in_shape: tuple[int, ...], out_shape: tuple[int, ...], d: Array 
     return STensor(d, Structure(out_shape, in_shape, pair, keep))
 
 
-def _var_inputs(ctx: RuleContext) -> tuple:
-    fun, invars = eqn_as_fun(ctx.eqn)
-    values = {}
-    for v, x in zip(ctx.eqn.invars, ctx.invals):
-        if not is_literal(v):
-            values[v] = x
-    return fun, invars, [values[v] for v in invars]
+def var_inputs(ctx: RuleContext) -> tuple:
+    """``(fun, positions, primals)``: the equation as a function of its non-literal input
+    positions (see :func:`~spikead.ad._jaxpr.eqn_as_fun`) and their values."""
+    fun, positions = eqn_as_fun(ctx.eqn)
+    return fun, positions, [ctx.invals[k] for k in positions]
 
 
 def jvp_elementwise(ctx: RuleContext, i: int, out_index: int = 0) -> STensor:
     """Element-wise partial computed with ``jax.jvp`` of the equation (ones tangent on input i).
 
-    Exact for element-wise primitives (it is JAX's own derivative, ties included).
+    Exact for element-wise primitives (it is JAX's own derivative, ties included); the
+    tangent seeds input *position* i only, so ``max(x, x)`` gets one partial per operand.
     """
-    fun, invars, primals = _var_inputs(ctx)
-    target = ctx.eqn.invars[i]
-    tangents = [
-        jnp.ones_like(x) if v is target else jnp.zeros_like(x) for v, x in zip(invars, primals)
-    ]
+    fun, positions, primals = var_inputs(ctx)
+    tangents = [jnp.ones_like(x) if k == i else jnp.zeros_like(x) for k, x in zip(positions, primals)]
     _, out_t = jax.jvp(lambda *a: fun(*a), primals, tangents)
     d = out_t[out_index]
     return elementwise(ctx.in_shapes[i], ctx.out_shapes[out_index], d)
@@ -70,10 +66,10 @@ def dense_jacobian(ctx: RuleContext, i: int, out_index: int = 0, mode: str = "fw
     """Dense partial (all dims unpaired, ``O x I`` values) from jacfwd/jacrev of the equation.
 
     The fallback for primitives without a structured rule (e.g. gather); its products are
-    counted like any dense edge.
+    counted like any dense edge. Differentiates input position i only.
     """
-    fun, invars, primals = _var_inputs(ctx)
-    k = next(j for j, v in enumerate(invars) if v is ctx.eqn.invars[i])
+    fun, positions, primals = var_inputs(ctx)
+    k = positions.index(i)
 
     def f(x):
         args = list(primals)

@@ -38,13 +38,21 @@ _FORMULAS = {
     "square": lambda x, y, p: 2.0 * x,
     "sinh": lambda x, y, p: jnp.cosh(x),
     "cosh": lambda x, y, p: jnp.sinh(x),
-    "integer_pow": lambda x, y, p: (
-        jnp.ones_like(x) if p["y"] == 0 else p["y"] * (x if p["y"] == 2 else lax.integer_pow(x, p["y"] - 1))
-    ),
 }
 
 for _name, _formula in _FORMULAS.items():
     register_rule(_name, functools.partial(_unary, deriv=_formula))
+
+
+def _integer_pow(ctx: RuleContext) -> list:
+    """``x ** n``: ``n x ** (n - 1)``; ``x ** 0`` is constant (no partial: a zero edge)."""
+    n = ctx.params["y"]
+    if n == 0:
+        return []
+    return _unary(ctx, lambda x, y, p: n * (x if n == 2 else lax.integer_pow(x, n - 1)))
+
+
+register_rule("integer_pow", _integer_pow)
 
 
 def _scaled(ctx: RuleContext, factor: float) -> list:
@@ -62,8 +70,18 @@ def _identity(ctx: RuleContext) -> list:
     return per_input(ctx, lambda i: elementwise(ctx.in_shapes[0], ctx.out_shape, None))
 
 
-for _name in ("copy", "copy_p", "convert_element_type", "reduce_precision"):
+for _name in ("copy", "copy_p", "convert_element_type", "reduce_precision", "name"):
     register_rule(_name, _identity)
+
+
+def _identity_each(ctx: RuleContext) -> list:
+    """Value-preserving maps of several operands (device_put, optimization_barrier):
+    output k is input k."""
+    return [(i, i, elementwise(ctx.in_shapes[i], ctx.out_shapes[i], None)) for i in ctx.active_indices()]
+
+
+for _name in ("device_put", "optimization_barrier"):
+    register_rule(_name, _identity_each)
 
 
 def _jvp_rule(ctx: RuleContext) -> list:
