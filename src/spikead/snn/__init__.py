@@ -51,6 +51,8 @@ from ._losses import first_spike_time as first_spike_time
 from ._losses import max_over_time_cross_entropy as max_over_time_cross_entropy
 from ._losses import rate_cross_entropy as rate_cross_entropy
 from ._neuron_base import AbstractNeuron as AbstractNeuron
+from ._nir import from_nir as from_nir
+from ._nir import to_nir as to_nir
 from ._parallel import ParallelFallbackWarning as ParallelFallbackWarning
 from ._parallel import ParallelInfo as ParallelInfo
 from ._parallel import linear_scan as linear_scan
@@ -63,6 +65,7 @@ from ._regularisers import rate_l2 as rate_l2
 from ._regularisers import spike_count_l1 as spike_count_l1
 from ._run import run as run
 from ._run import run_batched as run_batched
+from ._scale import Scale as Scale
 from ._sequential import Sequential as Sequential
 from ._sigma_delta import SigmaDelta as SigmaDelta
 from ._surrogates import SURROGATES as SURROGATES
@@ -75,6 +78,3 @@ from ._surrogates import Sigmoid as Sigmoid
 from ._surrogates import Triangle as Triangle
 from ._surrogates import heaviside as heaviside
 from ._surrogates import surrogate_from_name as surrogate_from_name
-from ._nir import from_nir as from_nir
-from ._nir import to_nir as to_nir
-from ._scale import Scale as Scale
