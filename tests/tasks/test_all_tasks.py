@@ -27,7 +27,7 @@ _ELEMENTWISE = {"add", "sub", "mul", "div"}
 # Primitive sets under jax 0.10.2 (nested jit / custom_jvp inlined). A JAX upgrade that
 # changes a set fails here: check that the AD engine supports the new primitives.
 PRIMITIVES = {
-    "RoeFlux_1d": _ELEMENTWISE | {"abs", "lt", "select_n", "sqrt"},
+    "RoeFlux_1d": _ELEMENTWISE | {"abs", "integer_pow", "sqrt"},
     "RoeFlux_3d": _ELEMENTWISE | {"abs", "lt", "select_n", "sqrt"},
     "RobotArm_6DOF": {
         "add",
@@ -42,26 +42,19 @@ PRIMITIVES = {
         "squeeze",
         "stack",
     },
-    "HumanHeartDipole": {"add", "sub", "mul"},
+    "HumanHeartDipole": {"add", "sub", "mul", "integer_pow"},
     "PropaneCombustion": _ELEMENTWISE | {"integer_pow", "sqrt"},
     "BlackScholes_Jacobian": _ELEMENTWISE
     | {"add_any", "erf", "exp", "integer_pow", "log", "neg", "sqrt", "square"},
     "f": _ELEMENTWISE
     | {
-        "broadcast_in_dim",
-        "dot_general",
-        "exp",
-        "log",
-        "reduce_max",
-        "reduce_sum",
-        "reshape",
-        "sin",
-        "square",
-        "tanh",
-        "transpose",
+        "abs", "acos", "asinh", "atan", "cos", "cosh", "dot_general", "exp", "integer_pow",
+        "logistic", "neg", "reduce_max", "reduce_min", "reduce_sum", "reshape", "sin",
+        "sinh", "slice", "sqrt", "square", "stop_gradient", "tanh", "transpose",
     },
     "g": _ELEMENTWISE
-    | {"atan2", "cos", "exp", "integer_pow", "pow", "sin", "sqrt", "tanh"},
+    | {"asin", "asinh", "atan", "atan2", "atanh", "cos", "exp", "log", "neg", "pow", "sin",
+       "sinh", "square", "tan"},
     "MLP": _ELEMENTWISE
     | {
         "broadcast_in_dim",
@@ -95,12 +88,19 @@ PRIMITIVES = {
 
 NAMES = list(SIZES)
 
+# The paper's g (its authors' program) is NaN almost everywhere: pow, arctanh and arcsin
+# of its own intermediates. At its example point (the best of 200 000 random points)
+# 18 of 20 outputs and 40 of 300 partials (36 in both AD modes) are finite; checked exactly.
+FINITE_COUNTS = {"g": (18, 40, 36)}  # outputs, jacrev partials, partials finite in both modes
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_runs_finite_and_sizes_match_paper(name):
     task = tasks.load(name)
     leaves = jax.tree_util.tree_leaves(jax.jit(task.fn)(*task.args))
-    assert all(bool(jnp.all(jnp.isfinite(x))) for x in leaves)
+    n_finite = sum(int(jnp.sum(jnp.isfinite(x))) for x in leaves)
+    expected = FINITE_COUNTS.get(name, (sum(int(np.prod(x.shape)) for x in leaves),))[0]
+    assert n_finite == expected
     n_out = sum(int(np.prod(x.shape)) for x in leaves)
     assert (task.num_inputs, n_out) == SIZES[name]
     assert task.num_outputs == n_out
@@ -131,9 +131,12 @@ def test_jacrev_equals_jacfwd(name):
     # One compilation of both Jacobians of the flat function keeps this test fast.
     rev, fwd = jax.jit(lambda x: (jax.jacrev(flat_fn)(x), jax.jacfwd(flat_fn)(x)))(x0)
     assert rev.shape == SIZES[name][::-1]
-    assert bool(jnp.all(jnp.isfinite(rev)))
-    np.testing.assert_allclose(rev, fwd, rtol=2e-4, atol=2e-5)
-    assert float(jnp.max(jnp.abs(rev))) > 0  # not a trivially zero Jacobian
+    expected = FINITE_COUNTS.get(name, (None, rev.size))[1]
+    assert int(jnp.sum(jnp.isfinite(rev))) == expected
+    both = jnp.isfinite(rev) & jnp.isfinite(fwd)  # NaN patterns of g differ between modes
+    assert int(jnp.sum(both)) == FINITE_COUNTS.get(name, (None, None, rev.size))[-1]
+    np.testing.assert_allclose(rev[both], fwd[both], rtol=2e-4, atol=2e-5)
+    assert float(jnp.nanmax(jnp.abs(rev))) > 0  # not a trivially zero Jacobian
 
 
 @pytest.mark.parametrize("name", NAMES)
