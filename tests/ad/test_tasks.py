@@ -34,8 +34,13 @@ def test_jacobian_small_tasks(name):
     check_all_orders(t.fn, *t.args, argnums=t.argnums, n_random=1, rtol=1e-4, atol=1e-5, jit=False)
 
 
+# The paper's g is NaN in most partials at any point (tests/tasks/test_all_tasks.py); its
+# jacve is compared with jacrev where both are finite in tests/tasks/test_paper_tasks.py.
+NAN_PROGRAMS = {"g"}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in ALL if n not in SMALL])
+@pytest.mark.parametrize("name", [n for n in ALL if n not in SMALL and n not in NAN_PROGRAMS])
 def test_jacobian_all_tasks(name):
     t = tasks.load(name)
     check_all_orders(t.fn, *t.args, argnums=t.argnums, n_random=2, seed=3, rtol=1e-4, atol=1e-5, jit=name in JIT)

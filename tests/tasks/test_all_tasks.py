@@ -28,7 +28,7 @@ _ELEMENTWISE = {"add", "sub", "mul", "div"}
 # Primitive sets under jax 0.10.2 (nested jit / custom_jvp inlined). A JAX upgrade that
 # changes a set fails here: check that the AD engine supports the new primitives.
 PRIMITIVES = {
-    "RoeFlux_1d": _ELEMENTWISE | {"abs", "lt", "select_n", "sqrt"},
+    "RoeFlux_1d": _ELEMENTWISE | {"abs", "integer_pow", "sqrt"},
     "RoeFlux_3d": _ELEMENTWISE | {"abs", "lt", "select_n", "sqrt"},
     "RobotArm_6DOF": {
         "add",
@@ -43,26 +43,19 @@ PRIMITIVES = {
         "squeeze",
         "stack",
     },
-    "HumanHeartDipole": {"add", "sub", "mul"},
+    "HumanHeartDipole": {"add", "sub", "mul", "integer_pow"},
     "PropaneCombustion": _ELEMENTWISE | {"integer_pow", "sqrt"},
     "BlackScholes_Jacobian": _ELEMENTWISE
     | {"add_any", "erf", "exp", "integer_pow", "log", "neg", "sqrt", "square"},
     "f": _ELEMENTWISE
     | {
-        "broadcast_in_dim",
-        "dot_general",
-        "exp",
-        "log",
-        "reduce_max",
-        "reduce_sum",
-        "reshape",
-        "sin",
-        "square",
-        "tanh",
-        "transpose",
+        "abs", "acos", "asinh", "atan", "cos", "cosh", "dot_general", "exp", "integer_pow",
+        "logistic", "neg", "reduce_max", "reduce_min", "reduce_sum", "reshape", "sin",
+        "sinh", "slice", "sqrt", "square", "stop_gradient", "tanh", "transpose",
     },
     "g": _ELEMENTWISE
-    | {"atan2", "cos", "exp", "integer_pow", "pow", "sin", "sqrt", "tanh"},
+    | {"asin", "asinh", "atan", "atan2", "atanh", "cos", "exp", "log", "neg", "pow", "sin",
+       "sinh", "square", "tan"},
     "MLP": _ELEMENTWISE
     | {
         "broadcast_in_dim",
@@ -96,12 +89,19 @@ PRIMITIVES = {
 
 NAMES = list(SIZES)
 
+# The paper's g (its authors' program) is NaN almost everywhere: pow, arctanh and arcsin
+# of its own intermediates. At its example point (the best of 200 000 random points)
+# 18 of 20 outputs and 40 of 300 partials (36 in both AD modes) are finite; checked exactly.
+FINITE_COUNTS = {"g": (18, 40, 36)}  # outputs, jacrev partials, partials finite in both modes
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_runs_finite_and_sizes_match_paper(name):
     task = tasks.load(name)
     leaves = jax.tree_util.tree_leaves(jax.jit(task.fn)(*task.args))
-    assert all(bool(jnp.all(jnp.isfinite(x))) for x in leaves)
+    n_finite = sum(int(jnp.sum(jnp.isfinite(x))) for x in leaves)
+    expected = FINITE_COUNTS.get(name, (sum(int(np.prod(x.shape)) for x in leaves),))[0]
+    assert n_finite == expected
     n_out = sum(int(np.prod(x.shape)) for x in leaves)
     assert (task.num_inputs, n_out) == SIZES[name]
     assert task.num_outputs == n_out
@@ -123,8 +123,10 @@ def _flat(task):
 _SLOW = {"f", "g", "Encoder", "RoeFlux_3d"}  # the largest compilations
 
 
+# g is compared in float64 in tests/tasks/test_paper_tasks.py: in float32 its NaN partials
+# (0 * inf in the program) reach every entry of an eliminated Jacobian.
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in NAMES]
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in NAMES if n != "g"]
 )
 def test_jacve_equals_jacrev(name):
     task = tasks.load(name)
@@ -132,9 +134,10 @@ def test_jacve_equals_jacrev(name):
     # One compilation of both Jacobians of the flat function keeps this test fast.
     rev, ve = jax.jit(lambda x: (jax.jacrev(flat_fn)(x), ad.jacve(flat_fn, "markowitz")(x)))(x0)
     assert rev.shape == SIZES[name][::-1]
-    assert bool(jnp.all(jnp.isfinite(rev)))
+    expected = FINITE_COUNTS.get(name, (None, rev.size))[1]
+    assert int(jnp.sum(jnp.isfinite(rev))) == expected
     np.testing.assert_allclose(ve, rev, rtol=2e-4, atol=2e-5)
-    assert float(jnp.max(jnp.abs(rev))) > 0  # not a trivially zero Jacobian
+    assert float(jnp.nanmax(jnp.abs(rev))) > 0  # not a trivially zero Jacobian
 
 
 @pytest.mark.parametrize("name", NAMES)

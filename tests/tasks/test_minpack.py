@@ -21,7 +21,7 @@ def test_hhd_residual_vanishes_at_constructed_solution():
 
 
 def test_hhd_jacobian_rows_by_hand():
-    jac, x = _jac(tasks.load("HumanHeartDipole"))
+    jac, x = _jac(tasks.load("HumanHeartDipole_v0"))
     a, b, c, d, t, u, v, w = x
     np.testing.assert_allclose(jac[0], [1, 1, 0, 0, 0, 0, 0, 0])
     np.testing.assert_allclose(jac[1], [0, 0, 1, 1, 0, 0, 0, 0])
@@ -41,7 +41,7 @@ def test_hhd_jacobian_rows_by_hand():
 
 
 def test_propane_linear_rows():
-    jac, x = _jac(tasks.load("PropaneCombustion"))
+    jac, x = _jac(tasks.load("PropaneCombustion_v0"))
     np.testing.assert_allclose(jac[0], [1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
     np.testing.assert_allclose(jac[1], [2, 1, 0, 1, 0, 0, 1, 1, 1, 2, 0])
     np.testing.assert_allclose(jac[10], [-1] * 10 + [1])

@@ -45,6 +45,7 @@ from ._stensor import (
 from ._stensor import (
     zeros as zeros,
 )
+from ._structure import CONVENTIONS as CONVENTIONS
 from ._structure import (
     ProductPlan as ProductPlan,
 )
@@ -54,12 +55,14 @@ from ._structure import (
 from ._structure import (
     broadens_to as broadens_to,
 )
+from ._structure import check_convention as check_convention
 from ._structure import (
     dense_structure as dense_structure,
 )
 from ._structure import (
     identity_structure as identity_structure,
 )
+from ._structure import paper_product_cost as paper_product_cost
 from ._structure import (
     product_plan as product_plan,
 )

@@ -215,14 +215,16 @@ def _contract(operands: list[tuple[Array, tuple[int, ...]]], out_labels: tuple[i
     return jnp.transpose(c, [lc.index(label) for label in out_labels])
 
 
-def matmul(a: STensor, b: STensor) -> tuple[STensor, int]:
+def matmul(a: STensor, b: STensor, convention: str = "structured") -> tuple[STensor, int]:
     """Chain-rule product ``a . b`` (``a: k -> j``, ``b: i -> k``) and its multiplication count.
 
-    The count is :func:`product_plan`'s ``cost``: the same number the symbolic cost uses.
+    The count is :func:`product_plan`'s count under ``convention``: the same number the
+    symbolic cost uses.
     """
     plan = product_plan(a.structure, b.structure)
+    count = plan.cost_in(convention)
     if plan.c_labels is None:
-        return STensor(None, plan.result), plan.cost
+        return STensor(None, plan.result), count
     operands = []
     if plan.a_labels is not None:
         operands.append((a.val, plan.a_labels))
@@ -234,7 +236,7 @@ def matmul(a: STensor, b: STensor) -> tuple[STensor, int]:
         val = jnp.ones(())
     if plan.scale != 1:
         val = val * plan.scale
-    return STensor(val, plan.result), plan.cost
+    return STensor(val, plan.result), count
 
 
 def _expand(

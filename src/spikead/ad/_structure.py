@@ -28,6 +28,23 @@ product of the sizes of the union of both factors' value labels after the contra
 index of the middle vertex is identified (= the number of scalar products of the einsum).
 Additions are not counted. A contraction over an index along which *both* factors are
 constant multiplies the result by that index's size (a constant rescaling, not counted).
+
+Two counting conventions (:data:`CONVENTIONS`), both computed here and nowhere else:
+
+* ``"structured"`` (default): the rule above; products with a factor that has no values
+  (identity, sign-free copy, index map) are free.
+* ``"paper"``: Graphax's count (Lohoff & Neftci 2024, ``get_num_muls`` of Graphax's
+  sparse tensor), which the AlphaGrad paper's Table 1 uses. Every product costs at least
+  one multiplication, also when a factor is the constant 1 or -1 (add, sub, neg, copy),
+  and is the product of
+
+  - the size of each output dim of ``a`` that is unpaired in ``a`` and carries values;
+  - per contracted dim of ``k``: its size, unless it is paired on *both* sides and
+    neither factor has values along it; then 1, except that a scalar-valued factor
+    (a scaled identity, one value) against a factor with more values costs its size;
+  - the size of each input dim of ``b`` that is unpaired in ``b`` and carries values.
+
+  :func:`paper_product_cost` implements it; ``ProductPlan.cost_in(convention)`` selects.
 """
 
 from __future__ import annotations
@@ -37,6 +54,19 @@ import functools
 import math
 
 Shape = tuple[int, ...]
+
+CONVENTIONS = ("structured", "paper")
+"""Names of the counting conventions (see the module docstring)."""
+
+
+def check_convention(convention: str) -> str:
+    """Return ``convention`` if it is one of :data:`CONVENTIONS`, else raise ``ValueError``."""
+    if convention not in CONVENTIONS:
+        raise ValueError(
+            f"unknown counting convention {convention!r}; expected one of {CONVENTIONS} "
+            "('structured': unit partials and index maps are free; 'paper': Graphax's count)"
+        )
+    return convention
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +177,15 @@ class ProductPlan:
     c_labels: tuple[int, ...] | None
     scale: int
     cost: int
+    paper_cost: int
+
+    def cost_in(self, convention: str) -> int:
+        """The multiplication count of this product under ``convention``."""
+        if convention == "structured":
+            return self.cost
+        if convention == "paper":
+            return self.paper_cost
+        return check_convention(convention)  # raises
 
 
 @functools.lru_cache(maxsize=65536)
@@ -194,7 +233,38 @@ def product_plan(a: Structure, b: Structure) -> ProductPlan:
         cost = 0
     else:
         cost = math.prod(sizes[label] for label in val_union)
-    return ProductPlan(result, a_vals, b_vals, c_labels, scale, cost)
+    return ProductPlan(result, a_vals, b_vals, c_labels, scale, cost, paper_product_cost(a, b))
+
+
+def _paired_outs(s: Structure) -> set[int]:
+    return {p for p in s.pair if p is not None}
+
+
+def paper_product_cost(a: Structure, b: Structure) -> int:
+    """Multiplications of ``A . B`` (``A: k -> j``, ``B: i -> k``) under convention ``"paper"``.
+
+    Graphax's rule (module docstring): at least 1 per product; unit partials are not free.
+    """
+    a_vals = set(a.val_dims) if a.val_dims is not None else set()
+    b_vals = set(b.val_dims) if b.val_dims is not None else set()
+    a_paired_outs, b_paired_outs = _paired_outs(a), _paired_outs(b)
+    cost = 1
+    for p, n in enumerate(a.out_shape):  # unpaired output dims of a with values
+        if p not in a_paired_outs and p in a_vals:
+            cost *= n
+    pb = len(b.out_shape)
+    for q, n in enumerate(a.in_shape):  # contracted dims of k
+        a_partner = a.pair[q]
+        if a_partner is None or q not in b_paired_outs or a_partner in a_vals or q in b_vals:
+            cost *= n
+        elif a.val_dims is not None and b.val_dims is not None:
+            a_scalar, b_scalar = a.n_values == 1, b.n_values == 1
+            if a_scalar != b_scalar:
+                cost *= n
+    for q, n in enumerate(b.in_shape):  # unpaired input dims of b with values
+        if b.pair[q] is None and pb + q in b_vals:
+            cost *= n
+    return cost
 
 
 # -------------------------------------------------------------------------- sum

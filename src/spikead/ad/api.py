@@ -16,6 +16,7 @@ import jax
 
 from ._graph import Graph
 from ._stensor import STensor, batch_diagonal, to_dense, zeros
+from ._structure import check_convention
 from ._trace import ArgNums, Traced, split_args, trace
 from .elimination import OrderSpec, apply_order, eliminate_vertex
 from .orders import resolve_order
@@ -144,10 +145,20 @@ def make_graph(fun: Callable, *args: Any, argnums: ArgNums = 0, has_aux: bool = 
     return holder["graph"]
 
 
-def cost(fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False) -> int:
-    """Multiplications of eliminating ``fun``'s graph in ``order`` (from structure only)."""
+def cost(
+    fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False,
+    convention: str = "structured",
+) -> int:
+    """Multiplications of eliminating ``fun``'s graph in ``order`` (from structure only).
+
+    ``convention``: ``"structured"`` (identities, signs and index maps are free) or
+    ``"paper"`` (Graphax's count, used by the AlphaGrad paper's Table 1: every product of
+    two partials costs at least one multiplication); see :mod:`spikead.ad._structure`.
+    The order (also ``"markowitz"``) does not depend on the convention.
+    """
+    check_convention(convention)
     graph = make_graph(fun, *args, argnums=argnums, has_aux=has_aux)
-    return int(sum(apply_order(graph, resolve_order(graph, order))))
+    return int(sum(apply_order(graph, resolve_order(graph, order), convention=convention)))
 
 
 def executed_cost(fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False) -> int:

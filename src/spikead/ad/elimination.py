@@ -13,15 +13,15 @@ from collections.abc import Callable, Sequence
 
 from ._graph import Graph
 from ._stensor import STensor, add, matmul
-from ._structure import Structure, product_plan, sum_structure
+from ._structure import Structure, check_convention, product_plan, sum_structure
 from .errors import InvalidOrderError
 
 OrderSpec = str | Sequence[int]
 
 
-def _mul_structure(a: Structure, b: Structure) -> tuple[Structure, int]:
+def _mul_structure(a: Structure, b: Structure, convention: str = "structured") -> tuple[Structure, int]:
     plan = product_plan(a, b)
-    return plan.result, plan.cost
+    return plan.result, plan.cost_in(convention)
 
 
 def _algebra(graph: Graph) -> tuple[Callable, Callable]:
@@ -31,15 +31,20 @@ def _algebra(graph: Graph) -> tuple[Callable, Callable]:
     return _mul_structure, sum_structure
 
 
-def eliminate_vertex(graph: Graph, k: int, check: bool = True) -> int:
-    """Eliminate vertex ``k`` in place; returns the number of multiplications."""
+def eliminate_vertex(graph: Graph, k: int, check: bool = True, convention: str = "structured") -> int:
+    """Eliminate vertex ``k`` in place; returns the number of multiplications.
+
+    ``convention`` names the counting convention (``"structured"`` or ``"paper"``, see
+    :mod:`spikead.ad._structure`); it changes the returned count, never the edges.
+    """
+    check_convention(convention)
     mul, plus = _algebra(graph)
     cost = 0
     preds = sorted(graph.preds[k])
     for j in sorted(graph.succs[k]):
         a = graph.edges[(k, j)]
         for i in preds:
-            c, n = mul(a, graph.edges[(i, k)])
+            c, n = mul(a, graph.edges[(i, k)], convention)
             cost += n
             if (i, j) in graph.edges:
                 c = plus(graph.edges[(i, j)], c)
@@ -50,19 +55,23 @@ def eliminate_vertex(graph: Graph, k: int, check: bool = True) -> int:
     return cost
 
 
-def apply_order(graph: Graph, order: Sequence[int], check: bool = False) -> list[int]:
+def apply_order(
+    graph: Graph, order: Sequence[int], check: bool = False, convention: str = "structured"
+) -> list[int]:
     """Eliminate ``order`` on a value-free copy of ``graph``; the per-step multiplication counts.
 
     ``order`` may be a prefix (the search helper applies partial orders); it must not repeat
-    vertices or name inputs/outputs.
+    vertices or name inputs/outputs. Counts follow ``convention`` (``"structured"`` or
+    ``"paper"``).
     """
+    check_convention(convention)
     g = graph.structures()
     seen: set[int] = set()
     eliminable = set(graph.eliminable)
     costs = []
     for k in order:
         _check_vertex(graph, k, eliminable, seen)
-        costs.append(eliminate_vertex(g, k, check=check))
+        costs.append(eliminate_vertex(g, k, check=check, convention=convention))
     return costs
 
 
