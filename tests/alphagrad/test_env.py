@@ -143,8 +143,8 @@ def _mlp(params, x):
     return params[-1] @ x
 
 
-@pytest.mark.parametrize(("x64", "argnums"), [(False, (1, 0)), (True, (1,))])
-def test_wide_mlp_costs_are_exact(x64, argnums):
+@pytest.mark.parametrize(("x64", "which"), [(False, (1, 0)), (True, (1,))])
+def test_wide_mlp_costs_are_exact(x64, which):
     """Costs beyond int32 (2 149 580 800 wrt x; about 1.1e12 wrt the weights, forward) equal
     ``ad.cost`` exactly, with jax_enable_x64 off and on (the env used to wrap in int32
     and not to run at all under x64)."""
@@ -152,7 +152,7 @@ def test_wide_mlp_costs_are_exact(x64, argnums):
     params = [jnp.zeros((width, width))] * 3
     x = jnp.zeros((width,))
     with jax.enable_x64(x64):
-        for argnums in argnums:
+        for argnums in which:
             graph = ad.make_graph(_mlp, params, x, argnums=argnums)
             sym = ag.from_engine(graph)
             state = ag.encode(sym)
