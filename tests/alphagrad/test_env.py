@@ -9,9 +9,10 @@ import pytest
 
 from spikead import ad
 from spikead import alphagrad as ag
+from spikead.alphagrad import _count
 from spikead.alphagrad._reference import eliminate
 
-SMALL_TASKS = ("PropaneCombustion", "MLP")
+SMALL_TASKS = ("PropaneCombustion", "MLP")  # one scalar and one tensor graph; the rest: slow
 TASKS = ("RoeFlux_1d", "RoeFlux_3d", "RobotArm_6DOF", "HumanHeartDipole", "PropaneCombustion",
          "BlackScholes_Jacobian", "f", "g", "MLP", "Encoder")
 
@@ -51,13 +52,20 @@ def test_order_costs_match_reference_on_random_graphs(maker):
 
 
 def _check_task(name):
+    """Env == engine on a task: forward / reverse / Markowitz and random orders' costs,
+    every vertex's Markowitz degree, and the safe pre-elimination prefix."""
     tg = ag.load_task_graph(name)
     orders = [tg.sym.position_order(tg.baselines[b]) for b in ag.BASELINES]
-    orders += list(_random_orders(tg.sym, 2, 0))
-    got = np.asarray(ag.order_costs(tg.state, jnp.asarray(orders))).tolist()
+    orders += list(_random_orders(tg.sym, 3, 0))
+    got = ag.order_costs(tg.state, jnp.asarray(orders)).tolist()
     engine = [int(sum(ad.apply_order(tg.graph, tg.sym.id_order(o)))) for o in orders]
     assert got == engine
     assert got[:3] == [tg.baseline_costs[b] for b in ag.BASELINES]
+    degrees = _count.exact(jax.jit(ag.markowitz_degrees)(tg.state))
+    for pos in tg.sym.eliminable:
+        assert degrees[pos] == ad.markowitz_degree(tg.graph, tg.sym.ids[pos]), pos
+    _, prefix = ag.safe_prefix(tg.state)
+    assert tuple(tg.sym.id_order(prefix)) == ad.safe_preelimination(tg.graph)
 
 
 @pytest.mark.parametrize("name", SMALL_TASKS)
@@ -106,7 +114,7 @@ def test_illegal_action_is_a_no_op():
     k = graph.eliminable[0]
     once = step(state, k).state
     twice = step(once, k)
-    assert float(twice.reward) == 0.0 and int(twice.state.cost) == int(once.cost)
+    assert float(twice.reward) == 0.0 and ag.cost_of(twice.state) == ag.cost_of(once)
     assert bool(jnp.all(ag.legal_actions(state)[jnp.asarray(graph.eliminable)]))
 
 
@@ -126,3 +134,66 @@ def test_degrees_match_engine_markowitz():
     mk = np.asarray(ag.score(tg.state, "markowitz"))
     for pos in tg.sym.eliminable:
         assert mk[pos] == ad.markowitz_degree(tg.graph, tg.sym.ids[pos])
+
+
+def _mlp(params, x):
+    """3-layer MLP, width 1024: tanh, tanh, linear."""
+    for w in params[:-1]:
+        x = jnp.tanh(w @ x)
+    return params[-1] @ x
+
+
+@pytest.mark.parametrize(("x64", "which"), [(False, (1, 0)), (True, (1,))])
+def test_wide_mlp_costs_are_exact(x64, which):
+    """Costs beyond int32 (2 149 580 800 wrt x; about 1.1e12 wrt the weights, forward) equal
+    ``ad.cost`` exactly, with jax_enable_x64 off and on (the env used to wrap in int32
+    and not to run at all under x64)."""
+    width = 1024
+    params = [jnp.zeros((width, width))] * 3
+    x = jnp.zeros((width,))
+    with jax.enable_x64(x64):
+        for argnums in which:
+            graph = ad.make_graph(_mlp, params, x, argnums=argnums)
+            sym = ag.from_engine(graph)
+            state = ag.encode(sym)
+            assert state.narrow == (argnums == 1)  # 1024 x 1024 weights: the limb products
+            names = ("fwd", "rev", "markowitz")
+            orders = [sym.position_order(ad.resolve_order(graph, o)) for o in names]
+            got = ag.order_costs(state, orders).tolist()
+            assert got == [ad.cost(_mlp, o, params, x, argnums=argnums) for o in names]
+            if argnums == 1:
+                assert got == [2_149_580_800] * 3
+            else:
+                assert max(got) > 2 ** 40  # forward, wrt the weights
+            assert state.cost.dtype == jnp.uint32 and ag.cost_of(state) == 0
+
+
+def test_x64_costs_equal_x32():
+    """A tensor task and a scalar graph give the same exact costs with x64 on."""
+    tg = ag.load_task_graph("MLP")
+    scalar = ag.random_scalar_graph(3)
+    cases = [(tg.sym, [tg.sym.position_order(tg.baselines[b]) for b in ag.BASELINES]),
+             (scalar, list(_random_orders(scalar, 3, 1)))]
+    for graph, orders in cases:
+        x32 = ag.order_costs(ag.encode(graph), orders).tolist()
+        with jax.enable_x64(True):
+            x64 = ag.order_costs(ag.encode(graph), orders).tolist()
+        assert x64 == x32 == [ag.order_cost(graph, o) for o in orders]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_narrow_and_limb_products_agree(seed):
+    """The uint32 fast path (narrow) and the limb products give the same costs."""
+    graph = ag.random_tensor_graph(seed, n_eliminable=7, max_rank=3, sizes=(2, 3, 5))
+    assert ag.narrow_products(graph)
+    orders = jnp.asarray(_random_orders(graph, 4, seed))
+    narrow = ag.order_costs(ag.encode(graph), orders).tolist()
+    limbs = ag.order_costs(ag.encode(graph, narrow=False), orders).tolist()
+    assert narrow == limbs == [ag.order_cost(graph, o) for o in orders]
+
+
+def test_narrow_refused_where_inexact():
+    graph = ag.random_tensor_graph(0, n_eliminable=3, max_rank=2, sizes=(1700,))
+    assert not ag.narrow_products(graph)
+    with pytest.raises(ValueError, match="narrow=True"):
+        ag.encode(graph, narrow=True)

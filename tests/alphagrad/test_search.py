@@ -107,3 +107,27 @@ def test_merged_beam_as_wide_as_every_subset_is_the_exact_optimum(seed):
                          merge=True)
     assert res.cost == optimum == ag.order_cost(graph, res.order)
     assert res.info["width"] == 128
+
+
+@pytest.mark.parametrize("agent", ["alphazero", pytest.param("ppo", marks=pytest.mark.slow)])
+def test_learning_rate_decays_over_the_steps_taken(small, agent, monkeypatch):
+    """The cosine schedule spans exactly the Adam steps a run takes: AlphaZero does not
+    multiply by ppo_epochs (it used to, so its rate barely decayed), PPO does."""
+    from spikead.alphagrad import _alphazero, _ppo
+
+    cfg = ag.AgentConfig(dim=8, heads=2, layers=1, games=4, iterations=2, simulations=2,
+                         considered=2, updates=2, batch=8, buffer=1, ppo_epochs=3)
+    module, name = (_alphazero, "_az_update") if agent == "alphazero" else (_ppo, "_ppo_update")
+    calls, lengths = [], set()
+
+    def fake_update(net, opt_state, *args):  # records the schedule length it is given
+        calls.append(1)
+        lengths.add(args[-1])
+        return net, opt_state, jnp.float32(0.0)
+
+    monkeypatch.setattr(module, name, fake_update)
+    _, state, _, _ = small
+    getattr(ag, agent)(state, jax.random.key(0), cfg, reference=1.0)
+    epochs = cfg.ppo_epochs if agent == "ppo" else 1
+    assert lengths == {len(calls)} == {cfg.iterations * cfg.updates * epochs}
+    assert ag.optimizer_steps(cfg, agent) == len(calls)

@@ -2,8 +2,8 @@
 
 Main entry points: :func:`jacve` (Jacobian with any elimination order, jacrev-compatible),
 :func:`cost` (multiplications of an order, from structure only), :func:`make_graph`
-(inspectable graph), orders (:func:`forward_order`, :func:`reverse_order`,
-:func:`markowitz_order`, :func:`safe_preelimination`, :func:`apply_order`), structured
+(inspectable graph), :func:`optimize` (search a cheap order), orders
+(:func:`forward_order`, :func:`reverse_order`, :func:`markowitz_order`, :func:`safe_preelimination`, :func:`apply_order`), structured
 tensors (:class:`STensor`, :func:`matmul`, :func:`add`, :func:`to_dense`, ...).
 """
 
@@ -108,6 +108,8 @@ from .errors import (
 from .errors import (
     UnsupportedPrimitiveError as UnsupportedPrimitiveError,
 )
+from .optimize import OptimizeResult as OptimizeResult
+from .optimize import optimize as optimize
 from .order_io import load_order as load_order
 from .order_io import save_order as save_order
 from .order_transfer import OrderTransferError as OrderTransferError

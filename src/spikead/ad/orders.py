@@ -18,7 +18,8 @@ conventions (``"structured"`` and ``"paper"``); with it the paper-convention Mar
 costs equal the AlphaGrad paper's (a degree sorted once on the initial graph, as one
 version of Graphax's ``minimal_markowitz`` does, gives RoeFlux_1d 460, not 407).
 :func:`safe_preelimination` uses the per-scalar degree ``in(k) * out(k) <= 1`` (each
-scalar of ``k`` has at most one predecessor and one successor scalar: no fill-in).
+scalar of ``k`` has at most one predecessor and one successor scalar: no fill-in),
+tested by :func:`is_safe`, which the AlphaGrad environment's array form shares.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def scalar_degrees(graph: Graph, k: int) -> tuple[int, int]:
     return n_in, n_out
 
 
+def is_safe(n_in, n_out, limit: int = 1):
+    """Whether ``n_in * n_out <= limit`` (per-scalar Markowitz degree; ``limit >= 0``).
+
+    Written without the product, so it is exact on Python ints and on int32 arrays
+    (elementwise, under ``jit``) alike: ``n_in == 0`` or ``n_out <= limit // n_in``.
+    """
+    return (n_in == 0) | (n_out <= limit // (n_in + (n_in == 0)))
+
+
 def markowitz_degree(graph: Graph, k: int) -> int:
     """``size(k) * in(k) * out(k)`` for vertex ``k`` of the current graph."""
     n_in, n_out = scalar_degrees(graph, k)
@@ -90,7 +100,7 @@ def safe_preelimination(graph: Graph) -> tuple[int, ...]:
     remaining = set(g.eliminable)
     prefix = []
     while True:
-        ready = [k for k in sorted(remaining) if math.prod(scalar_degrees(g, k)) <= 1]
+        ready = [k for k in sorted(remaining) if is_safe(*scalar_degrees(g, k))]
         if not ready:
             return tuple(prefix)
         k = ready[0]
@@ -116,6 +126,7 @@ def resolve_order(graph: Graph, order: OrderSpec) -> tuple[int, ...]:
 
 __all__ = [
     "forward_order",
+    "is_safe",
     "markowitz_degree",
     "markowitz_order",
     "resolve_order",

@@ -8,13 +8,16 @@
     >>> res.cost, tg.sym.id_order(res.order)          # multiplications, order in vertex ids
 
 The environment (:func:`encode`, :func:`step`, :func:`legal_actions`) is jittable and
-vmappable and prices orders exactly as :func:`spikead.ad.cost` does. Graphs padded to one
+vmappable and prices orders exactly as :func:`spikead.ad.cost` does: costs are exact
+counts (:mod:`~spikead.alphagrad._count`, up to ``2**64 - 1``, with ``jax_enable_x64``
+on or off), read with :func:`cost_of` / :func:`order_costs`. Graphs padded to one
 size (:func:`pad_groups`, :func:`pad_common`) share compiled searches, and
 :func:`alphazero_joint` trains one agent on several graphs at once.
 """
 
 from ._alphazero import AgentConfig as AgentConfig
 from ._alphazero import alphazero as alphazero
+from ._alphazero import optimizer_steps as optimizer_steps
 from ._alphazero import train_alphazero as train_alphazero
 from ._benchmark import BASELINES as BASELINES
 from ._benchmark import CostMismatchError as CostMismatchError
@@ -26,10 +29,12 @@ from ._benchmark import search_joint as search_joint
 from ._benchmark import search_task as search_task
 from ._benchmark import summary as summary
 from ._benchmark import table1 as table1
+from ._count import CountOverflowError as CountOverflowError
 from ._env import SCORES as SCORES
 from ._env import EnvState as EnvState
 from ._env import StepOutput as StepOutput
 from ._env import action_mask as action_mask
+from ._env import cost_of as cost_of
 from ._env import decode as decode
 from ._env import degrees as degrees
 from ._env import effective_order as effective_order
@@ -37,8 +42,12 @@ from ._env import encode as encode
 from ._env import fill_in as fill_in
 from ._env import is_done as is_done
 from ._env import legal_actions as legal_actions
+from ._env import markowitz_degrees as markowitz_degrees
+from ._env import narrow_products as narrow_products
 from ._env import order_costs as order_costs
+from ._env import order_counts as order_counts
 from ._env import rollout as rollout
+from ._env import safe_vertices as safe_vertices
 from ._env import score as score
 from ._env import step as step
 from ._graph import GraphError as GraphError

@@ -6,7 +6,9 @@ so returns are about -1 whatever the task; the value head predicts the R2D2-tran
 return-to-go. Each iteration plays ``games`` episodes in parallel (every episode has
 exactly ``n`` moves, one per eliminable vertex), stores (observation, search policy,
 return) in a replay buffer of the last ``buffer`` iterations, and takes ``updates``
-Adam steps (cosine schedule, global-norm clip) on minibatches from it.
+Adam steps (global-norm clip) on minibatches from it; the learning rate decays on a
+cosine over exactly the steps taken (:func:`optimizer_steps`). Episode costs are exact
+(:mod:`~spikead.alphagrad._count`); rewards are their ``float32`` roundings.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import mctx
 import numpy as np
 import optax
 
+from . import _count
 from ._env import EnvState, action_mask, is_done, step
 from ._network import (
     Observation,
@@ -72,9 +75,23 @@ def make_network(cfg: AgentConfig, key) -> PolicyValueNet:
     return build_network(dim=cfg.dim, heads=cfg.heads, layers=cfg.layers, key=key)
 
 
-def make_optimizer(cfg: AgentConfig) -> optax.GradientTransformation:
-    steps = max(1, cfg.iterations * cfg.updates * (cfg.ppo_epochs if cfg.ppo_epochs else 1))
-    schedule = optax.cosine_decay_schedule(cfg.lr, steps, alpha=0.01)
+AGENT_KINDS = ("alphazero", "ppo")
+
+
+def optimizer_steps(cfg: AgentConfig, agent: str) -> int:
+    """Adam steps one training run takes: ``iterations x updates`` for AlphaZero,
+    ``iterations x ppo_epochs x updates`` for PPO (the cosine schedule's length)."""
+    if agent == "alphazero":
+        return max(1, cfg.iterations * cfg.updates)
+    if agent == "ppo":
+        return max(1, cfg.iterations * cfg.ppo_epochs * cfg.updates)
+    raise ValueError(f"unknown agent {agent!r}; choose one of {AGENT_KINDS}")
+
+
+def make_optimizer(cfg: AgentConfig, steps: int) -> optax.GradientTransformation:
+    """Global-norm clip and Adam with a cosine decay from ``cfg.lr`` to ``cfg.lr / 100``
+    over ``steps`` (pass :func:`optimizer_steps`)."""
+    schedule = optax.cosine_decay_schedule(cfg.lr, max(1, steps), alpha=0.01)
     return optax.chain(optax.clip_by_global_norm(cfg.clip), optax.adam(schedule))
 
 
@@ -119,7 +136,7 @@ def _play(net, key, states: EnvState, ref, cfg: AgentConfig, n: int):
         return out.state, (obs, policy.action_weights, policy.action, out.reward / ref)
 
     final, (obs, pi, actions, rewards) = jax.lax.scan(move, states, jax.random.split(key, n))
-    return final.cost, actions.T, obs, pi, rewards
+    return final.cost, actions.T, obs, pi, rewards  # costs: exact counts [G, WIDTH]
 
 
 def _az_loss(net, obs: Observation, pi, target):
@@ -147,8 +164,8 @@ def _az_play(net, key, states: EnvState, ref, cfg: AgentConfig, n: int):
 
 
 @eqx.filter_jit
-def _az_update(net, opt_state, obs, pi, target, cfg: AgentConfig):
-    opt = make_optimizer(cfg)
+def _az_update(net, opt_state, obs, pi, target, cfg: AgentConfig, steps: int):
+    opt = make_optimizer(cfg, steps)
     (loss, _), grads = eqx.filter_value_and_grad(_az_loss, has_aux=True)(net, obs, pi, target)
     upd, opt_state = opt.update(grads, opt_state, eqx.filter(net, eqx.is_array))
     return eqx.apply_updates(net, upd), opt_state, loss
@@ -164,7 +181,8 @@ def train_alphazero(roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int,
     """
     key, knet = jax.random.split(key)
     net = make_network(cfg, knet)
-    opt_state = make_optimizer(cfg).init(eqx.filter(net, eqx.is_array))
+    steps = optimizer_steps(cfg, "alphazero")
+    opt_state = make_optimizer(cfg, steps).init(eqx.filter(net, eqx.is_array))
     refs = jnp.asarray(refs, jnp.float32)
     buffer: list[tuple] = []
     losses = []
@@ -172,7 +190,7 @@ def train_alphazero(roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int,
     for _ in range(cfg.iterations):
         key, kplay = jax.random.split(key)
         costs, orders, obs, pi, rewards = _az_play(net, kplay, roots, refs, cfg, moves)
-        on_episodes(np.asarray(costs), np.asarray(orders))
+        on_episodes(_count.exact(costs), np.asarray(orders))
         returns = jnp.cumsum(rewards[::-1], axis=0)[::-1]                 # [n, G]
         buffer.append(jax.tree.map(_flatten_steps, (obs, pi, returns)))
         buffer = buffer[-cfg.buffer:]
@@ -181,7 +199,7 @@ def train_alphazero(roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int,
         for _ in range(cfg.updates):
             idx = rng.integers(0, size, cfg.batch)  # fixed batch: one compilation
             o, p, t = jax.tree.map(functools.partial(_take, idx=idx), data)
-            net, opt_state, loss = _az_update(net, opt_state, o, p, t, cfg)
+            net, opt_state, loss = _az_update(net, opt_state, o, p, t, cfg, steps)
         losses.append(float(loss))
     return losses
 

@@ -11,8 +11,11 @@ positions index vertices, edges are ``[src, dst]``):
 
 :func:`step` eliminates one vertex with the product and sum rules of
 :mod:`spikead.ad._structure` written as array operations (so it runs under ``jit`` and
-``vmap``); the reward is minus the multiplications. Tests check it equals the engine
-and the plain-Python reference on every task and on random graphs.
+``vmap``); the reward is minus the multiplications. Costs are exact integer counts
+(:mod:`spikead.alphagrad._count`: 16-bit limbs in ``uint32``, exact up to ``2**64 - 1``
+with ``jax_enable_x64`` on or off); every integer array keeps its dtype under x64, so
+the scans' carries do not change type. Tests check the costs equal the engine and the
+plain-Python reference on every task and on random graphs.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import numpy as np
 from jax import Array
 
 from spikead.ad._structure import Structure
+from spikead.ad.orders import is_safe
 
+from . import _count
 from ._graph import SymGraph
 
 NO_PAIR = -1
@@ -45,7 +50,11 @@ class EnvState(eqx.Module):
         rank: ``[V]`` int32, vertex ranks.
         eliminable: ``[V]`` bool, intermediates (the actions).
         eliminated: ``[V]`` bool, already eliminated.
-        cost: ``[]`` int32, multiplications so far.
+        cost: ``[WIDTH]`` uint32, multiplications so far as an exact count
+            (:mod:`~spikead.alphagrad._count`; read it with :func:`cost_of` or
+            ``_count.exact``).
+        narrow: static; every single product's count is below ``2**32`` (see
+            :func:`narrow_products`), so products are multiplied in ``uint32`` directly.
     """
 
     exists: Array
@@ -57,6 +66,7 @@ class EnvState(eqx.Module):
     eliminable: Array
     eliminated: Array
     cost: Array
+    narrow: bool = eqx.field(static=True, default=False)
 
     @property
     def num_vertices(self) -> int:
@@ -69,8 +79,9 @@ class EnvState(eqx.Module):
 
 class StepOutput(NamedTuple):
     state: EnvState
-    reward: Array  # [] float32, minus the multiplications of this step
+    reward: Array  # [] float32, minus the multiplications of this step (rounded towards 0)
     done: Array    # [] bool, every eliminable vertex is gone
+    count: Array   # [WIDTH] uint32, the exact multiplications of this step
 
 
 # ------------------------------------------------------------------- encoding
@@ -81,8 +92,22 @@ def _as_scalar(graph: SymGraph) -> SymGraph:
     return dataclasses.replace(graph, shapes=((),) * graph.num_vertices, edges=edges)
 
 
+_NARROW_LIMIT = 1 << 32
+
+
+def narrow_products(graph: SymGraph) -> bool:
+    """Whether every product's count on ``graph`` is below ``2**32``, in any order.
+
+    A product ``(k -> j) x (i -> k)`` counts the sizes of distinct dims of ``j``, ``k``
+    and ``i`` (:func:`_product_count`), so it is at most ``size(j) size(k) size(i)``,
+    at most the largest vertex size cubed.
+    """
+    largest = max((math.prod(s) for s in graph.shapes), default=1)
+    return largest ** 3 < _NARROW_LIMIT
+
+
 def encode(graph: SymGraph, *, num_vertices: int | None = None,
-           max_rank: int | None = None) -> EnvState:
+           max_rank: int | None = None, narrow: bool | None = None) -> EnvState:
     """Initial state of ``graph``, optionally padded to ``num_vertices`` / ``max_rank``.
 
     When every vertex holds a single scalar (all shapes of size 1), dims of size 1 are
@@ -90,7 +115,16 @@ def encode(graph: SymGraph, *, num_vertices: int | None = None,
 
     Padding vertices have no edges and are not eliminable, so a joint agent can batch
     graphs of different sizes.
+
+    ``narrow`` (default :func:`narrow_products` of ``graph``): multiply products in
+    ``uint32`` (faster); ``False`` forces the limb products (states that are stacked
+    together must agree); ``True`` on a graph where it is not exact raises.
     """
+    if narrow is None:
+        narrow = narrow_products(graph)
+    elif narrow and not narrow_products(graph):
+        raise ValueError(f"narrow=True for {graph}: a product can reach 2**32 multiplications "
+                         "(largest vertex size cubed); pass narrow=False or leave it None")
     v = graph.num_vertices if num_vertices is None else num_vertices
     unit = all(math.prod(shape) == 1 for shape in graph.shapes)
     if max_rank is None:
@@ -124,16 +158,40 @@ def encode(graph: SymGraph, *, num_vertices: int | None = None,
     return EnvState(exists=jnp.asarray(exists), valued=jnp.asarray(valued),
                     pair=jnp.asarray(pair), vals=jnp.asarray(vals), sizes=jnp.asarray(sizes),
                     rank=jnp.asarray(rank), eliminable=jnp.asarray(eliminable),
-                    eliminated=jnp.zeros((v,), bool), cost=jnp.zeros((), jnp.int32))
+                    eliminated=jnp.zeros((v,), bool), cost=_count.zeros(), narrow=bool(narrow))
 
 
 # ------------------------------------------------------------- product / sum
+def _product_count(union: Array, size_slot: Array, a_valued: Array, b_valued: Array,
+                   narrow: bool) -> Array:
+    """Multiplications of products, as counts ``[..., WIDTH]`` (the engine's rule,
+    :func:`spikead.ad._structure.product_plan`): 0 when either factor has no values,
+    else the product of the sizes of the union of both factors' value labels.
+
+    ``union``: ``[..., 4R]`` bool, value labels of either factor (slots as in
+    :func:`_products`); ``size_slot``: ``[..., 4R]`` their sizes; ``a_valued`` /
+    ``b_valued``: ``[...]`` whether each factor carries values; ``narrow``: every
+    product is below ``2**32`` (:func:`narrow_products`). A second counting convention
+    changes only which slots count and when a product is charged, here.
+    """
+    charged = a_valued & b_valued
+    if narrow:
+        prod = jnp.prod(jnp.where(union, size_slot, 1), axis=-1, dtype=jnp.uint32)
+        mult = _count.from_small(prod)
+    else:
+        mult = _count.product(size_slot, union)
+    return _count.where(charged, mult, _count.zeros())
+
+
 def _products(state: EnvState, k: Array):
-    """Structures and costs of every ``(k -> j) x (i -> k)`` product, over ``[i, j]``."""
+    """Structures and costs of every ``(k -> j) x (i -> k)`` product, over ``[i, j]``.
+
+    Costs are counts ``[V, V, WIDTH]`` (zero where the product does not exist).
+    """
     r = state.max_rank
     v = state.num_vertices
-    slots = jnp.arange(4 * r)
-    dims = jnp.arange(r)
+    slots = jnp.arange(4 * r, dtype=jnp.int32)
+    dims = jnp.arange(r, dtype=jnp.int32)
     # a = k -> j (indexed by j), b = i -> k (indexed by i)
     ex_a, va_a, pr_a, vl_a = state.exists[k], state.valued[k], state.pair[k], state.vals[k]
     ex_b, va_b, pr_b, vl_b = state.exists[:, k], state.valued[:, k], state.pair[:, k], state.vals[:, k]
@@ -154,8 +212,9 @@ def _products(state: EnvState, k: Array):
     b_in = jnp.concatenate([jnp.zeros((v, 3 * r), bool), vl_b[:, r:]], axis=-1)[:, None, :]
     union = a_part | b_out | b_in
     both = (ex_a[None, :] & ex_b[:, None])
-    mult = jnp.prod(jnp.where(union, size_slot, 1), axis=-1)
-    cost = jnp.where(both & va_a[None, :] & va_b[:, None], mult, 0)
+    used = np.r_[0:2 * r, 3 * r:4 * r]  # slots 2R..3R are never value labels
+    cost = _product_count(union[..., used], size_slot[..., used], both & va_a[None, :],
+                          va_b[:, None], state.narrow)
     # result input labels: c_in[i, j, q]
     rank_i = state.rank[:, None, None]
     rank_j = state.rank[None, :, None]
@@ -181,7 +240,7 @@ def _products(state: EnvState, k: Array):
 def _dims_in(vals: Array, pair: Array, new_pair: Array, r: int) -> Array:
     """Value labels of a structure re-expressed with the (coarser) pairing ``new_pair``."""
     dropped = (pair >= 0) & (new_pair < 0)                               # [..., R]
-    out_slots = jnp.arange(r)
+    out_slots = jnp.arange(r, dtype=jnp.int32)
     to_out = jnp.any(dropped[..., :, None] & (pair[..., :, None] == out_slots), axis=-2)
     return vals | jnp.concatenate([to_out, dropped], axis=-1)
 
@@ -212,13 +271,13 @@ def step(state: EnvState, action: Array) -> StepOutput:
     valued = valued & ~cut
     vals = vals & ~cut[..., None]
     pair = jnp.where(cut[..., None], NO_PAIR, pair)
-    step_cost = jnp.sum(jnp.where(both, cost, 0))
+    step_cost = _count.sum(_count.sum(_count.where(both, cost, _count.zeros()), 0), 0)
     eliminated = state.eliminated | keep
     new = EnvState(exists=exists, valued=valued, pair=pair, vals=vals, sizes=state.sizes,
                    rank=state.rank, eliminable=state.eliminable, eliminated=eliminated,
-                   cost=state.cost + step_cost)
+                   cost=_count.add(state.cost, step_cost), narrow=state.narrow)
     done = ~jnp.any(state.eliminable & ~eliminated)
-    return StepOutput(new, -step_cost.astype(jnp.float32), done)
+    return StepOutput(new, -_count.to_float(step_cost), done, step_cost)
 
 
 def _step_scalar(state: EnvState, k: Array, legal: Array) -> StepOutput:
@@ -227,7 +286,8 @@ def _step_scalar(state: EnvState, k: Array, legal: Array) -> StepOutput:
     ex_a, ex_b = state.exists[k], state.exists[:, k]
     va_a, va_b = state.valued[k] & ex_a, state.valued[:, k] & ex_b
     both = ex_b[:, None] & ex_a[None, :] & legal
-    step_cost = jnp.where(legal, jnp.sum(va_b) * jnp.sum(va_a), 0).astype(jnp.int32)
+    n_b, n_a = jnp.sum(va_b, dtype=jnp.uint32), jnp.sum(va_a, dtype=jnp.uint32)
+    step_cost = _count.mul(_count.from_small(jnp.where(legal, n_b, 0)), _count.from_small(n_a))
     c_valued = va_b[:, None] | va_a[None, :]
     valued = jnp.where(both, state.exists | c_valued, state.valued)
     hit = legal & (jnp.arange(state.num_vertices) == k)
@@ -235,9 +295,9 @@ def _step_scalar(state: EnvState, k: Array, legal: Array) -> StepOutput:
     exists = (state.exists | both) & ~cut
     eliminated = state.eliminated | hit
     new = dataclasses.replace(state, exists=exists, valued=valued & ~cut,
-                              eliminated=eliminated, cost=state.cost + step_cost)
+                              eliminated=eliminated, cost=_count.add(state.cost, step_cost))
     done = ~jnp.any(state.eliminable & ~eliminated)
-    return StepOutput(new, -step_cost.astype(jnp.float32), done)
+    return StepOutput(new, -_count.to_float(step_cost), done, step_cost)
 
 
 def legal_actions(state: EnvState) -> Array:
@@ -275,42 +335,91 @@ def effective_order(actions, eliminable) -> list[int]:
 
 
 def rollout(state: EnvState, order: Array) -> tuple[EnvState, Array]:
-    """Apply ``order`` (``[n]`` positions) with ``lax.scan``; returns final state, ``[n]`` costs."""
+    """Apply ``order`` (``[n]`` positions) with ``lax.scan``; returns the final state and
+    the ``[n, WIDTH]`` exact count of each step (``_count.exact`` reads them)."""
     def body(s, a):
         out = step(s, a)
-        return out.state, -out.reward
+        return out.state, out.count
     return jax.lax.scan(body, state, order)
 
 
 @eqx.filter_jit
-def order_costs(state: EnvState, orders: Array) -> Array:
-    """Total multiplications of each of ``orders`` (``[B, n]`` positions) from ``state``: ``[B]``."""
+def order_counts(state: EnvState, orders: Array) -> Array:
+    """Exact total multiplications of each of ``orders`` (``[B, n]`` positions) from
+    ``state``, as counts ``[B, WIDTH]`` (jittable; :func:`order_costs` reads them)."""
     def one(order):
         final, _ = rollout(state, order)
         return final.cost
     return jax.vmap(one)(orders)
 
 
+def order_costs(state: EnvState, orders) -> np.ndarray:
+    """Total multiplications of each of ``orders`` (``[B, n]`` positions): ``[B]`` int64,
+    exact (raises :class:`~spikead.alphagrad._count.CountOverflowError` beyond int64)."""
+    return _count.exact(order_counts(state, jnp.asarray(orders)))
+
+
+def cost_of(state: EnvState) -> int | np.ndarray:
+    """Multiplications so far of ``state``: a Python int (unbatched) or ``[B]`` int64."""
+    value = _count.exact(state.cost)
+    return int(value) if value.ndim == 0 else value
+
+
 # ---------------------------------------------------------------- heuristics
+def _fans(state: EnvState) -> tuple[Array, Array, Array]:
+    """Per edge ``i -> j``: which source dims are unpaired (``[V, V, R]``, the in-fan) and
+    which target dims are not paired with a source dim (``[V, V, R]``, the out-fan),
+    and the live dims of every vertex (``[V, R]``); see :func:`degrees`."""
+    r = state.max_rank
+    dims = jnp.arange(r, dtype=jnp.int32)
+    live = dims[None, :] < state.rank[:, None]                              # [V, R]
+    live_in = jnp.broadcast_to(live[:, None, :], state.pair.shape)         # [i, j, R]
+    src_free = live_in & (state.pair < 0)
+    paired_out = jnp.any((state.pair[..., :, None] == dims) & live_in[..., None], axis=-2)
+    dst_free = live[None, :, :] & ~paired_out
+    return src_free, dst_free, live
+
+
 def degrees(state: EnvState) -> tuple[Array, Array]:
-    """Markowitz in- and out-degree of every vertex in scalar units, ``[V]`` each.
+    """Markowitz in- and out-degree of every vertex in scalar units, ``[V]`` int32 each
+    (the array form of :func:`spikead.ad.scalar_degrees`; exact while each degree is
+    below ``2**31``; :func:`markowitz_degrees` is exact always).
 
     In-degree of ``k``: over incoming edges ``i -> k``, the number of entries of ``i`` one
     entry of ``k`` depends on (product of the sizes of ``i``'s unpaired dims);
     out-degree: over outgoing ``k -> j``, the number of entries of ``j`` one entry of ``k``
     reaches (product of the sizes of ``j``'s dims not paired with ``k``).
     """
-    r = state.max_rank
-    dims = jnp.arange(r)
-    live_in = dims[None, None, :] < state.rank[:, None, None]              # [i, j, R]
-    src_fan = jnp.prod(jnp.where(live_in & (state.pair < 0), state.sizes[:, None, :], 1), -1)
-    paired_out = jnp.any((state.pair[..., :, None] == dims) & live_in[..., None], axis=-2)
-    live_out = dims[None, None, :] < state.rank[None, :, None]
-    dst_fan = jnp.prod(jnp.where(live_out & ~paired_out, state.sizes[None, :, :], 1), -1)
+    src_free, dst_free, _ = _fans(state)
+    src_fan = jnp.prod(jnp.where(src_free, state.sizes[:, None, :], 1), -1, dtype=jnp.int32)
+    dst_fan = jnp.prod(jnp.where(dst_free, state.sizes[None, :, :], 1), -1, dtype=jnp.int32)
     e = state.exists
-    indeg = jnp.sum(jnp.where(e, src_fan, 0), axis=0)
-    outdeg = jnp.sum(jnp.where(e, dst_fan, 0), axis=1)
+    indeg = jnp.sum(jnp.where(e, src_fan, 0), axis=0, dtype=jnp.int32)
+    outdeg = jnp.sum(jnp.where(e, dst_fan, 0), axis=1, dtype=jnp.int32)
     return indeg, outdeg
+
+
+def markowitz_degrees(state: EnvState) -> Array:
+    """Exact :func:`spikead.ad.markowitz_degree` (``size x in x out``) of every vertex,
+    as counts ``[V, WIDTH]`` (``_count.exact`` reads them)."""
+    src_free, dst_free, live = _fans(state)
+    v, r = state.num_vertices, state.max_rank
+    zero = _count.zeros()
+    src_fan = _count.product(jnp.broadcast_to(state.sizes[:, None, :], (v, v, r)), src_free)
+    dst_fan = _count.product(jnp.broadcast_to(state.sizes[None, :, :], (v, v, r)), dst_free)
+    e = state.exists
+    indeg = _count.sum(_count.where(e, src_fan, zero), 0)
+    outdeg = _count.sum(_count.where(e, dst_fan, zero), 1)
+    size = _count.product(state.sizes, live)
+    return _count.mul(_count.mul(size, indeg), outdeg)
+
+
+def safe_vertices(state: EnvState, limit: int = 1) -> Array:
+    """``[V]`` bool: legal vertices whose per-scalar degree ``in x out`` is at most
+    ``limit`` (the predicate :func:`spikead.ad.orders.is_safe` of the engine's
+    :func:`spikead.ad.safe_preelimination`)."""
+    indeg, outdeg = degrees(state)
+    return legal_actions(state) & is_safe(indeg, outdeg, limit)
 
 
 def fill_in(state: EnvState) -> Array:
@@ -331,12 +440,13 @@ def score(state: EnvState, kind: str) -> Array:
     edges it removes; our definition); ``fill_in``: number of new edges.
     """
     indeg, outdeg = degrees(state)
-    size = jnp.prod(state.sizes, axis=-1).astype(jnp.float32)
-    prod = (indeg * outdeg).astype(jnp.float32)
+    n_in, n_out = indeg.astype(jnp.float32), outdeg.astype(jnp.float32)
+    size = jnp.prod(state.sizes.astype(jnp.float32), axis=-1)
+    prod = n_in * n_out  # in float32: no int32 wrap-around, rounding only above 2**24
     if kind == "markowitz":
         return size * prod
     if kind == "relative_markowitz":
-        return size * (prod - indeg - outdeg)
+        return size * (prod - n_in - n_out)
     if kind == "fill_in":
         return fill_in(state).astype(jnp.float32)
     raise ValueError(f"unknown score {kind!r}; choose one of {SCORES}")

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._alphazero import AgentConfig, train_alphazero
-from ._env import EnvState, encode
+from ._env import EnvState, encode, narrow_products
 from ._graph import SymGraph
 from ._search import SearchResult, _eliminable, _Tracker
 
@@ -52,9 +52,12 @@ def pad_groups(graphs: Sequence[SymGraph], *, scalar_multiple: int = 64,
         mult = scalar_multiple if r == 0 else tensor_multiple
         keys.append(padded_size(g, mult))
     moves: dict[tuple[int, int], int] = {}
+    narrow: dict[tuple[int, int], bool] = {}  # one product arithmetic per bucket
     for g, key in zip(graphs, keys):
         moves[key] = max(moves.get(key, 0), len(g.eliminable))
-    return [(encode(g, num_vertices=k[0], max_rank=k[1]), moves[k]) for g, k in zip(graphs, keys)]
+        narrow[key] = narrow.get(key, True) and narrow_products(g)
+    return [(encode(g, num_vertices=k[0], max_rank=k[1], narrow=narrow[k]), moves[k])
+            for g, k in zip(graphs, keys)]
 
 
 def pad_common(graphs: Sequence[SymGraph]) -> tuple[list[EnvState], int]:
@@ -62,15 +65,17 @@ def pad_common(graphs: Sequence[SymGraph]) -> tuple[list[EnvState], int]:
     and the common number of moves (the largest eliminable count)."""
     v = max(g.num_vertices for g in graphs)
     r = max(padded_size(g)[1] for g in graphs)
-    return ([encode(g, num_vertices=v, max_rank=r) for g in graphs],
+    narrow = all(narrow_products(g) for g in graphs)  # stacked states share one arithmetic
+    return ([encode(g, num_vertices=v, max_rank=r, narrow=narrow) for g in graphs],
             max(len(g.eliminable) for g in graphs))
 
 
 def _check_same_shape(states: Sequence[EnvState]) -> None:
-    shapes = {(s.num_vertices, s.max_rank) for s in states}
+    shapes = {(s.num_vertices, s.max_rank, s.narrow) for s in states}
     if len(shapes) != 1:
-        raise PaddingError(f"joint training needs states of one padded size, got (V, R) "
-                           f"{sorted(shapes)}; encode them with pad_common(graphs)")
+        raise PaddingError(f"joint training needs states of one padded size and product "
+                           f"arithmetic, got (V, R, narrow) {sorted(shapes)}; encode them "
+                           "with pad_common(graphs)")
 
 
 def alphazero_joint(states: Sequence[EnvState], key, cfg: AgentConfig, *,

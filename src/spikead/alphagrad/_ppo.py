@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _count
 from ._alphazero import (
     AgentConfig,
     _flatten_steps,
@@ -21,6 +22,7 @@ from ._alphazero import (
     broadcast_games,
     make_network,
     make_optimizer,
+    optimizer_steps,
 )
 from ._env import EnvState, step
 from ._network import observe, value_inverse, value_transform
@@ -81,8 +83,8 @@ def _ppo_rollout(net, key, states: EnvState, ref, n: int, lam: float):
 
 
 @eqx.filter_jit
-def _ppo_update(net, opt_state, batch, cfg: AgentConfig):
-    opt = make_optimizer(cfg)
+def _ppo_update(net, opt_state, batch, cfg: AgentConfig, steps: int):
+    opt = make_optimizer(cfg, steps)
     loss, grads = eqx.filter_value_and_grad(_ppo_loss)(net, *batch, cfg.ppo_clip, cfg.entropy)
     upd, opt_state = opt.update(grads, opt_state, eqx.filter(net, eqx.is_array))
     return eqx.apply_updates(net, upd), opt_state, loss
@@ -101,13 +103,15 @@ def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float,
     roots = broadcast_games(state, cfg.games)
     key, knet = jax.random.split(key)
     net = make_network(cfg, knet)
-    opt_state = make_optimizer(cfg).init(eqx.filter(net, eqx.is_array))
+    steps = optimizer_steps(cfg, "ppo")
+    opt_state = make_optimizer(cfg, steps).init(eqx.filter(net, eqx.is_array))
     ref = jnp.full((cfg.games,), max(reference, 1), jnp.float32)
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).astype(np.uint64).tolist())
     losses, mean_costs = [], []
     for _ in range(cfg.iterations):
         key, kroll = jax.random.split(key)
-        costs, orders, traj = _ppo_rollout(net, kroll, roots, ref, moves, cfg.gae_lambda)
+        counts, orders, traj = _ppo_rollout(net, kroll, roots, ref, moves, cfg.gae_lambda)
+        costs = _count.exact(counts)
         track.spend(cfg.games * n)
         track.offer(np.asarray(costs), np.asarray(orders))
         mean_costs.append(float(np.mean(costs)))
@@ -117,7 +121,7 @@ def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float,
             for _ in range(cfg.updates):
                 idx = rng.integers(0, size, cfg.batch)  # fixed batch: one compilation
                 batch = jax.tree.map(functools.partial(_take, idx=idx), data)
-                net, opt_state, loss = _ppo_update(net, opt_state, batch, cfg)
+                net, opt_state, loss = _ppo_update(net, opt_state, batch, cfg, steps)
         losses.append(float(loss))
     return track.result(losses=losses, mean_costs=mean_costs,
                         episodes=cfg.iterations * cfg.games)

@@ -23,14 +23,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from . import _count
 from ._env import (
     SCORES,
     EnvState,
     action_mask,
-    degrees,
+    cost_of,
     effective_order,
     legal_actions,
     order_costs,
+    safe_vertices,
     score,
     step,
 )
@@ -196,10 +198,10 @@ def simulated_annealing(state: EnvState, budget: int, key, *, chains: int = 16,
         cand = _propose(k1, orders)
         cand_costs = order_costs(state, cand)
         track.spend(chains * n)
-        delta = (cand_costs - costs).astype(jnp.float32)
+        delta = jnp.asarray((cand_costs - costs).astype(np.float32))  # exact int64 difference
         accept = (delta <= 0) | (jax.random.uniform(k2, (chains,)) < jnp.exp(-delta / temp))
         orders = jnp.where(accept[:, None], cand, orders)
-        costs = jnp.where(accept, cand_costs, costs)
+        costs = np.where(np.asarray(accept), cand_costs, costs)
         track.offer(cand_costs, cand)
     return track.result(chains=chains, steps=steps)
 
@@ -208,23 +210,19 @@ def simulated_annealing(state: EnvState, budget: int, key, *, chains: int = 16,
 _jstep = jax.jit(step)
 
 
-@jax.jit
-def _scalar_markowitz(state: EnvState) -> Array:
-    indeg, outdeg = degrees(state)
-    return indeg * outdeg
+_jsafe = jax.jit(safe_vertices, static_argnames="limit")
 
 
 def safe_prefix(state: EnvState, *, limit: int = 1) -> tuple[EnvState, list[int]]:
     """Greedy safe pre-elimination: repeatedly eliminate a vertex whose per-scalar degree
-    ``in x out`` is <= ``limit`` (as :func:`spikead.ad.safe_preelimination`).
+    ``in x out`` is <= ``limit`` (the engine's :func:`spikead.ad.safe_preelimination`,
+    same predicate :func:`spikead.ad.orders.is_safe`).
 
     Ties go to the lowest position. Returns the state after the prefix and the prefix.
     """
     prefix: list[int] = []
     while True:
-        mk = np.asarray(_scalar_markowitz(state))
-        legal = np.asarray(legal_actions(state))
-        cand = np.flatnonzero(legal & (mk <= limit))
+        cand = np.flatnonzero(np.asarray(_jsafe(state, limit=limit)))
         if len(cand) == 0:
             return state, prefix
         k = int(cand[0])
@@ -276,7 +274,7 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int, merge: 
         rep = lambda x: jnp.repeat(x, expand, axis=0)
         children = jax.vmap(step)(jax.tree.map(rep, states), acts.reshape(-1)).state
         c_orders = rep(orders).at[:, t].set(acts.reshape(-1))
-        c_cost = jnp.where(ok.reshape(-1), children.cost.astype(jnp.float32), jnp.inf)
+        c_cost = jnp.where(ok.reshape(-1), _count.to_float(children.cost), jnp.inf)
         if merge:
             c_cost = _merge_same_sets(children.eliminated, c_cost)
         _, keep = jax.lax.top_k(-c_cost, width)
@@ -284,8 +282,7 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int, merge: 
         return (new, c_orders[keep], (c_cost < jnp.inf)[keep]), None
 
     (states, orders, alive), _ = jax.lax.scan(layer, (batch, orders, alive), jnp.arange(n))
-    costs = jnp.where(alive, states.cost, jnp.iinfo(jnp.int32).max)
-    return orders, costs
+    return orders, states.cost, alive
 
 
 def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowitz",
@@ -315,18 +312,19 @@ def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowit
         track.spend(len(prefix))
     rest = len(elim) - len(prefix)
     if rest == 0:
-        track.offer([int(state.cost)], [prefix])
+        track.offer([cost_of(state)], [prefix])
         return track.result(prefix=len(prefix), width=0)
     e = min(expand, rest)
     width = 1
     while width * 2 <= max_width and track.evals + 2 * width * e * rest / track.n <= budget:
         width *= 2
     layers = rest if moves is None else max(moves, rest)
-    orders, costs = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, layers, merge)
+    orders, counts, alive = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, layers, merge)
     track.spend(width * e * rest)
     full = np.concatenate([np.tile(np.asarray(prefix, np.int32), (width, 1)),
                            np.asarray(orders)], axis=1)
-    track.offer(np.asarray(costs), full)
+    alive = np.asarray(alive)  # entry 0 always lives: a legal or no-op child exists
+    track.offer(_count.exact(counts)[alive], full[alive])
     return track.result(prefix=len(prefix), width=width, merge=merge)
 
 
