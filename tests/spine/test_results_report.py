@@ -30,7 +30,7 @@ def _report(results, figures, out, *extra):
 def tree(tmp_path):
     results, figures = tmp_path / "results", tmp_path / "figures"
     figures.mkdir()
-    _write(results, "elimination_costs", {"costs_by_convention": {
+    _write(results, "elimination_costs", {"costs": {
         "paper": {"RoeFlux_1d": {"forward": 620, "reverse": 364, "markowitz": 407},
                   "HumanHeartDipole": {"forward": 240, "reverse": 172, "markowitz": 195}},
         "structured": {"RoeFlux_1d": {"forward": 545, "reverse": 339, "markowitz": 332}}}})
