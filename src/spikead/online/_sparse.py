@@ -49,7 +49,10 @@ surrogate of the neuron's own spike) and drops every path through another neuron
 previous state -- including the self-connection ``W_rec[n, n]``, which also goes through
 the synaptic sum. F keeps its exact value (``d/dW_rec`` of ``W_rec @ z_{t-1}`` is
 ``z_{t-1}``). The learning-signal terms ``J[y_t, .]`` stay exact. Without such sums the
-result equals BPTT exactly (`SparsePlan.exact`).
+result equals BPTT exactly (`SparsePlan.exact`). A step with such sums is classified
+"approximate" (`_contract`, `spikead.online.classify`): its gradient is returned only when
+the caller passes ``approximation="eprop"``; otherwise `ApproximationRequiredError` names
+each coupling equation (`SparsePlan.couplings`).
 
 Errors. `UnsupportedStepError` when a previous-state tangent reaches the new state
 through a primitive without a structure rule, when a cut operand also carries a
