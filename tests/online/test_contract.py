@@ -109,9 +109,9 @@ def test_lateral_inhibition_needs_the_opt_in():
     assert online.cosine(got[1]["w_in"], exact["w_in"]) < 1 - 1e-5  # really an approximation
 
 
-@pytest.mark.parametrize("neuron", ["lif", "alif"])
-def test_recurrent_synapses_need_the_opt_in(neuron):
-    step, cut_step, params, state0, xs, targets = _recurrent_case(neuron)
+def test_recurrent_synapses_need_the_opt_in():
+    """LIF here; recurrent ALIF's e-prop: test_reference.py::test_sparse_with_recurrence_is_eprop."""
+    step, cut_step, params, state0, xs, targets = _recurrent_case("lif")
     assert spike_count(step, params, state0, xs) > 0
     c = online.classify(step, params, state0, xs[0])
     assert c.kind == "approximate" and 'params["w_rec"] @ state[-1]' in c.reason
@@ -156,12 +156,11 @@ def test_bad_approximation_values():
         online.value_and_grad(step, online.mse, "bptt", approximation="eprop")
 
 
-@pytest.mark.parametrize("neuron,kwargs", [
-    ("alif", {}), ("lif", {"reset": "subtract", "stop_reset_grad": True})])
-def test_float64_sparse_equals_float64_bptt(neuron, kwargs):
+def test_float64_sparse_equals_float64_bptt():
+    """ALIF: per-neuron traces, per-sample accumulators and the direct gradient in float64."""
     with jax.enable_x64(True):
         k_net, k_task = jax.random.split(jax.random.key(6))
-        net, params = online.make_single_layer(neuron, M, N, K, key=k_net, **kwargs)
+        net, params = online.make_single_layer("alif", M, N, K, key=k_net)
         xs, targets = online.random_task(k_task, M, K, 15, batch=2, rate=0.4)
         to64 = lambda tree: jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), tree)
         params, xs, targets = to64(params), to64(xs), to64(targets)
@@ -208,7 +207,7 @@ def test_auto_source_is_chosen_from_primitives_and_engine_errors_propagate():
 
 
 def test_plan_is_built_once_per_argument_shapes():
-    net, params = online.make_single_layer("alif", M, N, K, key=jax.random.key(10))
+    net, params = online.make_single_layer("lif", M, N, K, key=jax.random.key(10))
     xs, targets = online.random_task(jax.random.key(11), M, K, T, batch=2)
     state = lambda b: jax.tree.map(lambda a: jnp.broadcast_to(a, (b, *a.shape)), net.init_state())
     fn = online.value_and_grad(net.step, online.mse, batched=True)
