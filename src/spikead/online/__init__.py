@@ -4,15 +4,21 @@
 ``step(params, state, x_t) -> (state, y_t)`` and a per-step loss into
 ``fn(params, state0, xs, targets) -> (total_loss, grads)``. Methods: "sparse"
 (structured eligibility traces from `spikead.ad` structured tensors; exact without
-cross-neuron sums of the previous state, e-prop with them), "bptt", "dense", "rtrl".
+cross-neuron sums of the previous state, e-prop with them when ``approximation="eprop"``
+is passed), "bptt", "dense", "rtrl". `classify` says whether the sparse method is exact
+for a step ("exact", "exact-factorised") or needs the e-prop opt-in ("approximate");
 `make_plan` shows the structures the sparse method derives for a step.
 """
 
 from ._alignment import AlignmentSetting as AlignmentSetting
 from ._alignment import alignment_rows as alignment_rows
 from ._api import METHODS as METHODS
+from ._api import classify as classify
 from ._api import value_and_grad as value_and_grad
+from ._contract import APPROXIMATIONS as APPROXIMATIONS
+from ._contract import Classification as Classification
 from ._eprop_alif import alif_eprop_value_and_grad as alif_eprop_value_and_grad
+from ._errors import ApproximationRequiredError as ApproximationRequiredError
 from ._errors import OnlineError as OnlineError
 from ._errors import UnknownMethodError as UnknownMethodError
 from ._errors import UnsupportedStepError as UnsupportedStepError

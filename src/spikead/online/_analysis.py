@@ -26,10 +26,13 @@ stay factorised. Traced (abstract) constants vary along every dim.
 from __future__ import annotations
 
 import dataclasses
+import linecache
+import os
 from collections.abc import Callable
 from typing import Any
 
 import jax
+import jaxlib
 import numpy as np
 from jax.extend import core as jcore
 
@@ -421,3 +424,19 @@ def trace_inlined(fn: Callable, *args) -> jcore.ClosedJaxpr:
     """`jax.make_jaxpr` with nested `jit`s inlined (traced under `jax.disable_jit`)."""
     with jax.disable_jit():
         return jax.make_jaxpr(fn)(*args)
+
+
+#: frames of these packages are skipped when naming the step's line of an equation
+_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (jax, jaxlib))
+
+
+def source_line(eqn) -> str | None:
+    """``file:line (function): code`` of the innermost frame outside jax / jaxlib
+    that emitted ``eqn`` (the line of the step's code); None when JAX recorded no traceback."""
+    traceback = getattr(getattr(eqn, "source_info", None), "traceback", None)
+    for frame in getattr(traceback, "frames", None) or ():
+        if not frame.file_name.startswith(_LIBRARY_DIRS):
+            code = linecache.getline(frame.file_name, frame.line_num).strip()
+            return (f"{frame.file_name}:{frame.line_num} ({frame.function_name})"
+                    + (f": {code}" if code else ""))
+    return None

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import jax
-import jax.numpy as jnp
-
+from ._contract import APPROXIMATIONS, Classification, classification_of
 from ._errors import UnknownMethodError
 from ._reference import bptt_value_and_grad, dense_value_and_grad, rtrl_value_and_grad
-from ._sparse import sparse_value_and_grad
+from ._sparse import make_plan, sparse_value_and_grad
 
 METHODS: dict[str, Callable] = {
     "sparse": sparse_value_and_grad,
@@ -21,29 +19,38 @@ METHODS: dict[str, Callable] = {
 
 def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
                    batched: bool = False, time_major: bool = False,
-                   jacobians: str = "auto") -> Callable:
+                   jacobians: str = "auto", approximation: str | None = None) -> Callable:
     """Gradient of ``sum_t loss(y_t, target_t)`` for a recurrent one-step function.
 
     Args:
         step: ``step(params, state, x_t) -> (state, y_t)`` for ONE sample; any pytree of
             params, any number of state arrays (the state keeps its pytree structure).
         loss: ``loss(y_t, target_t) -> scalar``.
-        method: ``"sparse"`` (structured eligibility traces, e-prop when the step has
-            cross-neuron synaptic sums of the previous state; see `spikead.online._sparse`),
-            ``"bptt"``, ``"dense"`` (exact, dense per-step Jacobians) or ``"rtrl"``
-            (`jax.jacfwd` through the loop).
+        method: ``"sparse"`` (structured eligibility traces; exact for steps whose previous
+            state stays within each neuron, see `classify`), ``"bptt"``, ``"dense"`` (exact,
+            dense per-step Jacobians) or ``"rtrl"`` (`jax.jacfwd` through the loop).
         batched: when True, ``state0``, ``xs`` and ``targets`` carry a leading batch axis B
             (xs: B x T x ...) and the returned loss and grads are SUMS over the batch
-            (params are shared). "sparse" carries the batch axis through its scan and sums
-            over it with one contraction per step (a matmul for factorised traces); the
-            reference methods ``jax.vmap`` the per-sample function.
+            (params are shared). Every method runs ONE scan over time with the batch axis
+            in its carry: "bptt" and "rtrl" differentiate the batch loss through one scan of
+            the `vmap`-ed step (the standard batched BPTT), "dense" `vmap`s its per-sample
+            step inside its scan, "sparse" sums over B with one contraction per step (a
+            matmul for factorised traces).
         time_major: (with ``batched``) xs and targets are laid out T x B x ... instead of
             B x T x .... "sparse" reads either layout in place, one step at a time (no copy
-            of the sequences); the reference methods ``vmap`` over the batch axis.
+            of the sequences); the reference methods swap B x T to T x B once.
         jacobians: (method "sparse" only) where the per-step structured Jacobian values
             come from: ``"engine"`` (`spikead.ad.structured_jacobian`; steps without
             cuts), ``"jvp"`` (compressed transposed JVPs; supports e-prop cuts) or
-            ``"auto"`` (default: engine without cuts, else jvp).
+            ``"auto"`` (default: engine for exact steps whose primitives the engine has
+            rules for, else jvp; engine errors propagate).
+        approximation: (method "sparse" only) ``None`` (default): the gradient must be
+            exact; a step classified "approximate" (its previous state reaches other
+            neurons, e.g. recurrent synapses ``W_rec @ z_{t-1}`` or lateral inhibition
+            ``v - L @ relu(v)``) raises `ApproximationRequiredError`. ``"eprop"``: accept
+            e-prop's approximation for such steps (every path through another neuron's
+            previous state dropped from the traces; neuron-local paths and the learning
+            signal kept); exact steps still get the exact gradient.
 
     Returns:
         ``fn(params, state0, xs, targets) -> (total_loss, grads)``; xs and targets have a
@@ -51,24 +58,40 @@ def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
         structure of params.
 
     Raises:
-        UnknownMethodError: for an unknown ``method``.
+        UnknownMethodError: for an unknown ``method``, or ``jacobians`` / ``approximation``
+            with a method other than "sparse".
+        ValueError: an unknown ``approximation``.
         UnsupportedStepError: (method "sparse", when called) the step's state Jacobian
             cannot be expressed in the sparse form.
+        ApproximationRequiredError: (method "sparse", when called) the step is approximate
+            and ``approximation`` is None.
     """
     if method not in METHODS:
         raise UnknownMethodError(
             f"method={method!r} is not an online-gradient method; use one of {sorted(METHODS)}.")
     if method == "sparse":  # batches natively: contractions over B inside the scan (see _sparse)
-        return sparse_value_and_grad(step, loss, jacobians, batched=batched, time_major=time_major)
+        return sparse_value_and_grad(step, loss, jacobians, batched=batched,
+                                     time_major=time_major, approximation=approximation)
     if jacobians != "auto":
         raise UnknownMethodError(f"jacobians={jacobians!r} applies to method='sparse' only")
-    fn = METHODS[method](step, loss)
-    if not batched:
-        return fn
+    if approximation is not None:
+        raise UnknownMethodError(
+            f"approximation={approximation!r} applies to method='sparse' only ({method!r} is "
+            f"exact); drop the keyword, or use method='sparse' for e-prop "
+            f"(approximation must be one of {APPROXIMATIONS}).")
+    return METHODS[method](step, loss, batched=batched, time_major=time_major)
 
-    def batched_fn(params, state0, xs, targets):
-        axis = 1 if time_major else 0
-        losses, grads = jax.vmap(fn, in_axes=(None, 0, axis, axis))(params, state0, xs, targets)
-        return jnp.sum(losses), jax.tree.map(lambda g: jnp.sum(g, axis=0), grads)
 
-    return batched_fn
+def classify(step: Callable, params, state, x) -> Classification:
+    """How the sparse method computes ``step``'s gradient, from ONE sample's arguments.
+
+    Returns a `Classification` whose ``kind`` is ``"exact"`` (per-neuron traces; equals
+    BPTT), ``"exact-factorised"`` (exact, and every carried trace is stored without its
+    neuron axis, e.g. M values for an N x M weight) or ``"approximate"`` (the previous
+    state reaches other neurons; the sparse method needs ``approximation="eprop"``), and
+    whose ``reason`` says why (for "approximate": the coupling equations).
+
+    Raises:
+        UnsupportedStepError: the step cannot be expressed in the sparse form at all.
+    """
+    return classification_of(make_plan(step, params, state, x))

@@ -16,11 +16,12 @@ from spikead.ad import (
     product_plan,
     structured_jacobian,
     sum_structure,
+    supported_primitives,
     to_dense,
 )
 from spikead.ad._structure import broadens_to, zero_structure  # not re-exported by spikead.ad
 
 __all__ = [
     "STensor", "Structure", "add", "broaden", "broadens_to", "matmul", "product_plan",
-    "structured_jacobian", "sum_structure", "to_dense", "zero_structure",
+    "structured_jacobian", "sum_structure", "supported_primitives", "to_dense", "zero_structure",
 ]

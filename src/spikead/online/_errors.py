@@ -17,3 +17,13 @@ class UnsupportedStepError(OnlineError):
 
 class UnknownMethodError(OnlineError, ValueError):
     """`method=` names no online-gradient method."""
+
+
+class ApproximationRequiredError(OnlineError):
+    """The sparse method would return an approximate gradient and no approximation was allowed.
+
+    Raised when the step's previous state reaches other neurons (a synaptic or lateral sum
+    over neurons such as ``W_rec @ z_{t-1}`` or ``L @ relu(v_{t-1})``): the exact trace
+    would be N x N x M, and the sparse method can only drop those paths (e-prop). The
+    message names the coupling equations and the opt-in ``approximation="eprop"``.
+    """

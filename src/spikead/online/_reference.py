@@ -1,14 +1,22 @@
 """Reference gradients of the same loss: BPTT, per-step dense Jacobians, RTRL.
 
 All three take ``step(params, state, x_t) -> (state, y_t)`` and ``loss(y_t, target_t)``
-and return ``fn(params, state0, xs, targets) -> (total_loss, grads)`` for ONE sample
-(xs: T x ..., total = sum over t).
+and return ``fn(params, state0, xs, targets) -> (total_loss, grads)``: for ONE sample
+(xs: T x ..., total = sum over t) or, with ``batched``, for a batch (state0: B x ...,
+xs: B x T x ..., or T x B x ... with ``time_major``; total and grads summed over B).
 
-* ``bptt``: `jax.value_and_grad` through `lax.scan` (memory grows with T).
+* ``bptt``: `jax.value_and_grad` through `lax.scan` (memory grows with T). Batched, it is
+  the standard form: ONE gradient of the batch loss through ONE scan of the batched
+  (`jax.vmap`-ed) step, not a `vmap` of per-sample gradients.
 * ``dense``: exact forward-in-time gradients from dense per-step Jacobians
   (``jax.jacrev`` of the step: H as N x N, F as N x N x M, traces N x N x M, recursion by
   `tensordot`). This is the "dense e-prop" baseline without the e-prop approximation.
-* ``rtrl``: `jax.jacfwd` of the whole unrolled loss (forward mode through the scan).
+  Batched, one scan carries B x N x N x M traces; the per-sample step is `vmap`-ed inside it.
+* ``rtrl``: `jax.jacfwd` of the whole unrolled loss (forward mode through the scan); batched,
+  of the batch loss through one scan of the batched step.
+
+Batch-major sequences (B x T x ...) are swapped to time-major once (``jnp.swapaxes``, a
+copy), as a user writing the scan by hand would.
 """
 
 from __future__ import annotations
@@ -32,8 +40,15 @@ def instant_loss_and_signal(step: Callable, loss: Callable, params, state, x, ta
     g_direct, signal = vjp(jnp.ones_like(value))
     return value, new_state, jax.tree.leaves(g_direct), jax.tree.leaves(signal)
 
+
+def loss_dtype(step: Callable, loss: Callable, params, state, x, target):
+    """dtype of one step's loss at these (per-sample) arguments (traced, not run)."""
+    return jax.eval_shape(lambda p, s, xx, tg: loss(step(p, s, xx)[1], tg),
+                          params, state, x, target).dtype
+
+
 def scan_loss(step: Callable, loss: Callable, params, state0, xs, targets) -> jax.Array:
-    """Total loss ``sum_t loss(y_t, target_t)`` of one sample."""
+    """Total loss ``sum_t loss(y_t, target_t)`` of one sample (xs: T x ...)."""
 
     def body(state, inp):
         x, target = inp
@@ -44,22 +59,45 @@ def scan_loss(step: Callable, loss: Callable, params, state0, xs, targets) -> ja
     return jnp.sum(losses)
 
 
-def bptt_value_and_grad(step: Callable, loss: Callable) -> Callable:
-    """Backpropagation through time."""
+def batch_scan_loss(step: Callable, loss: Callable, params, state0, xs, targets, *,
+                    time_major: bool = False) -> jax.Array:
+    """Total loss ``sum_b sum_t loss(y_bt, target_bt)`` by ONE scan of the batched step.
 
-    def fn(params, state0, xs, targets):
-        return jax.value_and_grad(scan_loss, argnums=2)(step, loss, params, state0, xs, targets)
+    state0: B x ...; xs, targets: B x T x ... (T x B x ... when ``time_major``).
+    """
+    if not time_major:
+        xs, targets = _time_major(xs), _time_major(targets)
+    step_b = jax.vmap(step, in_axes=(None, 0, 0))
+    loss_b = lambda y, target: jnp.sum(jax.vmap(loss)(y, target))
+    return scan_loss(step_b, loss_b, params, state0, xs, targets)
 
-    return fn
+
+def _time_major(tree):
+    """B x T x ... -> T x B x ... for every leaf."""
+    return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), tree)
 
 
-def rtrl_value_and_grad(step: Callable, loss: Callable) -> Callable:
+def _total_loss(step: Callable, loss: Callable, batched: bool, time_major: bool) -> Callable:
+    """``total(params, state0, xs, targets)`` of one sample or of a batch."""
+    if batched:
+        return lambda p, s0, xs, tg: batch_scan_loss(step, loss, p, s0, xs, tg,
+                                                     time_major=time_major)
+    return lambda p, s0, xs, tg: scan_loss(step, loss, p, s0, xs, tg)
+
+
+def bptt_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
+                        time_major: bool = False) -> Callable:
+    """Backpropagation through time (batched: the standard one-scan form, see module doc)."""
+    return jax.value_and_grad(_total_loss(step, loss, batched, time_major))
+
+
+def rtrl_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
+                        time_major: bool = False) -> Callable:
     """Real-time recurrent learning as forward-mode AD through the loop (`jax.jacfwd`)."""
+    total = _total_loss(step, loss, batched, time_major)
 
     def fn(params, state0, xs, targets):
-        value = scan_loss(step, loss, params, state0, xs, targets)
-        grads = jax.jacfwd(scan_loss, argnums=2)(step, loss, params, state0, xs, targets)
-        return value, grads
+        return total(params, state0, xs, targets), jax.jacfwd(total)(params, state0, xs, targets)
 
     return fn
 
@@ -68,33 +106,59 @@ def _tdot(a: jax.Array, b: jax.Array, n: int) -> jax.Array:
     return jnp.tensordot(a, b, axes=n)
 
 
-def dense_value_and_grad(step: Callable, loss: Callable) -> Callable:
-    """Exact online gradients with dense per-step Jacobians (N x N x M traces)."""
+def _dense_sample_step(step: Callable, loss: Callable, params, state, trace, x, target):
+    """One sample's step of the dense recursion: ``(value, new_state, new_trace, dgrads)``.
+
+    trace[s][p]: d state[s] / d params[p] (state shape + param shape); dgrads[p]: this
+    step's contribution dE_t/dparams[p] (direct path + learning signal . old trace).
+    """
+    s_leaves, s_tree = jax.tree.flatten(state)
+    n_p, n_s = len(jax.tree.leaves(params)), len(s_leaves)
+    value, new_state, g_leaves, sig = instant_loss_and_signal(step, loss, params, state, x, target)
+    dgrads = [g_leaves[p] + sum(_tdot(sig[r], trace[r][p], sig[r].ndim) for r in range(n_s))
+              for p in range(n_p)]
+    jac = jax.jacrev(lambda p, s: step(p, s, x)[0], argnums=(0, 1))(params, state)
+    Fp, Hs = _blocks(jac, s_tree, n_s, n_p, n_s)
+    new_trace = [[Fp[s][p] + sum(_tdot(Hs[s][r], trace[r][p], s_leaves[r].ndim)
+                                 for r in range(n_s))
+                  for p in range(n_p)] for s in range(n_s)]
+    return value, new_state, new_trace, dgrads
+
+
+def dense_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
+                         time_major: bool = False) -> Callable:
+    """Exact online gradients with dense per-step Jacobians (N x N x M traces per sample).
+
+    One scan over time with the batch axis in the carry (a single sample runs as a batch
+    of one); the per-sample step (`_dense_sample_step`) is `vmap`-ed inside it and its
+    gradient contributions summed over the batch each step.
+    """
+    sample_step = jax.vmap(lambda p, s, tr, x, tg: _dense_sample_step(step, loss, p, s, tr, x, tg),
+                           in_axes=(None, 0, 0, 0, 0))
 
     def fn(params, state0, xs, targets):
+        if not batched:
+            state0, xs, targets = jax.tree.map(lambda a: a[None], (state0, xs, targets))
+        if not (batched and time_major):
+            xs, targets = _time_major(xs), _time_major(targets)
         p_leaves, p_tree = jax.tree.flatten(params)
-        s_leaves, s_tree = jax.tree.flatten(state0)
-        n_p, n_s = len(p_leaves), len(s_leaves)
-        trace0 = [[jnp.zeros(s.shape + p.shape, jnp.float32) for p in p_leaves] for s in s_leaves]
+        s_leaves = jax.tree.leaves(state0)
+        batch = s_leaves[0].shape[0]
+        dtype = jnp.result_type(*p_leaves, *s_leaves)
+        trace0 = [[jnp.zeros((batch, *s.shape[1:], *p.shape), dtype) for p in p_leaves]
+                  for s in s_leaves]
         grads0 = [jnp.zeros_like(p) for p in p_leaves]
 
         def body(carry, inp):
             state, trace, grads, total = carry
-            x, target = inp
+            value, new_state, new_trace, dgrads = sample_step(params, state, trace, *inp)
+            new_grads = [g + jnp.sum(d, axis=0) for g, d in zip(grads, dgrads)]
+            return (new_state, new_trace, new_grads, total + jnp.sum(value)), None
 
-            value, new_state, g_leaves, sig = instant_loss_and_signal(
-                step, loss, params, state, x, target)
-            new_grads = [grads[p] + g_leaves[p]
-                         + sum(_tdot(sig[r], trace[r][p], sig[r].ndim) for r in range(n_s))
-                         for p in range(n_p)]
-            jac = jax.jacrev(lambda p, s: step(p, s, x)[0], argnums=(0, 1))(params, state)
-            Fp, Hs = _blocks(jac, s_tree, n_s, n_p, n_s)
-            new_trace = [[Fp[s][p] + sum(_tdot(Hs[s][r], trace[r][p], s_leaves[r].ndim)
-                                         for r in range(n_s))
-                          for p in range(n_p)] for s in range(n_s)]
-            return (new_state, new_trace, new_grads, total + value), None
-
-        carry0 = (state0, trace0, grads0, jnp.zeros((), jnp.float32))
+        one = lambda tree, index: jax.tree.map(lambda a: a[index], tree)
+        value0 = jnp.zeros((), loss_dtype(step, loss, params, one(state0, 0),
+                                          one(xs, (0, 0)), one(targets, (0, 0))))
+        carry0 = (state0, trace0, grads0, value0)
         (_, _, grads, total), _ = jax.lax.scan(body, carry0, (xs, targets))
         return total, jax.tree.unflatten(p_tree, grads)
 

@@ -6,7 +6,10 @@ T x B x M input arguments, which every method needs), time = median of
 repeated calls after warm-up. Settings predicted too slow or too large are recorded as
 skipped with the reason (the predictions are simple operation/byte counts, documented in
 `predicted_cost`). Methods: the four of `value_and_grad` plus ``"handwritten"``, the
-hand-derived exact e-prop of the same ALIF model (`alif_eprop_value_and_grad`).
+hand-derived exact e-prop of the same ALIF model (`alif_eprop_value_and_grad`, a `vmap`
+of per-sample functions). "bptt" is the standard batched BPTT (one gradient of the batch
+loss through one scan of the `vmap`-ed step, inputs time-major), "dense" and "rtrl" batch
+inside their scans too; params are arguments of the jitted function, as in training.
 """
 
 from __future__ import annotations

@@ -49,7 +49,10 @@ surrogate of the neuron's own spike) and drops every path through another neuron
 previous state -- including the self-connection ``W_rec[n, n]``, which also goes through
 the synaptic sum. F keeps its exact value (``d/dW_rec`` of ``W_rec @ z_{t-1}`` is
 ``z_{t-1}``). The learning-signal terms ``J[y_t, .]`` stay exact. Without such sums the
-result equals BPTT exactly (`SparsePlan.exact`).
+result equals BPTT exactly (`SparsePlan.exact`). A step with such sums is classified
+"approximate" (`_contract`, `spikead.online.classify`): its gradient is returned only when
+the caller passes ``approximation="eprop"``; otherwise `ApproximationRequiredError` names
+each coupling equation (`SparsePlan.couplings`).
 
 Errors. `UnsupportedStepError` when a previous-state tangent reaches the new state
 through a primitive without a structure rule, when a cut operand also carries a
@@ -71,7 +74,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend.core import jaxpr_as_fun
 
-from ._analysis import Analysis, StepArgs, analyse, cut_operands, needed_eqns, trace_inlined
+from ._analysis import (
+    Analysis,
+    StepArgs,
+    analyse,
+    cut_operands,
+    needed_eqns,
+    source_line,
+    trace_inlined,
+)
+from ._contract import check_approximation, require_allowed
 from ._engine import (
     STensor,
     Structure,
@@ -82,10 +94,12 @@ from ._engine import (
     product_plan,
     structured_jacobian,
     sum_structure,
+    supported_primitives,
     zero_structure,
 )
 from ._errors import UnsupportedStepError
 from ._readout import Readout, make_readout
+from ._reference import loss_dtype
 
 Step = Callable[[Any, Any, Any], tuple[Any, Any]]
 Loss = Callable[[Any, Any], jax.Array]
@@ -100,6 +114,10 @@ class SparsePlan:
         F: ``F[s][p]``: structure of d state_t[s] / d param leaf p (None: zero).
         trace: ``{(s, p): Structure}`` of the carried eligibility traces.
         cuts: primitives whose cross-neuron tangent paths were cut (empty: exact).
+        couplings: one description per cut: the equation of the step's JVP that sums
+            previous-state tangents over neurons, its operand, the state leaves it reads
+            and the line of the step's code that emitted it (`spikead.online.classify`).
+        dtype: dtype of the carried traces (the params' and state's result type).
         readout: (exact plans) the step's output read from its new state (`Readout`), so
             the learning signal meets G_t; None with cuts (the signal meets G_{t-1}).
         state_shapes / param_shapes: shapes of the flattened state and param leaves.
@@ -116,11 +134,18 @@ class SparsePlan:
     cut_dtypes: tuple = ()
     n_primal: int = 0
     readout: Readout | None = None
+    couplings: tuple[str, ...] = ()
+    dtype: Any = np.float32
 
     @property
     def exact(self) -> bool:
         """True when nothing was cut: the gradient equals BPTT's."""
         return not self.cuts
+
+    @property
+    def factorised(self) -> bool:
+        """Exact, and every carried trace stores no values along its neuron (state) labels."""
+        return self.exact and bool(self.trace) and all(map(_is_outer, self.trace.values()))
 
     def trace_values(self) -> int:
         """Number of values the carried traces store per sample."""
@@ -174,6 +199,7 @@ def make_plan(step: Step, params, state, x) -> SparsePlan:
                 f"neurons (a cross-neuron coupling e-prop drops) but its operand also depends "
                 f"on parameter leaves {mixed}; cutting it would drop parameter paths. Move the "
                 "parameter out of the summed operand, or use method='bptt'/'rtrl'.")
+    couplings = tuple(_describe_coupling(closed, c, n_p, state) for c in cuts)
     cut_shapes: tuple = ()
     cut_dtypes: tuple = ()
     analysis = first
@@ -202,7 +228,24 @@ def make_plan(step: Step, params, state, x) -> SparsePlan:
         trace = _prune(full, H, set(readout.taps) | readout.reads)
     return SparsePlan(tuple(H), tuple(F), trace,
                       tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts), s_shapes, p_shapes,
-                      closed, tuple(cut_shapes), tuple(cut_dtypes), n_primal, readout)
+                      closed, tuple(cut_shapes), tuple(cut_dtypes), n_primal, readout,
+                      couplings, jnp.result_type(*p_leaves, *s_leaves))
+
+
+def _describe_coupling(closed, coupling, n_p: int, state) -> str:
+    """One line naming a cross-neuron coupling: equation, primitive, operand, state leaves,
+    and the step's source line."""
+    eqn = closed.jaxpr.eqns[coupling.eqn]
+    operand = eqn.invars[coupling.operand]
+    paths = [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(state)[0]]
+    leaves = ", ".join(f"state{paths[s - n_p]}" for s in coupling.sources)
+    text = " ".join(str(eqn).split())
+    names = text.rsplit("] ", 1)[-1].split()  # the operands as the equation prints them
+    name = f"`{names[coupling.operand]}` " if len(names) == len(eqn.invars) else ""
+    where = source_line(eqn)
+    return (f"{coupling.primitive} (equation {coupling.eqn} of the step's JVP: `{text}`) sums "
+            f"its operand {coupling.operand} ({name}{operand.aval.str_short()}), the tangent "
+            f"of previous {leaves}, over neurons" + (f"; emitted at {where}" if where else ""))
 
 
 def _block(blocks, src, out_shape, in_shape) -> Structure | None:
@@ -296,7 +339,7 @@ def engine_jacobians(plan: SparsePlan, step: Step, params, state, x):
             elif _narrows_to(t.structure, mine):
                 t = STensor(_values_from(t.val, t.structure.val_dims, mine.val_dims), mine)
             elif t.structure == zero_structure(mine.out_shape, mine.in_shape):
-                t = STensor(jnp.zeros(mine.val_shape, jnp.float32), mine)
+                t = STensor(jnp.zeros(mine.val_shape, plan.dtype), mine)
             else:
                 raise RuntimeError(f"engine block {t.structure} does not fit the analysed {mine}")
             if src < n_p:
@@ -356,8 +399,8 @@ def local_jacobians(plan: SparsePlan, params, state, x):
                 labels = st.in_labels
                 val = _values_from(compressed[src], labels, st.val_dims)
             else:
-                val = _jvp_values(f_lin, st, s, src, tp0, ts0)
-            t = STensor(val.astype(jnp.float32), st)
+                val = _jvp_values(f_lin, st, s, src, tp0, ts0, plan.dtype)
+            t = STensor(val.astype(plan.dtype), st)
             if src < n_p:
                 F[s][src] = t
             else:
@@ -365,14 +408,14 @@ def local_jacobians(plan: SparsePlan, params, state, x):
     return H, F
 
 
-def _jvp_values(f_lin, st: Structure, s: int, src: int, tp0, ts0):
+def _jvp_values(f_lin, st: Structure, s: int, src: int, tp0, ts0, dtype):
     """Values of a block with unpaired output dims: one JVP per unpaired source index."""
     n_p = len(tp0)
     in_shape = st.in_shape
     unpaired = [q for q, p in enumerate(st.pair) if p is None]
     u_sizes = [in_shape[q] for q in unpaired]
     n_u = math.prod(u_sizes)
-    onehots = jnp.eye(n_u, dtype=jnp.float32).reshape((n_u, *u_sizes))
+    onehots = jnp.eye(n_u, dtype=dtype).reshape((n_u, *u_sizes))
     # tangent: ones along paired source dims, one-hot along unpaired ones
     expand = [q for q in range(len(in_shape)) if q not in unpaired]
     tangents = jnp.broadcast_to(jnp.expand_dims(onehots, [1 + q for q in expand]) if expand
@@ -466,20 +509,24 @@ def _trace_update(plan: SparsePlan, source: str, step: Step, params, state, x, t
             if plan.H[s][r] is not None and (r, p) in old:
                 terms.append(matmul(H[s][r], old[(r, p)])[0])
         acc = functools.reduce(add, terms)
-        new[(s, p)] = broaden(acc, st).val
+        new[(s, p)] = broaden(acc, st).val.astype(plan.dtype)
     return new
 
 
 def _choose_source(jacobians: str, plan: SparsePlan, step: Step, params, state, x) -> str:
+    """The Jacobian source: ``jacobians`` unless "auto". "auto" is "jvp" when the plan has
+    cuts (the engine differentiates the step as written) or when the step (nested `jit`s
+    inlined) uses a primitive without an engine rule (`spikead.ad.supported_primitives`),
+    else "engine". The choice is made from the step's primitives, never by catching an
+    engine failure: an error of the engine on a step it has rules for propagates."""
     if jacobians != "auto":
         return jacobians
     if plan.cuts:
         return "jvp"
-    try:  # trace once at these shapes: an engine limitation shows up here
-        jax.eval_shape(lambda p, st, xx: engine_jacobians(plan, step, p, st, xx), params, state, x)
-    except Exception as err:  # noqa: BLE001 - any engine failure: use the JVP path
-        log.warning("spikead.ad.structured_jacobian failed on this step (%s: %s); "
-                    "using jacobians='jvp'", type(err).__name__, err)
+    jaxpr = trace_inlined(lambda p, st, xx: step(p, st, xx)[0], params, state, x).jaxpr
+    missing = sorted({e.primitive.name for e in jaxpr.eqns} - set(supported_primitives()))
+    if missing:
+        log.info("spikead.ad has no rule for %s in this step; using jacobians='jvp'", missing)
         return "jvp"
     return "engine"
 
@@ -570,7 +617,7 @@ def _signal_vjp(y_b, loss_b, params, state, x, target, tapped):
 
 def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
                           batched: bool = False, time_major: bool = False,
-                          unroll: int = UNROLL) -> Callable:
+                          unroll: int = UNROLL, approximation: str | None = None) -> Callable:
     """`fn(params, state0, xs, targets) -> (total_loss, grads)`; one sample (xs: T x ...) or,
     with ``batched``, a batch (state0: B x ..., xs: B x T x ... or T x B x ... when
     ``time_major``; loss and grads summed over the batch).
@@ -578,10 +625,22 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
     ``jacobians``: how the per-step blocks get their values: ``"jvp"`` (compressed
     transposed JVPs of the analysed JVP jaxpr; supports the e-prop cut) or ``"engine"``
     (`spikead.ad.structured_jacobian`, vertex elimination; steps without cuts only);
-    ``"auto"`` uses the engine for plans without cuts and the JVP path otherwise (and
-    when the engine raises on this step, with a logged warning). Both use the same plan
-    (structures, carried trace) and the same structured products, so they agree to
-    rounding (tested).
+    ``"auto"`` uses the engine for plans without cuts whose step has only primitives with
+    engine rules, and the JVP path otherwise (`_choose_source`; engine errors propagate).
+    Both use the same plan (structures, carried trace) and the same structured products,
+    so they agree to rounding (tested).
+
+    ``approximation``: None (the default) raises `ApproximationRequiredError` for a step
+    the plan classifies as approximate (cuts; `spikead.online.classify`); ``"eprop"``
+    accepts e-prop's approximation there. Exact steps are unaffected.
+
+    The plan (and the Jacobian source) is built once per shapes and dtypes of the
+    arguments and reused by later calls and traces of ``fn``: like `jax.jit`, this
+    assumes the step's closed-over constants do not change between calls. A plan whose
+    step closes over traced values (a step built inside a `jit`) is not kept.
+
+    dtypes: traces are carried in the result type of the params and state (float64 under
+    ``jax_enable_x64`` with float64 arguments); the total loss in the loss's dtype.
 
     Batching: the scan runs over time with the batch axis in the carry. Per-sample pieces
     (the structured Jacobians and the trace update, element-wise in the batch) are
@@ -596,7 +655,10 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
     its gradient stopped, one decay for all neurons) cost per step the step's forward pass
     and one ``'bn,bm->nm'`` matmul with the trace after the update (`_readout`). Measured
     (LIF factorised, N = 128, M = 140, B = 16, CPU under load, medians of 15-25
-    alternating rounds): time / BPTT 0.5-0.6 at T = 1000. Before the readout (the signal
+    alternating rounds): time / BPTT 0.5-0.6 at T = 1000 against the former batched BPTT
+    (a `vmap` of per-sample gradients); against the standard batched BPTT (one gradient
+    through one scan of the `vmap`-ed step, `_reference`) 0.63 and 0.74 (2 runs, 15-20
+    rounds, time-major inputs, params as jit arguments). Before the readout (the signal
     met G_{t-1}: one more B x N x M matmul per step, the direct gradient) it was 1.04;
     a mode that stacked chunks of 32 steps for one matmul over 32 B, which then also
     repeated the forward pass, was 1.34, and with the readout still 1.2-1.4x slower than
@@ -626,23 +688,38 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
     if not (isinstance(unroll, int) and unroll >= 1):
         raise ValueError(f"unroll={unroll!r}: expected a positive int (time steps per loop "
                          f"iteration); use 1 for one step per iteration")
+    check_approximation(approximation)
+    plans: dict = {}
+
+    def planned(params, s0, x0) -> tuple[SparsePlan, str]:
+        """The plan and Jacobian source for these per-sample arguments (cached, see above)."""
+        key = tuple(map(jax.tree.structure, (params, s0, x0))) + tuple(
+            map(jax.typeof, jax.tree.leaves((params, s0, x0))))
+        if key not in plans:
+            plan = make_plan(step, params, s0, x0)
+            require_allowed(plan, approximation)
+            found = (plan, _choose_source(jacobians, plan, step, params, s0, x0))
+            consts = [*plan.closed.consts, *(plan.readout.closed.consts if plan.readout else ())]
+            if any(isinstance(c, jax.core.Tracer) for c in consts):
+                return found
+            plans[key] = found
+        return plans[key]
 
     def core(params, state0, inputs: _Inputs):
         """state0: B x ...; the sequences in ``inputs`` (see `_Inputs`)."""
         one = lambda tree: jax.tree.map(lambda a: a[0], tree)
         x0, s0 = one(inputs.at(0)[0]), one(state0)
-        plan = make_plan(step, params, s0, x0)
-        source = _choose_source(jacobians, plan, step, params, s0, x0)
+        plan, source = planned(params, s0, x0)
         p_leaves, p_tree = jax.tree.flatten(params)
         batch = jax.tree.leaves(state0)[0].shape[0]
-        trace0 = {k: jnp.zeros((batch, *st.val_shape), jnp.float32) for k, st in plan.trace.items()}
+        trace0 = {k: jnp.zeros((batch, *st.val_shape), plan.dtype) for k, st in plan.trace.items()}
         grads0 = [jnp.zeros_like(a) for a in p_leaves]
         sig = _Signals.of(plan, len(p_leaves))
         per_sample0 = {}
         for p in range(len(p_leaves)):
             shape = _per_sample_shape([plan.trace[(r, p)] for r in sig.old[p] + sig.new[p]], batch)
             if shape is not None:
-                per_sample0[p] = jnp.zeros(shape, jnp.float32)
+                per_sample0[p] = jnp.zeros(shape, plan.dtype)
         step_b = jax.vmap(step, in_axes=(None, 0, 0))
         update_b = jax.vmap(lambda st, xx, tr: _trace_update(plan, source, step, params, st, xx, tr))
         y_b = jax.vmap(_output_fn(plan, step, s0, x0, params), in_axes=(None, 0, 0, 0))
@@ -689,8 +766,8 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
         # body, whose buffers depend on T); at least 2, since XLA inlines a loop of one
         # iteration into different buffers. The step index rides in the carry (a scanned
         # arange would be a T-sized buffer).
-        carry0 = (jnp.zeros((), jnp.int32), state0, trace0, grads0, per_sample0,
-                  jnp.zeros((), jnp.float32))
+        value0 = jnp.zeros((), loss_dtype(step, loss, params, s0, x0, one(inputs.at(0)[1])))
+        carry0 = (jnp.zeros((), jnp.int32), state0, trace0, grads0, per_sample0, value0)
         (_, _, _, grads, per_sample, total), _ = jax.lax.scan(
             iteration, carry0, None, length=max(-(-n_steps // unroll), 2))
         grads = [g + jnp.broadcast_to(jnp.sum(per_sample[p], axis=0), g.shape)

@@ -3,9 +3,13 @@
 Both algorithms train the SAME model (`SNNClassifier.step`) with the SAME loss (per-step
 softmax cross-entropy summed over time, averaged over the real samples of the batch):
 
-- "bptt": `jax.value_and_grad` through `lax.scan` of `step`, batch by `vmap`;
+- "bptt": the standard batched BPTT: ONE `jax.value_and_grad` of the batch loss through
+  the `vmap`-ed forward pass (a `vmap` of `lax.scan` is one scan of the batched step), not
+  a `vmap` of per-sample gradients;
 - "eprop": `spikead.online.value_and_grad(step, step_cross_entropy, method)`, method
-  "sparse" by default (Paper A's e-prop: exact without recurrent weights).
+  "sparse" by default (Paper A's e-prop: exact without recurrent weights). Choosing
+  "eprop" is the opt-in to e-prop's approximation: with recurrent weights the sparse
+  method is called with ``approximation="eprop"``.
 """
 
 from __future__ import annotations
@@ -86,7 +90,9 @@ def _online_value_and_grad(method: str) -> Callable:
         batch, n_steps = x.shape[:2]
         state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (batch, *a.shape)), model.init_state())
         targets = make_targets(labels, weights, model.n_classes, n_steps)
-        grad_fn = online.value_and_grad(step, step_cross_entropy, method=method, batched=True)
+        approximation = "eprop" if method == "sparse" else None  # the algorithm is e-prop
+        grad_fn = online.value_and_grad(step, step_cross_entropy, method=method, batched=True,
+                                        approximation=approximation)
         _, grads = grad_fn(params, state0, x, targets)
         result = forward_metrics(params, frozen, x, labels, weights)
         grads = jax.tree.map(lambda g: g / jnp.maximum(result.count, 1.0), grads)
