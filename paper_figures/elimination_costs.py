@@ -9,7 +9,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from _style import apply_style, load_meta, parse_args, save
+from _style import (
+    COLUMN_WIDTH,
+    apply_style,
+    colors,
+    figure_legend_entries,
+    legend_below,
+    load_meta,
+    parse_args,
+    ratio_axis,
+    save,
+)
 
 
 def main() -> None:
@@ -21,14 +31,17 @@ def main() -> None:
                       var_name="order", value_name="multiplications")
     best = frame.set_index("task")["best_baseline"]
     long["relative"] = long["multiplications"] / long["task"].map(best)
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    sns.barplot(data=long, x="task", y="relative", hue="order", ax=ax)
-    ax.set_yscale("log")
-    ax.set_ylabel("cost / best baseline")
-    ax.set_xlabel("")
-    ax.tick_params(axis="x", rotation=35)
-    ax.set_title("Elimination cost of the baseline orders")
-    save(fig, args.out, meta)
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 1.0 + 0.3 * long["task"].nunique()), layout="constrained")
+    orders = list(dict.fromkeys(long["order"]))
+    sns.stripplot(data=long, y="task", x="relative", hue="order", ax=ax, jitter=False, dodge=True,
+                  palette=colors(orders), size=5, linewidth=0.5, edgecolor="0.2")
+    ratio_axis(ax, "x")
+    ax.set_xlabel("cost / best baseline (log)")
+    ax.set_ylabel("")
+    fig.suptitle("Elimination cost of the baseline orders")
+    ax.get_legend().remove()
+    legend_below(fig, *figure_legend_entries(fig), ncol=3)
+    save(fig, args.out, meta, max_width=COLUMN_WIDTH)
     args.out.with_suffix(".md").write_text((args.results / "table.md").read_text())
 
 
