@@ -88,12 +88,12 @@ def apply_style() -> None:
 
 
 class RatioLocator(Locator):
-    """Ticks of a log ratio axis at round ratios (1, 2, 5 per decade; 1.1, 1.2, 1.5 and 3 too
-    while that still gives at most ``max_ticks``); 1x always when in view."""
+    """Ticks of a log ratio axis at round ratios: 1, 2, 5 per decade, finer steps (1.1, 1.2,
+    ..., 0.8, 0.9) while that still gives at most ``max_ticks`` (fewer on short axes)."""
 
     _COARSE = (1.0, 2.0, 5.0)
-    _FINE = (1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0)
-    _FINER = (1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5, 1.7, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0)
+    _FINE = (1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0, 7.0, 8.0, 9.0)
+    _FINER = (1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5, 1.7, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 9.5)
 
     def __init__(self, max_ticks: int = 7):
         self.max_ticks = max_ticks
@@ -220,14 +220,14 @@ def freeze(fig) -> None:
     fig.set_layout_engine("none")
 
 
-def stamp(fig, meta: dict) -> None:
-    """Write the provenance line under the bottom-left corner of everything drawn in ``fig``
-    (rotated tick labels, legends and notes may reach under the figure's own bottom edge),
-    wrapped at the figure's width."""
+def stamp(fig, meta: dict, notes=()) -> None:
+    """Write ``notes`` (one paragraph each) and the provenance line under the bottom-left
+    corner of everything drawn in ``fig`` (tick labels and legends may reach under the
+    figure's own bottom edge), wrapped at the figure's width."""
     fig.canvas.draw()  # run the layout engine first: the stamp goes under its result
     lowest = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
-    fig.text(0.005, lowest - 0.01, provenance(meta), fontsize=MIN_FONT_PT, color="0.4",
-             ha="left", va="top", wrap=True)
+    fig.text(0.005, lowest - 0.01, "\n".join([*notes, provenance(meta)]), fontsize=MIN_FONT_PT,
+             color="0.4", ha="left", va="top", wrap=True)
 
 
 def check_layout(fig, out: Path, *, max_width: float = TEXT_WIDTH) -> None:
@@ -245,12 +245,14 @@ def check_layout(fig, out: Path, *, max_width: float = TEXT_WIDTH) -> None:
         raise ValueError(message)
 
 
-def save(fig, out: Path, meta: dict, *, notes: list[str] = (), max_width: float = TEXT_WIDTH) -> None:
+def save(fig, out: Path, meta: dict, *, notes: list[str] = (), notes_in_figure: bool = False,
+         max_width: float = TEXT_WIDTH) -> None:
     """Stamp ``fig``, check its layout (at most ``max_width`` inches wide, see ``_layout``)
     and save it as ``out`` (PNG at 300 dpi) and as a PDF beside it, atomically, and write a
-    caption file next to them: the provenance line, then ``notes`` (one per line)."""
+    caption file next to them: the provenance line, then ``notes`` (one per line; also
+    printed above the provenance line with ``notes_in_figure``)."""
     freeze(fig)
-    stamp(fig, meta)
+    stamp(fig, meta, notes if notes_in_figure else ())
     check_layout(fig, out, max_width=max_width)
     out.parent.mkdir(parents=True, exist_ok=True)
     for path in (out, out.with_suffix(".pdf")):
