@@ -257,7 +257,7 @@ def save(fig, out: Path, meta: dict, *, notes: list[str] = (), notes_in_figure: 
     out.parent.mkdir(parents=True, exist_ok=True)
     for path in (out, out.with_suffix(".pdf")):
         tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-        fig.savefig(tmp, dpi=300, bbox_inches="tight")
+        fig.savefig(tmp, dpi=300, bbox_inches="tight", pad_inches=0.02)
         tmp.replace(path)
     out.with_suffix(".caption.txt").write_text("\n".join([provenance(meta), *notes]) + "\n")
     plt.close(fig)
