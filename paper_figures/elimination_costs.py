@@ -10,7 +10,18 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from _style import apply_style, load_meta, parse_args, save
+from _style import (
+    COLUMN_WIDTH,
+    TEXT_WIDTH,
+    apply_style,
+    colors,
+    figure_legend_entries,
+    legend_below,
+    load_meta,
+    parse_args,
+    ratio_axis,
+    save,
+)
 
 
 def main() -> None:
@@ -21,22 +32,25 @@ def main() -> None:
     if "convention" not in frame:  # results written before conventions existed
         frame["convention"] = "structured"
     conventions = list(dict.fromkeys(frame["convention"]))
-    fig, axes = plt.subplots(len(conventions), 1, figsize=(8, 3.2 * len(conventions)),
-                             squeeze=False)
-    for ax, convention in zip(axes[:, 0], conventions):
+    width = COLUMN_WIDTH if len(conventions) == 1 else TEXT_WIDTH
+    fig, axes = plt.subplots(1, len(conventions), squeeze=False, sharey=True, layout="constrained",
+                             figsize=(width, 1.0 + 0.3 * frame["task"].nunique()))
+    orders = ["forward", "reverse", "markowitz"]
+    for ax, convention in zip(axes[0], conventions):
         part = frame[frame["convention"] == convention]
-        long = part.melt(id_vars="task", value_vars=["forward", "reverse", "markowitz"],
-                         var_name="order", value_name="multiplications")
+        long = part.melt(id_vars="task", value_vars=orders, var_name="order", value_name="multiplications")
         best = part.set_index("task")["best_baseline"]
         long["relative"] = long["multiplications"] / long["task"].map(best)
-        sns.barplot(data=long, x="task", y="relative", hue="order", ax=ax)
-        ax.set_yscale("log")
-        ax.set_ylabel("cost / best baseline")
-        ax.set_xlabel("")
-        ax.tick_params(axis="x", rotation=35)
-        ax.set_title(f"Elimination cost of the baseline orders (convention {convention})")
-    fig.tight_layout()
-    save(fig, args.out, meta)
+        sns.stripplot(data=long, y="task", x="relative", hue="order", ax=ax, jitter=False, dodge=True,
+                      palette=colors(orders), size=5, linewidth=0.5, edgecolor="0.2")
+        ratio_axis(ax, "x")
+        ax.set_xlabel("cost / best baseline (log)")
+        ax.set_ylabel("")
+        ax.set_title(f"{convention} count")
+        ax.get_legend().remove()
+    fig.suptitle("Elimination cost of the baseline orders")
+    legend_below(fig, *figure_legend_entries(fig), ncol=3)
+    save(fig, args.out, meta, max_width=width)
     args.out.with_suffix(".md").write_text((args.results / "table.md").read_text())
 
 

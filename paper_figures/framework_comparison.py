@@ -16,8 +16,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from _style import apply_style, load_meta, parse_args, save
+from _style import (
+    TEXT_WIDTH,
+    apply_style,
+    figure_legend_entries,
+    legend_below,
+    load_meta,
+    parse_args,
+    save,
+)
+from _style import colors as framework_colors
 
 
 def main() -> None:
@@ -27,12 +35,12 @@ def main() -> None:
     meta = load_meta(args.results)
     ok = frame[frame["status"] == "ok"].sort_values(["framework", "n"])
     frameworks = sorted(ok["framework"].unique(), key=lambda f: (f != "spikead", f))
-    colors = dict(zip(frameworks, sns.color_palette(n_colors=max(len(frameworks), 1))))
+    colors = framework_colors(frameworks)
     paired_path = args.results / "paired.csv"
     paired = pd.read_csv(paired_path) if paired_path.exists() else None
     widths = [1, 1, 1.1] + ([0.9] if paired is not None else [])
-    fig, axes = plt.subplots(1, len(widths), figsize=(4.3 * sum(widths), 3.8),
-                             gridspec_kw={"width_ratios": widths})
+    fig, axes = plt.subplots(1, len(widths), figsize=(TEXT_WIDTH, 3.0),
+                             gridspec_kw={"width_ratios": widths}, layout="constrained")
     for ax, kind, title in ((axes[0], "fwd", "forward"), (axes[1], "fwdbwd", "forward + backward")):
         for fw in frameworks:
             rows = ok[ok["framework"] == fw]
@@ -45,32 +53,31 @@ def main() -> None:
         ax.set_xlabel("N (neurons = inputs)")
         ax.set_ylabel("time per call (ms)")
         ax.set_title(title)
-    axes[0].legend(fontsize=7, ncol=1)
     if not ok.empty:
         ref_sizes = ok.loc[ok["framework"] == "spikead", "n"]
         bar_n = ref_sizes.max() if not ref_sizes.empty else ok["n"].max()
         largest = ok[ok["n"] == bar_n].sort_values("fwdbwd_ms")
-        axes[2].barh(largest["framework"], largest["fwdbwd_ms"],
-                     xerr=np.vstack([largest["fwdbwd_ms"] - largest["fwdbwd_q25_ms"],
-                                     largest["fwdbwd_q75_ms"] - largest["fwdbwd_ms"]]),
-                     color=[colors[f] for f in largest["framework"]])
+        for i, row in enumerate(largest.itertuples()):  # points, not bars: the axis is log
+            axes[2].errorbar(row.fwdbwd_ms, i, xerr=[[row.fwdbwd_ms - row.fwdbwd_q25_ms],
+                                                     [row.fwdbwd_q75_ms - row.fwdbwd_ms]],
+                             fmt="o", color=colors[row.framework], capsize=3)
+        axes[2].set_yticks(range(len(largest)), largest["framework"])
+        axes[2].set_ylim(len(largest) - 0.5, -0.5)
         axes[2].set_xscale("log")
         axes[2].set_xlim(left=0.5 * float(largest["fwdbwd_q25_ms"].min()))
         axes[2].set_xlabel("forward + backward (ms)")
         axes[2].set_title(f"N = {int(largest['n'].iloc[0])}")
     if paired is not None:
         _paired_panel(axes[3], paired, ok)
+    legend_below(fig, *figure_legend_entries(fig), ncol=4)
     batch, steps = int(frame["batch"].iloc[0]), int(frame["T"].iloc[0])
-    fig.suptitle(f"Linear(N, N) + LIF, batch {batch}, T = {steps}, fp32", y=1.02)
+    fig.suptitle(f"Linear(N, N) + LIF, batch {batch}, T = {steps}, fp32")
     lines = _not_timed(frame)
     if paired is not None:
         lines += _not_timed(paired.assign(framework="paired spikead/hand scan")
                             .drop_duplicates("n"))
-    if lines:
-        fig.text(0.005, -0.10, "not timed: " + "; ".join(lines), fontsize=6, color="0.3",
-                 ha="left", wrap=True)
-    fig.tight_layout()
-    save(fig, args.out, meta)
+    save(fig, args.out, meta, notes=["not timed: " + "; ".join(lines)] if lines else [],
+         notes_in_figure=True)
     table = args.results / "table.md"
     if table.exists():
         args.out.with_suffix(".md").write_text(table.read_text())
@@ -80,7 +87,7 @@ def _paired_panel(ax, paired: pd.DataFrame, ok: pd.DataFrame) -> None:
     """spikead / hand scan per N: paired (interleaved, one process) with the quartiles of
     the per-round ratios, and the sequential runs' ratio of medians as crosses."""
     timed = paired[paired["status"] == "ok"]
-    styles = {"fwd": ("forward", "tab:blue", 0.96), "fwdbwd": ("fwd + bwd", "tab:red", 1.04)}
+    styles = {"fwd": ("forward", "C0", 0.96), "fwdbwd": ("fwd + bwd", "C3", 1.04)}
     for mode, (label, color, shift) in styles.items():  # shift: fwd/fwdbwd bars side by side
         rows = timed[timed["mode"] == mode].sort_values("n")
         # the ratio of medians need not lie between the quartiles of the per-round ratios
@@ -101,8 +108,7 @@ def _paired_panel(ax, paired: pd.DataFrame, ok: pd.DataFrame) -> None:
         ax.set_xlim(paired["n"].min() / 1.5, paired["n"].max() * 1.5)
     ax.set_xlabel("N (neurons = inputs)")
     ax.set_ylabel("spikead / hand scan (time)")
-    ax.set_title("spikead vs hand lax.scan")
-    ax.legend(fontsize=6)
+    ax.set_title("vs hand lax.scan")
 
 
 def _not_timed(frame: pd.DataFrame) -> list[str]:

@@ -14,10 +14,19 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
-from _style import apply_style, load_meta, parse_args, save
+from _style import (
+    COLUMN_WIDTH,
+    TEXT_WIDTH,
+    apply_style,
+    colors,
+    figure_legend_entries,
+    legend_below,
+    load_meta,
+    parse_args,
+    save,
+)
 
-COLORS = dict(zip(("eprop", "bptt"), sns.color_palette("colorblind", 2)))
+COLORS = colors(("eprop", "bptt"))
 
 
 def load_runs(results: Path, *, grid_only: bool = True) -> pd.DataFrame:
@@ -46,8 +55,9 @@ def main() -> None:
     meta = {**load_meta(args.results / runs["run"].iloc[0]),
             "data": "; ".join(sorted(runs["data_meta"].unique()))}
     datasets, models = sorted(runs["dataset"].unique()), sorted(runs["model"].unique())
-    fig, axes = plt.subplots(len(datasets), len(models), figsize=(3.6 * len(models), 2.8 * len(datasets)),
-                             squeeze=False, sharex=True, sharey=True)
+    fig_width = TEXT_WIDTH if len(models) > 1 else COLUMN_WIDTH
+    fig, axes = plt.subplots(len(datasets), len(models), figsize=(fig_width, 2.0 * len(datasets) + 1.0),
+                             squeeze=False, sharex=True, sharey=True, layout="constrained")
     for i, ds in enumerate(datasets):
         for j, model in enumerate(models):
             ax = axes[i][j]
@@ -73,14 +83,12 @@ def main() -> None:
             label = f"{ds} (synthetic)" if bool(sub["synthetic"].iloc[0]) else ds
             ax.set_title(f"{label}, {model}")
             ax.set_ylabel("accuracy" if j == 0 else "")
-            ax.set_xlabel("epoch")
+            ax.set_xlabel("epoch" if i == len(datasets) - 1 else "")
             ax.xaxis.get_major_locator().set_params(integer=True)
-            if i == 0 and j == 0:
-                ax.legend(fontsize=7)
             ax.set_ylim(0, 1)
+    legend_below(fig, *figure_legend_entries(fig), ncol=2)
     fig.suptitle("e-prop vs BPTT (solid: test, dashed: train, dotted: chance)")
-    fig.tight_layout()
-    save(fig, args.out, meta)
+    save(fig, args.out, meta, max_width=fig_width)
 
 
 if __name__ == "__main__":

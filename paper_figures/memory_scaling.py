@@ -10,8 +10,18 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
-from _style import apply_style, load_meta, parse_args, save
+from _style import (
+    TEXT_WIDTH,
+    apply_style,
+    colors,
+    figure_legend_entries,
+    legend_below,
+    load_meta,
+    markers,
+    parse_args,
+    save,
+)
+from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 
@@ -25,9 +35,9 @@ def main() -> None:
     frame["memory_MB"] = frame["memory_bytes"] / 1e6
     frame["memory_wo_inputs_MB"] = frame["memory_without_inputs_bytes"] / 1e6
     factorised = frame[frame["sweep"] == "T_factorised"]
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 6.0), layout="constrained")
     methods = sorted(frame["method"].unique())
-    palette = dict(zip(methods, sns.color_palette("colorblind", len(methods))))
+    palette = colors(methods)
     panels = (("memory_MB", "memory per step [MB] (compiled)"),
               ("time_ms", "time per training step [ms]"))
     for row, (col, label) in enumerate(panels):
@@ -37,9 +47,8 @@ def main() -> None:
             for (method, t_fixed), grp in data.groupby(["method", "T" if sweep == "N" else "N"]):
                 grp = grp.sort_values(x)
                 style = "-" if sweep == "T" or t_fixed == data["T"].min() else ":"
-                name = method if sweep == "T" else f"{method}, T={t_fixed}"
-                ax.plot(grp[x], grp[col], style, marker="o", ms=3, color=palette[method],
-                        label=name)
+                ax.plot(grp[x], grp[col], style, marker=markers([method])[method], ms=3,
+                        color=palette[method], label=method)
                 if col == "memory_MB":  # dashed: the same without the T x B x M inputs
                     ax.plot(grp[x], grp["memory_wo_inputs_MB"], "--", color=palette[method],
                             lw=0.8)
@@ -47,8 +56,8 @@ def main() -> None:
                 fact = factorised[factorised[col].notna()]
                 for method, grp in fact.groupby("method"):
                     grp = grp.sort_values("T")
-                    ax.plot(grp["T"], grp[col], "-.", marker="s", ms=3, color=palette[method],
-                            label=f"{method} (factorised LIF)")
+                    ax.plot(grp["T"], grp[col], "-.", marker=markers([method])[method], ms=3,
+                            color=palette[method], label=f"{method} (factorised LIF)")
                 if col == "time_ms" and len(peer):
                     ax.plot(peer["T"], peer["time_ms"], "x", color="black", ms=6,
                             label="brainscale D-RTRL (brainpy ALIF)")
@@ -59,12 +68,17 @@ def main() -> None:
             ticks = sorted(data[x].unique())
             ax.set_xticks(ticks, [str(int(t)) for t in ticks])
             ax.xaxis.set_minor_formatter(NullFormatter())
-            ax.legend(fontsize=6)
-    axes[0, 0].text(0.01, 0.01, "dashed: without the input arguments", fontsize=7,
-                    transform=axes[0, 0].transAxes)
+    handles, labels = figure_legend_entries(fig)
+    t_for_n = sorted(frame.loc[frame["sweep"] == "N", "T"].unique())
+    styles = [("--", "memory without the input arguments")]
+    if len(t_for_n) > 1:
+        styles += [("-", f"vs N: T = {int(t_for_n[0])}"), (":", f"vs N: T = {int(t_for_n[1])}")]
+    for ls, text in styles:
+        handles.append(Line2D([], [], color="0.3", ls=ls, lw=1.0))
+        labels.append(text)
+    legend_below(fig, handles, labels, ncol=3)
     fig.suptitle(f"Sparse online gradients vs BPTT / dense / RTRL (ALIF, batch "
                  f"{int(frame['batch'].iloc[0])}, {int(frame['n_in'].iloc[0])} inputs)")
-    fig.tight_layout()
     save(fig, args.out, meta)
     skipped = frame[frame["status"] != "ok"][["method", "N", "T", "status"]].drop_duplicates()
     if len(skipped):

@@ -25,6 +25,8 @@ SMOKE_GROUP = "smoke_workflow"
 
 # Weights & Biases never starts from the test suite.
 os.environ.setdefault("WANDB_MODE", "disabled")
+# figures with layout problems (small fonts, overlaps, legends on data) fail the smoke workflow
+os.environ.setdefault("SPIKEAD_FIGURE_CHECK", "strict")
 
 
 def pytest_configure(config):

@@ -88,6 +88,7 @@ def test_smoke_profile_end_to_end(smoke_workflow, tmp_path):
     assert smoke_workflow.process.returncode == 0  # `rule all` needs every figure and result
     for png in figures:
         assert png.with_suffix(".caption.txt").read_text().startswith("profile: smoke")
+        assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF"), f"no PDF beside {png.name}"
     # A second run has nothing to do.
     again = _snakemake(work, "-n", "--cores", "8", profile="smoke")
     assert "Nothing to be done" in again.stdout + again.stderr
