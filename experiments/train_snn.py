@@ -2,7 +2,7 @@
 Paper B's Randman benchmark.
 
     python experiments/train_snn.py                                   # quick: synthetic SHD, LIF, e-prop
-    python experiments/train_snn.py data=synthetic_ssc model=alif algorithm=bptt
+    python experiments/train_snn.py data=synthetic_ssc model=paper_a_alif algorithm=bptt
     python experiments/train_snn.py profile=paper data=shd            # Paper A's setup (real SHD)
     python experiments/train_snn.py data=randman model.depth=2 model.width=64  # Paper B Randman MLP
 

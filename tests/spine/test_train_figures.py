@@ -14,8 +14,8 @@ from conftest import REPO
 ACC = {  # (model, algorithm, seed) -> test accuracy at the best validation epoch
     ("lif", "bptt", 0): 0.50, ("lif", "eprop", 0): 0.47,
     ("lif", "bptt", 1): 0.40, ("lif", "eprop", 1): 0.41,
-    ("alif", "bptt", 0): 0.30, ("alif", "eprop", 0): 0.30,
-    ("alif", "bptt", 1): 0.20, ("alif", "eprop", 1): 0.22,
+    ("paper_a_alif", "bptt", 0): 0.30, ("paper_a_alif", "eprop", 0): 0.30,
+    ("paper_a_alif", "bptt", 1): 0.20, ("paper_a_alif", "eprop", 1): 0.22,
 }
 
 
