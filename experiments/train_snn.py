@@ -68,8 +68,19 @@ def load_configs(cfg: DictConfig):
     return scale, label, data_cfg, model_cfg, alg_cfg, opt_cfg, train_cfg
 
 
+def _check_algorithm(model_cfg: train.ModelConfig, alg_cfg: train.AlgorithmConfig) -> None:
+    """Refuse a model the algorithm cannot train before any data is loaded (a tiny model of
+    the same structure is traced; see `train.check_algorithm`)."""
+    probe = train.build_model(model_cfg, 2, 2, key=jax.random.key(0))
+    try:
+        train.check_algorithm(probe, alg_cfg, label=model_cfg.name or model_cfg.neuron)
+    except train.TrainConfigError as err:
+        raise ConfigError(str(err)) from err
+
+
 def run(cfg: DictConfig, out_dir=None) -> dict:
     _, label, data_cfg, model_cfg, alg_cfg, opt_cfg, train_cfg = load_configs(cfg)
+    _check_algorithm(model_cfg, alg_cfg)
     run_ = start_run(cfg, "train_snn", out_dir=out_dir, data_label=data_label(data_cfg))
     if cfg.profile.name == "paper" and data_cfg.is_synthetic:
         run_.log.warning("profile=paper with data=%s: Paper A used the real data (data=shd/ssc)", data_cfg.name)
