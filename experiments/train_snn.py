@@ -2,14 +2,16 @@
 Paper B's Randman benchmark.
 
     python experiments/train_snn.py                                   # quick: synthetic SHD, LIF, e-prop
-    python experiments/train_snn.py data=synthetic_ssc model=alif algorithm=bptt
+    python experiments/train_snn.py data=synthetic_ssc model=paper_a_alif algorithm=bptt
     python experiments/train_snn.py profile=paper data=shd            # Paper A's setup (real SHD)
     python experiments/train_snn.py data=randman model.depth=2 model.width=64  # Paper B Randman MLP
 
 Writes ``history.csv`` (per epoch: train/valid/test loss and accuracy, learning rate,
 epoch time; rewritten atomically every epoch), ``checkpoint.eqx`` (every epoch; running
-the same command again resumes from it) and ``metrics.json`` (final numbers and the test
-accuracy at the best validation epoch). Synthetic stand-ins are labelled in every output.
+the same command again resumes from it), ``split.json`` (how the validation split was made:
+SHD holds out whole speakers by default, ``data.val_split=stratified`` splits by label; SSC
+uses its valid file) and ``metrics.json`` (final numbers and the test accuracy at the best
+validation epoch, the reported number). Synthetic stand-ins are labelled in every output.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from spikead import data, train
 from spikead.runs import ConfigError, start_run, typed_config
+
+#: How the validation split was made (protocol, sizes, held-out speaker ids): see
+#: `spikead.data.LoadedDataset.split_info`.
+SPLIT_NAME = "split.json"
 
 
 @dataclass
@@ -68,12 +74,24 @@ def load_configs(cfg: DictConfig):
     return scale, label, data_cfg, model_cfg, alg_cfg, opt_cfg, train_cfg
 
 
+def _check_algorithm(model_cfg: train.ModelConfig, alg_cfg: train.AlgorithmConfig) -> None:
+    """Refuse a model the algorithm cannot train before any data is loaded (a tiny model of
+    the same structure is traced; see `train.check_algorithm`)."""
+    probe = train.build_model(model_cfg, 2, 2, key=jax.random.key(0))
+    try:
+        train.check_algorithm(probe, alg_cfg, label=model_cfg.name or model_cfg.neuron)
+    except train.TrainConfigError as err:
+        raise ConfigError(str(err)) from err
+
+
 def run(cfg: DictConfig, out_dir=None) -> dict:
     _, label, data_cfg, model_cfg, alg_cfg, opt_cfg, train_cfg = load_configs(cfg)
+    _check_algorithm(model_cfg, alg_cfg)
     run_ = start_run(cfg, "train_snn", out_dir=out_dir, data_label=data_label(data_cfg))
     if cfg.profile.name == "paper" and data_cfg.is_synthetic:
         run_.log.warning("profile=paper with data=%s: Paper A used the real data (data=shd/ssc)", data_cfg.name)
     ds = data.load_dataset(data_cfg)
+    run_.write_json(SPLIT_NAME, ds.split_info)
     model = train.build_model(model_cfg, ds.n_channels, ds.n_classes, key=jax.random.fold_in(run_.key, 0))
     result = train.fit(
         model, ds.splits, train=train_cfg, optimizer=opt_cfg, algorithm=alg_cfg, out_dir=run_.out_dir,
@@ -103,6 +121,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         "n_inputs": ds.n_channels,
         "n_bins": ds.n_bins,
         "split_sizes": {k: int(v[1].shape[0]) for k, v in ds.splits.items()},
+        "val_split": ds.split_info["protocol"],
         "n_params": n_params,
         "n_devices": result.n_devices,
         "resumed_from": result.resumed_from,

@@ -64,7 +64,7 @@ def test_present_files_are_never_downloaded(tmp_path, monkeypatch):
     )
     for split in ("train", "test"):
         write_handmade(tmp_path / "SHD", f"shd_{split}.h5", [([0.1], [1]), ([0.2], [2])], [0, 1])
-    load_dataset(DataConfig(name="shd", data_dir=str(tmp_path), download=True))
+    load_dataset(DataConfig(name="shd", data_dir=str(tmp_path), download=True, val_fraction=0))
     assert calls == []
     assert (tmp_path / "SHD" / "shd_test.h5.zip").stat().st_size == 0  # placeholder for tonic
 

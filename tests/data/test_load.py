@@ -23,7 +23,7 @@ from .conftest import write_handmade
 
 
 def test_synthetic_shd_shapes_and_labels(synth_cfg, tiny_synthetic):
-    ds = load_dataset(synth_cfg(val_fraction=0.2, pool=5))
+    ds = load_dataset(synth_cfg(val_fraction=0.2, val_split="stratified", pool=5))
     assert ds.name == "synthetic_shd" and ds.synthetic is True
     assert set(ds) == {"train", "val", "test"}
     assert (

@@ -46,12 +46,12 @@ def test_smoke_run_writes_history_and_metrics(smoke_workflow):
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     data = tmp_path / "data"
-    full = train_snn.run(_cfg(data, "algorithm=bptt", "model=alif"), out_dir=tmp_path / "full")
-    part = train_snn.run(_cfg(data, "algorithm=bptt", "model=alif", "stop_after_epochs=1"),
+    full = train_snn.run(_cfg(data, "algorithm=bptt", "model=paper_a_alif"), out_dir=tmp_path / "full")
+    part = train_snn.run(_cfg(data, "algorithm=bptt", "model=paper_a_alif", "stop_after_epochs=1"),
                          out_dir=tmp_path / "cut")
     assert part["completed"] is False and part["epochs"] == 1
     assert not (tmp_path / "cut" / "metrics.json").exists()
-    resumed = train_snn.run(_cfg(data, "algorithm=bptt", "model=alif"), out_dir=tmp_path / "cut")
+    resumed = train_snn.run(_cfg(data, "algorithm=bptt", "model=paper_a_alif"), out_dir=tmp_path / "cut")
     assert resumed["resumed_from"] == 1
     for key in ("final_train_loss", "final_test_loss", "final_test_acc", "test_acc_at_best_valid"):
         assert resumed[key] == full[key], key

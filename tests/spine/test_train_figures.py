@@ -14,8 +14,8 @@ from conftest import REPO
 ACC = {  # (model, algorithm, seed) -> test accuracy at the best validation epoch
     ("lif", "bptt", 0): 0.50, ("lif", "eprop", 0): 0.47,
     ("lif", "bptt", 1): 0.40, ("lif", "eprop", 1): 0.41,
-    ("alif", "bptt", 0): 0.30, ("alif", "eprop", 0): 0.30,
-    ("alif", "bptt", 1): 0.20, ("alif", "eprop", 1): 0.22,
+    ("paper_a_alif", "bptt", 0): 0.30, ("paper_a_alif", "eprop", 0): 0.30,
+    ("paper_a_alif", "bptt", 1): 0.20, ("paper_a_alif", "eprop", 1): 0.22,
 }
 
 
@@ -30,7 +30,8 @@ def _write_runs(folder, seeds):
         metrics = {"dataset": "synthetic_shd", "dataset_label": "synthetic_shd", "synthetic": True,
                    "model": model, "depth": 1, "width": 8, "recurrent": False, "n_bins": 10,
                    "algorithm": algorithm, "test_acc_at_best_valid": acc, "final_test_acc": acc,
-                   "chance_acc": 0.05, "epochs": 2, "median_epoch_time_s": 1.0, "meta": meta}
+                   "chance_acc": 0.05, "epochs": 2, "median_epoch_time_s": 1.0, "meta": meta,
+                   "val_split": "speaker"}
         (run / "metrics.json").write_text(json.dumps(metrics))
         pd.DataFrame({"epoch": [1, 2], "train_acc": [acc / 2, acc], "test_acc": [acc / 2, acc]}
                      ).to_csv(run / "history.csv", index=False)
@@ -72,3 +73,34 @@ def test_learning_curves_render_several_seeds(tmp_path):
     out = tmp_path / "curves.png"
     _render("learning_curves", tmp_path / "train_snn", out)
     assert out.stat().st_size > 10_000
+
+
+def test_accuracy_table_marks_data_source_protocol_and_anchors(tmp_path):
+    """Our rows say stand-in vs real and the validation protocol; the anchors of papers.md
+    (SHD BPTT 78.1, OTPE 75.2, clean-protocol about 93.8; SSC state of the art 82.6) are listed."""
+    results = tmp_path / "train_snn"
+    _write_runs(results, (0,))
+    real = results / "ssc_lif_bptt"  # a real-data run on SSC's own validation file
+    real.mkdir()
+    metrics = json.loads((results / "synthetic_shd_lif_bptt" / "metrics.json").read_text())
+    metrics.update(dataset="ssc", dataset_label="ssc", synthetic=False, val_split="valid file")
+    (real / "metrics.json").write_text(json.dumps(metrics))
+    out = tmp_path / "table.md"
+    _render("accuracy_table", results, out)
+    md = out.read_text()
+    ours = md.split("## Our runs")[1].split("##")[0]
+    header = [c.strip() for c in ours.splitlines()[2].strip("|").split("|")]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in ours.splitlines()[4:]
+            if line.startswith("|")]
+    by_data = {r[header.index("data")]: r for r in rows}
+    assert by_data["ssc"][header.index("data source")] == "real"
+    assert by_data["ssc"][header.index("val_split")] == "valid file"
+    assert by_data["synthetic_shd (synthetic)"][header.index("data source")] == "stand-in"
+    assert by_data["synthetic_shd (synthetic)"][header.index("val_split")].startswith("speaker")
+    assert ("Validation split (epoch selection) of our rows: ssc: valid file; "
+            "synthetic_shd (synthetic): speaker (held-out speakers).") in ours
+    anchors = md.split("## Published anchors")[1]
+    for line in ("| SHD | real | feed-forward SNN, BPTT | 78.1", "| SHD | real | feed-forward SNN, OTPE (online) | 75.2",
+                 "clean protocol (about) | 93.8 | validation held out of train",
+                 "(DelRec) | 82.6"):
+        assert line in anchors, line

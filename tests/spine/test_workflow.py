@@ -46,6 +46,10 @@ def test_train_seeds_name_one_run_folder_per_seed(tmp_path):
     assert "train_snn/synthetic_shd_lif_eprop profile=smoke data=" in out.stdout
     assert re.search(r"train_snn/synthetic_shd_lif_eprop_seed2 profile=smoke data=\S+ model=\S+ "
                      r"algorithm=\S+ seed=2 ", out.stdout), out.stdout[-3000:]
+    # the grid trains Paper A's adLIF-like neuron, not Bellec's ALIF (model=alif)
+    assert re.search(r"train_snn/synthetic_shd_paper_a_alif_bptt profile=smoke data=\S+ "
+                     r"model=paper_a_alif ", out.stdout), out.stdout[-3000:]
+    assert "model=alif " not in out.stdout
 
 
 def _leased(dry_run_output: str) -> dict[str, bool]:

@@ -6,7 +6,10 @@ TRAIN_DATA = {
     "quick": ["synthetic_shd", "synthetic_ssc"],
     "smoke": ["synthetic_shd"],  # the SSC stand-in runs the same code path; smoke stays short
 }[PROFILE]
-TRAIN_MODELS = ["lif", "alif"]  # adlif also works by hand: model=adlif
+# Paper A's neurons: LIF and its adLIF-like "ALIF" (configs/model/paper_a_alif.yaml). Bellec's
+# ALIF (model=alif), adlif and the literature models (shd_adlif_mlp, ssc_recurrent_alif) work
+# by hand.
+TRAIN_MODELS = ["lif", "paper_a_alif"]
 TRAIN_ALGORITHMS = ["eprop", "bptt"]
 # Seeds of the grid (`--config train_seeds=[0,1,2]`): seed 0 (Paper A's) runs in
 # <data>_<model>_<alg>/, seed k > 0 in <data>_<model>_<alg>_seed<k>/; the accuracy table
@@ -19,7 +22,7 @@ TRAIN_RUNS = [f"{data}_{model}_{algorithm}" + (f"_seed{seed}" if seed else "")
 
 wildcard_constraints:
     train_data="shd|ssc|synthetic_shd|synthetic_ssc",
-    train_model="lif|alif|adlif",
+    train_model="lif|paper_a_alif|alif|adlif",
     train_algorithm="eprop|bptt",
     train_seed="(_seed[1-9][0-9]*)?",
 

@@ -15,6 +15,7 @@ from ._binning import BinStats as BinStats
 from ._binning import bin_events as bin_events
 from ._cache import cache_key as cache_key
 from ._config import DATASET_NAMES as DATASET_NAMES
+from ._config import VAL_SPLITS as VAL_SPLITS
 from ._config import DataConfig as DataConfig
 from ._config import SyntheticConfig as SyntheticConfig
 from ._errors import DataConfigError as DataConfigError
@@ -28,6 +29,8 @@ from ._load import LoadedDataset as LoadedDataset
 from ._load import dataset_files as dataset_files
 from ._load import load_dataset as load_dataset
 from ._load import open_tonic_dataset as open_tonic_dataset
+from ._splits import SpeakerSplit as SpeakerSplit
+from ._splits import speaker_split_indices as speaker_split_indices
 from ._splits import split_indices as split_indices
 from ._synthetic import draw_manifolds as draw_manifolds
 from ._synthetic import sample_events as sample_events

@@ -17,7 +17,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 #: Bump when the preprocessing changes meaning, so old cache files are not reused.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the speaker of every sample is cached too
 
 
 def file_fingerprint(path: str | os.PathLike) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from ._errors import DataConfigError
 
 #: Dataset names `load_dataset` understands. The synthetic stand-ins are chosen by name only.
 DATASET_NAMES = ("shd", "ssc", "synthetic_shd", "synthetic_ssc")
+#: How SHD's validation split is carved from its training file (SSC has a validation file).
+VAL_SPLITS = ("speaker", "stratified")
 #: What happens to events at or past `duration`.
 OVERFLOW_MODES = ("drop", "clip")
 
@@ -99,7 +101,12 @@ class DataConfig:
         overflow: `drop` events at or past `duration`, or `clip` them into the last bin.
         pool: sum groups of `pool` neighbouring channels (700 -> 700 // pool channels).
         binary: 1.0 where a bin has any spike instead of the spike count.
-        val_fraction: SHD only: fraction of train carved out (stratified) as `val`; 0 -> no `val`.
+        val_fraction: SHD only: share of the training file carved out as `val` (of the
+            speakers with `val_split="speaker"`, of every class's samples with
+            "stratified"); 0 -> no `val`.
+        val_split: SHD only: "speaker" (default; every sample of the held-out speakers goes
+            to `val`, as in the literature's clean protocol) or "stratified" (by label).
+            SSC always uses its own validation file.
         seed: seed of the validation split.
         synthetic: options of the synthetic stand-in (ignored for real data).
     """
@@ -115,6 +122,7 @@ class DataConfig:
     pool: int = 1
     binary: bool = False
     val_fraction: float = 0.1
+    val_split: str = "speaker"
     seed: int = 0
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
@@ -136,6 +144,10 @@ class DataConfig:
         if not 0.0 <= self.val_fraction < 1.0:
             raise DataConfigError(
                 f"DataConfig.val_fraction={self.val_fraction}; expected 0 <= f < 1."
+            )
+        if self.val_split not in VAL_SPLITS:
+            raise DataConfigError(
+                f"DataConfig.val_split={self.val_split!r}; expected one of {VAL_SPLITS}."
             )
         if isinstance(self.synthetic, Mapping):  # Hydra / YAML hands a dict
             object.__setattr__(self, "synthetic", SyntheticConfig(**self.synthetic))

@@ -181,6 +181,12 @@ def validate_file(spec: FileSpec, n_channels: int = N_CHANNELS) -> tuple[int, li
     return n, names
 
 
+def read_speakers(spec: FileSpec) -> np.ndarray:
+    """(S,) int64 `extra/speaker` of every sample of `spec` (tonic does not return it)."""
+    with h5py.File(spec.h5_path, "r") as f:
+        return np.asarray(f["extra/speaker"][()], dtype=np.int64)
+
+
 def open_tonic(spec: FileSpec):
     """The tonic dataset object of `spec` (`tonic.datasets.SHD` or `SSC`); may download."""
     import tonic  # local: importing tonic is slow (librosa) and only needed on a cache miss

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,10 @@ from ._hsd_files import (
     file_spec,
     file_splits,
     open_tonic,
+    read_speakers,
     validate_file,
 )
-from ._splits import split_indices
+from ._splits import speaker_split_indices, split_indices
 from ._synthetic import synthetic_root, write_synthetic_hsd
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,17 @@ class LoadedDataset:
     Attributes:
         name: the config name, e.g. `shd` or `synthetic_shd` (write it into every output).
         synthetic: True for the generated stand-in, False for the real recordings.
-        splits: `train`, `test` and `val` (SHD: carved from train when val_fraction > 0;
-            SSC: its own valid file).
+        splits: `train`, `test` and `val` (SHD: carved from train when val_fraction > 0,
+            by speaker or stratified; SSC: its own valid file).
         class_names: one name per class, from the files' `extra/keys`.
         n_channels: C after pooling.
         n_bins: T.
         dt: bin width in seconds.
         source: the folder tonic read the files from.
         config: the `DataConfig` used.
+        split_info: how `val` was made (JSON-serialisable; write it into the results):
+            `protocol` ("speaker", "stratified", "valid file" or "none"), `sizes` (samples
+            per split) and, for "speaker", `val_speakers` / `train_speakers` (ids).
     """
 
     name: str
@@ -70,6 +74,7 @@ class LoadedDataset:
     dt: float
     source: str
     config: DataConfig
+    split_info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -105,6 +110,7 @@ class LoadedDataset:
             "split_sizes": {k: int(v[1].shape[0]) for k, v in self.splits.items()},
             "source": self.source,
             "config": dataclasses.asdict(self.config),
+            "split": self.split_info,
         }
 
 
@@ -150,20 +156,18 @@ def load_dataset(cfg: DataConfig) -> LoadedDataset:
         )
     specs = dataset_files(cfg)
     raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    speakers: dict[str, np.ndarray] = {}
     names: tuple[str, ...] | None = None
     for spec in specs:
-        x, y, class_names = _read_split(spec, cfg)
+        x, y, class_names, spk = _read_split(spec, cfg)
         if names is not None and class_names != names:
             raise DatasetFormatError(
                 f"{spec.h5_path}: extra/keys {list(class_names)} differ from the other splits' {list(names)}."
             )
         names = class_names
         raw[SPLIT_NAMES[spec.split]] = (x, y)
-    splits = dict(raw)
-    if cfg.kind == "shd" and cfg.val_fraction > 0:
-        x, y = raw["train"]
-        tr, va = split_indices(y, cfg.val_fraction, cfg.seed)
-        splits = {"train": (x[tr], y[tr]), "val": (x[va], y[va]), "test": raw["test"]}
+        speakers[SPLIT_NAMES[spec.split]] = spk
+    splits, info = _validation_split(raw, speakers["train"], cfg)
     return LoadedDataset(
         name=cfg.name,
         synthetic=cfg.is_synthetic,
@@ -174,15 +178,45 @@ def load_dataset(cfg: DataConfig) -> LoadedDataset:
         dt=cfg.duration / cfg.n_bins,
         source=str(specs[0].folder),
         config=cfg,
+        split_info=info,
     )
+
+
+def _validation_split(
+    raw: dict[str, tuple[np.ndarray, np.ndarray]], train_speakers: np.ndarray, cfg: DataConfig
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, Any]]:
+    """The splits with `val` carved from SHD's train file as configured, and how it was made."""
+    if cfg.kind != "shd" or cfg.val_fraction == 0:
+        protocol = "valid file" if "val" in raw else "none"
+        return dict(raw), {"protocol": protocol, "sizes": _sizes(raw)}
+    x, y = raw["train"]
+    info: dict[str, Any] = {"protocol": cfg.val_split, "val_fraction": cfg.val_fraction,
+                            "seed": cfg.seed}
+    if cfg.val_split == "speaker":
+        split = speaker_split_indices(train_speakers, cfg.val_fraction, cfg.seed)
+        tr, va = split.train, split.val
+        info.update(val_speakers=list(split.val_speakers), train_speakers=list(split.train_speakers))
+    else:
+        tr, va = split_indices(y, cfg.val_fraction, cfg.seed)
+    splits = {"train": (x[tr], y[tr]), "val": (x[va], y[va]), "test": raw["test"]}
+    info["sizes"] = _sizes(splits)
+    log.info("%s: validation split by %s: %s", cfg.name, cfg.val_split, info)
+    return splits, info
+
+
+def _sizes(splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, int]:
+    return {k: int(v[1].shape[0]) for k, v in splits.items()}
 
 
 def _raw_channels(cfg: DataConfig) -> int:
     return cfg.synthetic.n_channels if cfg.is_synthetic else N_CHANNELS
 
 
-def _read_split(spec: FileSpec, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """One file split as (x (S, T, C) float32, y (S,) int32, class names), via the cache."""
+def _read_split(
+    spec: FileSpec, cfg: DataConfig
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], np.ndarray]:
+    """One file split as (x (S, T, C) float32, y (S,) int32, class names, speakers (S,)
+    int64), via the cache."""
     n_channels = _raw_channels(cfg)
     prep = {"n_bins": cfg.n_bins, "duration": cfg.duration, "overflow": cfg.overflow, "pool": cfg.pool,
             "binary": cfg.binary, "n_channels": n_channels}  # fmt: skip
@@ -192,19 +226,20 @@ def _read_split(spec: FileSpec, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray
     path = cache_path(
         Path(cfg.cache_dir or Path(cfg.data_dir) / "cache"), f"{cfg.name}_{spec.split}", key
     )
-    if cfg.use_cache and (hit := load_arrays(path)) is not None:
+    if cfg.use_cache and (hit := load_arrays(path)) is not None and "speaker" in hit:
         log.info("%s %s: using cache %s", cfg.name, spec.split, path)
         return (
             hit["x"].astype(np.float32),
             hit["y"].astype(np.int32),
             tuple(str(c) for c in hit["class_names"]),
+            hit["speaker"].astype(np.int64),
         )
     x, y, names = _bin_file(spec, cfg, n_channels)
+    speakers = read_speakers(spec)
     if cfg.use_cache:
-        save_arrays(
-            path, {"x": compact_counts(x), "y": y, "class_names": np.array(names, dtype=str)}
-        )
-    return x, y, names
+        save_arrays(path, {"x": compact_counts(x), "y": y, "speaker": speakers,
+                           "class_names": np.array(names, dtype=str)})
+    return x, y, names, speakers
 
 
 def _bin_file(

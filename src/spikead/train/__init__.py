@@ -23,6 +23,7 @@ from ._errors import TrainConfigError as TrainConfigError
 from ._errors import TrainError as TrainError
 from ._errors import TrainingDivergedError as TrainingDivergedError
 from ._grads import BatchResult as BatchResult
+from ._grads import check_algorithm as check_algorithm
 from ._grads import forward_metrics as forward_metrics
 from ._grads import make_value_and_grad as make_value_and_grad
 from ._loop import HISTORY_COLUMNS as HISTORY_COLUMNS

@@ -39,7 +39,7 @@ class ModelConfig:
     """The classifier of Paper A: `depth` hidden spiking layers + a linear readout at every step.
 
     Attributes:
-        name: label of the model in outputs (e.g. the config choice "lif", "alif").
+        name: label of the model in outputs (e.g. the config choice "lif", "paper_a_alif").
         neuron: hidden neuron kind, one of `HIDDEN_NEURONS`.
         width: neurons N per hidden layer.
         depth: number of hidden layers (Paper A: 1; Paper B's Randman MLP: 2).
@@ -50,9 +50,9 @@ class ModelConfig:
         train_neuron_params: also train the neurons' decays/thresholds (Paper A: False).
         input_gain: gain of the orthogonal input-weight init (Paper A: sqrt 2).
         input_scale: fixed (untrained) multiplier of every layer's input current; 1 for
-            LIF. For ALIF/adLIF it makes up for the `(1 - alpha)` factor and the adaptation
-            on the membrane input without enlarging the trained weights (see
-            `spikead.train._model`).
+            LIF and Bellec's ALIF. For adLIF-type neurons (adLIF, Paper A's ALIF) it makes
+            up for the `(1 - alpha)` factor and the adaptation on the membrane input
+            without enlarging the trained weights (see `spikead.train._model`).
         recurrent_gain: gain of the orthogonal recurrent-weight init.
         readout_bias: give the readout a bias vector.
     """

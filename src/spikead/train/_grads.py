@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from jaxtyping import Array
 
 from ._config import AlgorithmConfig
+from ._errors import TrainConfigError
 from ._loss import make_targets, predict, sequence_loss, step_cross_entropy
 
 
@@ -99,3 +100,36 @@ def _online_value_and_grad(method: str) -> Callable:
         return result, grads
 
     return fn
+
+
+def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "") -> None:
+    """Fail now, not at the first training step, when `algorithm` cannot train `model`.
+
+    Traces one gradient step (`jax.eval_shape`: no arithmetic) on a batch of 1 sample and
+    2 time steps. BPTT differentiates every model; an online method refuses steps it cannot
+    handle (e.g. e-prop with more than one hidden layer: the second layer's input sums the
+    first layer's state over neurons with a trained weight), which becomes a
+    `TrainConfigError` naming the model, the algorithm and the fix.
+
+    Args:
+        model: an `SNNClassifier` (any size: only its structure matters).
+        algorithm: the gradient algorithm.
+        label: the model's name in the message (e.g. the config choice).
+    """
+    if algorithm.name == "bptt":
+        return
+    from spikead import online
+
+    from ._model import split_model
+
+    params, frozen = split_model(model)
+    x = jnp.zeros((1, 2, model.n_inputs), jnp.float32)
+    labels, weights = jnp.zeros((1,), jnp.int32), jnp.ones((1,), jnp.float32)
+    try:
+        jax.eval_shape(make_value_and_grad(algorithm), params, frozen, x, labels, weights)
+    except online.UnsupportedStepError as err:
+        layers = f"{len(model.weights)} hidden layer(s)" + (", recurrent" if model.recurrent else "")
+        raise TrainConfigError(
+            f"algorithm={algorithm.name} (online_method={algorithm.online_method}) cannot train "
+            f"model {label or '?'} ({layers}, neuron {type(model.neurons[0]).__name__}): {err} "
+            "Use algorithm=bptt, or a one-layer model (model.depth=1).") from err

@@ -10,12 +10,12 @@ concatenated (each neuron state is a tuple of arrays, spike last), so online-gra
 code sees plain state arrays.
 
 `s` (`input_scale`) is a fixed, untrained multiplier of every layer's input current. It
-lets a neuron whose membrane sees only a fraction of its input (ALIF/adLIF:
+lets a neuron whose membrane sees only a fraction of its input (adLIF, Paper A's ALIF:
 `(1 - alpha) (I - w)`) get the same membrane drive as a LIF neuron while its weights keep
 Paper A's init scale. Putting the factor in the forward pass instead of in the init gain
 matters for training: Adam's steps are about `lr` in parameter units whatever the
 gradient's scale, so weights initialised `s` times larger change `s` times slower
-relative to their size (ALIF with a 20x init gain learned about 20x slower than LIF).
+relative to their size (Paper A's ALIF with a 20x init gain learned about 20x slower than LIF).
 """
 
 from __future__ import annotations
