@@ -60,7 +60,7 @@ def test_hand_case_costs_batch_times_more():
 
 
 @pytest.mark.parametrize("name", ["PropaneCombustion", "HumanHeartDipole",
-                                  pytest.param("RobotArm_6DOF", marks=pytest.mark.slow)])
+                                  pytest.param("RobotArm_6DOF_v0", marks=pytest.mark.slow)])
 def test_mapped_order_computes_the_vmapped_jacobian(name):
     task = tasks.load(name)
     g, gv = _graphs(task)
@@ -90,8 +90,8 @@ def test_mapped_order_computes_the_vmapped_jacobian(name):
 
 
 def test_free_relabellings_come_first_at_no_cost():
-    # vmap of RobotArm's stack of batched rows adds transposes the unbatched graph lacks
-    g, gv = _graphs(tasks.load("RobotArm_6DOF"))
+    # vmap of RobotArm_v0's stack of batched rows adds transposes the unbatched graph lacks
+    g, gv = _graphs(tasks.load("RobotArm_6DOF_v0"))
     extra = len(gv.vertices) - len(g.vertices)
     assert extra > 0
     mapped = ad.transfer_order(g, gv, ad.forward_order(g))

@@ -179,7 +179,7 @@ def test_vmap_jacve_encoder_has_no_large_contraction_reduce():
     reduce (traced only, not compiled)."""
     from spikead import tasks
 
-    t = tasks.load("Encoder")
+    t = tasks.load("Encoder_v0")
     args = [jnp.broadcast_to(jnp.asarray(a), (512, *jnp.shape(a))) for a in t.args]
     jaxpr = jax.make_jaxpr(ad.vmap_jacve(t.fn, "rev", argnums=t.argnums))(*args).jaxpr
     producer = {v: e.primitive.name for e in jaxpr.eqns for v in e.outvars}

@@ -29,24 +29,15 @@ _ELEMENTWISE = {"add", "sub", "mul", "div"}
 # changes a set fails here: check that the AD engine supports the new primitives.
 PRIMITIVES = {
     "RoeFlux_1d": _ELEMENTWISE | {"abs", "integer_pow", "sqrt"},
-    "RoeFlux_3d": _ELEMENTWISE | {"abs", "lt", "select_n", "sqrt"},
-    "RobotArm_6DOF": {
-        "add",
-        "mul",
-        "neg",
-        "sin",
-        "cos",
-        "asin",
-        "atan2",
-        "dot_general",
-        "slice",
-        "squeeze",
-        "stack",
-    },
+    "RoeFlux_3d": _ELEMENTWISE
+    | {"broadcast_in_dim", "concatenate", "dot_general", "integer_pow", "reduce_sum", "slice",
+       "sqrt"},
+    "RobotArm_6DOF": {"add", "atan2", "cos", "integer_pow", "mul", "neg", "sin", "sqrt", "sub"},
     "HumanHeartDipole": {"add", "sub", "mul", "integer_pow"},
     "PropaneCombustion": _ELEMENTWISE | {"integer_pow", "sqrt"},
     "BlackScholes_Jacobian": _ELEMENTWISE
-    | {"add_any", "erf", "exp", "integer_pow", "log", "neg", "sqrt", "square"},
+    | {"add_any", "convert_element_type", "erf", "exp", "integer_pow", "log", "neg", "sqrt",
+       "square"},
     "f": _ELEMENTWISE
     | {
         "abs", "acos", "asinh", "atan", "cos", "cosh", "dot_general", "exp", "integer_pow",
@@ -57,34 +48,11 @@ PRIMITIVES = {
     | {"asin", "asinh", "atan", "atan2", "atanh", "cos", "exp", "log", "neg", "pow", "sin",
        "sinh", "square", "tan"},
     "MLP": _ELEMENTWISE
-    | {
-        "broadcast_in_dim",
-        "dot_general",
-        "exp",
-        "log",
-        "max",
-        "neg",
-        "reduce_max",
-        "reduce_sum",
-        "sqrt",
-        "stop_gradient",
-        "tanh",
-    },
+    | {"broadcast_in_dim", "dot_general", "exp", "integer_pow", "log", "max", "neg",
+       "reduce_max", "reduce_sum", "sqrt", "stop_gradient", "tanh", "transpose"},
     "Encoder": _ELEMENTWISE
-    | {
-        "broadcast_in_dim",
-        "dot_general",
-        "exp",
-        "log",
-        "logistic",
-        "max",
-        "neg",
-        "reduce_max",
-        "reduce_sum",
-        "sqrt",
-        "stop_gradient",
-        "transpose",
-    },
+    | {"broadcast_in_dim", "dot_general", "exp", "integer_pow", "log", "max", "neg",
+       "reduce_max", "reduce_sum", "sqrt", "stop_gradient", "transpose"},
 }
 
 NAMES = list(SIZES)

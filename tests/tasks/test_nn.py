@@ -10,7 +10,7 @@ from spikead.tasks import nn
 
 
 def test_mlp_matches_independent_numpy():
-    task = tasks.load("MLP")
+    task = tasks.load("MLP_v0")
     x, w1, b1, w2, b2, gamma, beta, labels = (np.array(a, np.float64) for a in task.args)
     z = np.tanh(np.tanh(x @ w1 + b1) @ w2 + b2)
     zn = (z - z.mean(-1, keepdims=True)) / np.sqrt(z.var(-1, keepdims=True) + 1e-5)
@@ -32,7 +32,7 @@ def test_cross_entropy_matches_optax():
 
 def test_encoder_is_permutation_equivariant():
     # No positional encoding: swapping the two tokens (and their labels) swaps the losses.
-    task = tasks.load("Encoder")
+    task = tasks.load("Encoder_v0")
     fn = jax.jit(task.fn)
     args = list(task.args)
     swapped = [args[0][::-1]] + args[1:-1] + [args[-1][::-1]]
@@ -40,7 +40,7 @@ def test_encoder_is_permutation_equivariant():
 
 
 def test_encoder_shapes_documented():
-    task = tasks.load("Encoder")
+    task = tasks.load("Encoder_v0")
     assert task.args[0].shape == (2, 3)
     assert len(task.args) == 1 + 2 * 9 + 2
     assert task.args[-1].shape == (2, 2) and task.argnums == tuple(range(len(task.args) - 1))

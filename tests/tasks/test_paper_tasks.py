@@ -10,7 +10,19 @@ from spikead import ad, tasks
 
 # Tasks whose forward / reverse / Markowitz counts under convention "paper" equal the
 # paper's Table 1 exactly (and the eliminable vertices its graph size).
-EXACT = ("RoeFlux_1d", "HumanHeartDipole", "PropaneCombustion", "g")
+EXACT = ("RoeFlux_1d", "RobotArm_6DOF", "HumanHeartDipole", "PropaneCombustion", "g")
+
+# The others as measured here (jax 0.10.2): eliminable vertices, forward, reverse, Markowitz
+# under convention "paper". Paper: RoeFlux_3d 143, 1556/979/938; BlackScholes 129,
+# 545/572/350; f 75, 17728/9333/12257; MLP 38, 10930/392/4796; Encoder 90,
+# 135010/4688/51869. Causes: see the report in tasks/paper/__init__.py.
+MEASURED = {
+    "RoeFlux_3d": (141, 1800, 1094, 1091),
+    "BlackScholes_Jacobian": (89, 478, 411, 340),
+    "f": (68, 15027, 8006, 7518),
+    "MLP": (32, 7274, 315, 400),
+    "Encoder": (81, 135101, 4629, 11123),
+}
 
 
 @pytest.mark.parametrize("name", EXACT)
@@ -21,6 +33,17 @@ def test_paper_convention_equals_table_1(name):
     for order in ("forward", "reverse", "markowitz"):
         ids = ad.resolve_order(graph, order)
         assert sum(ad.apply_order(graph, ids, convention="paper")) == task.paper[order], order
+
+
+def test_tasks_without_exact_match_keep_their_measured_counts():
+    # Pinned so that a change of a task or of the counting is noticed (and the note updated).
+    for name, (vertices, *baselines) in MEASURED.items():
+        task = tasks.load(name)
+        graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
+        got = [sum(ad.apply_order(graph, ad.resolve_order(graph, o), convention="paper"))
+               for o in ("forward", "reverse", "markowitz")]
+        assert (len(graph.eliminable), *got) == (vertices, *baselines), name
+    assert set(MEASURED) | set(EXACT) == set(tasks.PAPER_NAMES)
 
 
 def test_cost_threads_the_convention():
@@ -36,20 +59,24 @@ def _f64(task):
     return tuple(jnp.asarray(np.asarray(a), dtype=jnp.float64) for a in task.args)
 
 
-_SLOW = {"f", "g"}  # the largest traces (about 20 s each on 2 shared cores)
+_JIT = {"RoeFlux_3d", "BlackScholes_Jacobian", "MLP", "Encoder"}  # one compile beats eager
 
 
 @pytest.mark.parametrize(
     "name,order",
-    [("RoeFlux_1d", "markowitz"), ("HumanHeartDipole", "fwd"), ("PropaneCombustion", "rev")]
-    + [pytest.param(n, "markowitz", marks=pytest.mark.slow) for n in sorted(_SLOW)],
+    [("RoeFlux_1d", "markowitz"), ("HumanHeartDipole", "fwd"), ("PropaneCombustion", "rev"),
+     ("RobotArm_6DOF", "markowitz"), ("MLP", "rev"), ("Encoder", "markowitz")]
+    + [pytest.param(n, o, marks=pytest.mark.slow) for n, o in
+       [("f", "markowitz"), ("g", "markowitz"), ("RoeFlux_3d", "rev"),
+        ("BlackScholes_Jacobian", "fwd")]],
 )
 def test_jacve_equals_jacrev_float64(name, order):
     task = tasks.load(name)
     with jax.enable_x64(True):
         args = _f64(task)
-        want = jax.jacrev(task.fn, argnums=task.argnums)(*args)
-        got = ad.jacve(task.fn, order=order, argnums=task.argnums)(*args)
+        both = lambda *a: (jax.jacrev(task.fn, argnums=task.argnums)(*a),
+                           ad.jacve(task.fn, order=order, argnums=task.argnums)(*a))
+        want, got = (jax.jit(both) if name in _JIT else both)(*args)
         want_leaves = jax.tree_util.tree_leaves(want)
         got_leaves = jax.tree_util.tree_leaves(got)
         assert len(got_leaves) == len(want_leaves)

@@ -94,7 +94,7 @@ def test_3d_without_transverse_velocity_matches_1d():
 def test_3d_batched_matches_single():
     from spikead import tasks
 
-    task = tasks.load("RoeFlux_3d")
+    task = tasks.load("RoeFlux_3d_v0")
     batched = jax.jit(task.fn)(*task.args)
     single = flux_3d(*(a[0] for a in task.args))
     np.testing.assert_allclose(np.array(batched)[:, 0], single, rtol=1e-6)
