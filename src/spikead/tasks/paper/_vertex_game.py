@@ -408,16 +408,21 @@ def build(closed) -> Game:
 
 
 # ------------------------------------------------------------------ elimination
-def _product(e_in: np.ndarray, e_out: np.ndarray) -> tuple[int, int]:
-    """Code and multiplications of (edge j -> k) . (edge i -> j), as ``core.py`` counts."""
-    t_in, t_out = int(e_in[0]) + 9, int(e_out[0]) + 9
-    mask = CONTRACTION[:, t_in, t_out]
-    if mask.sum() == 0:
-        return int(MUL_CODE[t_in, t_out]), 0
-    factors = np.concatenate([e_out[1:3], np.abs(e_out[3:5]), e_in[3:5]])
+def _products(e_in: np.ndarray, e_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and multiplications of (edge j -> k) . (edge i -> j) for every in-edge column
+    of ``e_in`` (5, rows), as ``core.py`` counts: six factors (k's dims, j's dims from the
+    out-edge, i's dims from the in-edge) masked by :data:`CONTRACTION`; an all-zero mask
+    costs 0; negative (replicating) dims count 1."""
+    t_in = e_in[0].astype(np.int64) + 9
+    t_out = int(e_out[0]) + 9
+    mask = CONTRACTION[:, t_in, t_out]  # (6, rows)
+    factors = np.concatenate([np.broadcast_to(e_out[1:3, None], (2, e_in.shape[1])),
+                              np.broadcast_to(np.abs(e_out[3:5])[:, None], (2, e_in.shape[1])),
+                              e_in[3:5]])
     factors = np.where(mask > 0, factors, 1)
-    factors = np.where(factors >= 0, factors, 1)  # negative dims: replicating, factor 1
-    return int(MUL_CODE[t_in, t_out]), int(np.prod(factors))
+    factors = np.where(factors >= 0, factors, 1)
+    cost = np.where(mask.sum(axis=0) > 0, factors.prod(axis=0), 0)
+    return MUL_CODE[t_in, t_out], cost
 
 
 def eliminate(game: Game, v: int) -> int:
@@ -429,13 +434,12 @@ def eliminate(game: Game, v: int) -> int:
     for k in np.nonzero(e[0, r_v, :])[0]:
         out_col = e[:, 1:, k]
         e_out = out_col[:, r_v - 1].copy()
+        codes, cost = _products(in_edges, e_out)
+        total += int(cost.sum())
         new = np.empty_like(out_col)
-        for r in range(out_col.shape[1]):
-            code, n = _product(in_edges[:, r], e_out)
-            total += n
-            new[0, r] = ADD_CODE[int(out_col[0, r]) + 9, code + 9]
-            new[1:3, r] = e_out[1:3] if in_edges[2, r] != 0 else out_col[1:3, r]
-            new[3:5, r] = in_edges[3:5, r] if in_edges[4, r] != 0 else out_col[3:5, r]
+        new[0] = ADD_CODE[out_col[0] + 9, codes + 9]
+        new[1:3] = np.where(in_edges[2] != 0, e_out[1:3, None], out_col[1:3])
+        new[3:5] = np.where(in_edges[4] != 0, in_edges[3:5], out_col[3:5])
         e[:, 1:, k] = new
     e[:, r_v, :] = 0
     e[:, 1:, v - 1] = 0
@@ -465,26 +469,31 @@ def reverse(game: Game) -> list[tuple[int, int]]:
 _DEGREE_INDEX = np.array([2, 1, 1, 2])
 
 
-def _count(slc: np.ndarray, dense_dims: slice) -> int:
-    """``count_in_edges`` / ``count_out_edges`` of ``markowitz.py`` on one edge entry."""
-    code = int(slc[0])
-    if code == 1:
-        return int(np.prod(slc[dense_dims]))
-    if code in (6, 7, 8):
-        return 1
-    # jnp indexing: a negative index wraps once, then gathers clamp into range
+def _counts(slc: np.ndarray, dense_dims: slice) -> np.ndarray:
+    """``count_in_edges`` / ``count_out_edges`` of ``markowitz.py`` per edge entry of
+    ``slc`` (5, ...): code 1 -> product of ``dense_dims``; 6, 7, 8 -> 1; otherwise the
+    entry at ``[2, 1, 1, 2][code - 2]`` with jnp's index rules (a negative index wraps
+    once, then clamps into range)."""
+    code = slc[0]
     idx = code - 2
-    idx = idx + 4 if idx < 0 else idx
-    idx = min(max(idx, 0), 3)
-    return int(slc[_DEGREE_INDEX[idx]])
+    idx = np.clip(np.where(idx < 0, idx + 4, idx), 0, 3)
+    picked = np.take_along_axis(slc, _DEGREE_INDEX[idx][None], axis=0)[0]
+    counts = np.where(np.isin(code, (6, 7, 8)), 1, picked)
+    return np.where(code == 1, slc[dense_dims].prod(axis=0), counts)
+
+
+def markowitz_degrees(game: Game) -> np.ndarray:
+    """Degree of every vertex: out-edges counted with their source dims times in-edges
+    counted with their target dims (masked vertices -1)."""
+    e, n_in, n_v = game.edges, game.n_in, game.n_vertices
+    outs = _counts(e[:, n_in + 1:n_in + n_v + 1, :], slice(3, 5)).sum(axis=1)
+    ins = _counts(e[:, 1:, :], slice(1, 3)).sum(axis=0)
+    return np.where(game.masked, -1, outs * ins)
 
 
 def markowitz_degree(game: Game, v: int) -> int:
-    """Degree of ``v``: out-edges counted with their source dims, in-edges with target dims."""
-    e = game.edges
-    outs = sum(_count(e[:, game.n_in + v, c], slice(3, 5)) for c in range(e.shape[2]))
-    ins = sum(_count(e[:, r, v - 1], slice(1, 3)) for r in range(1, e.shape[1]))
-    return outs * ins
+    """Degree of vertex ``v`` (1-based); see :func:`markowitz_degrees`."""
+    return int(markowitz_degrees(game)[v - 1])
 
 
 def markowitz_order(game: Game) -> list[int]:
@@ -494,8 +503,7 @@ def markowitz_order(game: Game) -> list[int]:
     g = game.copy()
     order = []
     for _ in range(g.n_vertices):
-        degrees = np.array([-1 if g.masked[v - 1] else markowitz_degree(g, v)
-                            for v in range(1, g.n_vertices + 1)])
+        degrees = markowitz_degrees(g)
         pick = min(int(g.masked.sum()), g.n_vertices - 1)
         v = int(np.argsort(degrees, kind="stable")[pick]) + 1
         eliminate(g, v)
