@@ -6,6 +6,8 @@
     python experiments/framework_comparison.py scale.sizes=[256,512] scale.cpus=1
     python experiments/framework_comparison.py scale.time_cap_s=null    # no time cap
     python experiments/framework_comparison.py paired=false   # skip the paired measurement
+    python experiments/framework_comparison.py parallel=false # skip the parallel-in-time rows
+    python experiments/framework_comparison.py scale.parallel_T=[2000] scale.parallel_neurons=[lif]
 
 Every framework runs in its own subprocess (``spikead.bench.peers.<name>``) on the same
 weights and binary inputs (batch B, T steps, fp32) with the same dynamics
@@ -27,6 +29,14 @@ subprocess per N (``spikead.bench.compare_paired``): ``paired.csv`` (n, mode fwd
 medians, ratio of medians, quartiles of the per-round ratios, rounds, status) and the
 metrics ``spikead_over_hand_scan_paired`` (and ``..._iqr``), next to the sequential
 ``spikead_over_hand_scan``. The paired timing of one N may take twice the time cap.
+
+With ``parallel=true`` the parallel-in-time mode is measured over T
+(``scale.parallel_T``, one Linear(N, N) + LIF or + LI layer, ``scale.parallel_n``,
+``scale.parallel_batch``; ``spikead.bench.compare_parallel``): ``snn.run`` sequential,
+``run(mode="parallel")`` (chunked) and ``run_parallel(method="associative")``, each timed
+against the hand scan interleaved in one subprocess, fwd and fwd+bwd: ``parallel.csv``
+and the metrics ``parallel_over_hand_scan`` / ``parallel_iterations`` /
+``parallel_identical`` (neuron -> mode -> [pass ->] T). Each mode has its own time cap.
 """
 
 from __future__ import annotations
@@ -56,6 +66,10 @@ class Scale:
     timeout_s: float = 1800.0
     cpus: int | None = None
     time_cap_s: float | None = None
+    parallel_n: int = 128
+    parallel_batch: int = 1
+    parallel_T: list[int] = field(default_factory=list)
+    parallel_neurons: list[str] = field(default_factory=lambda: ["lif", "li"])
 
 
 @dataclass
@@ -95,12 +109,22 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
             scale.sizes, settings, workdir=workdir, order_seed=settings.seed,
             progress=lambda sizes: tqdm(sizes, desc="paired spikead/hand scan", unit="N"),
         )
+    parallel_rows, parallel_details = [], {}
+    if cfg.get("parallel", False) and scale.parallel_T:
+        parallel_rows, parallel_details = bench.compare_parallel(
+            scale.parallel_T, settings, n=scale.parallel_n, batch=scale.parallel_batch,
+            neurons=scale.parallel_neurons, workdir=workdir,
+            progress=lambda jobs: tqdm(jobs, desc="parallel-in-time (neuron x T)", unit="T"),
+        )
     shutil.rmtree(workdir, ignore_errors=True)
     frame = pd.DataFrame(rows, columns=list(bench.COLUMNS))
     run_.write_csv("timings.csv", frame)
     run_.write_json("peers.json", details)
     if paired_rows:
         run_.write_csv("paired.csv", pd.DataFrame(paired_rows, columns=list(bench.PAIRED_COLUMNS)))
+    if parallel_rows:
+        run_.write_csv("parallel.csv",
+                       pd.DataFrame(parallel_rows, columns=list(bench.PARALLEL_COLUMNS)))
     run_.write_text("table.md", markdown_table(frame))
     run_.log.info("compiling a %d-layer spikead network (N=%d)", scale.compile_layers,
                   scale.compile_n)
@@ -111,6 +135,10 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     if paired_rows:
         metrics.update(bench.paired_metrics(paired_rows))
         metrics["paired"] = paired_details
+    if parallel_rows:
+        metrics.update(bench.parallel_metrics(parallel_rows))
+        metrics["parallel"] = {"n": scale.parallel_n, "batch": scale.parallel_batch,
+                               "runs": parallel_details}
     metrics["compile_spikead_network"] = {
         "layers": scale.compile_layers, "n": scale.compile_n, "batch": scale.batch,
         "T": scale.T, "seconds": compile_s,

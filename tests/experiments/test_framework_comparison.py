@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO / "experiments"))
 import framework_comparison
 from conftest import SMOKE_GROUP
 
-from spikead.bench import COLUMNS, PAIRED_COLUMNS
+from spikead.bench import COLUMNS, PAIRED_COLUMNS, PARALLEL_COLUMNS
 
 
 def _installed(peer: str) -> bool:
@@ -59,6 +59,14 @@ def test_smoke_run(smoke_workflow):
     ratio = metrics["spikead_over_hand_scan"]["fwdbwd"][size]
     assert ratio == pytest.approx(rows.loc["spikead", "fwdbwd_ms"] / rows.loc["jax_scan", "fwdbwd_ms"])
     # the goal's measure: spikead and the hand scan interleaved in one process
+    parallel = pd.read_csv(out / "parallel.csv")  # parallel-in-time rows over T
+    assert list(parallel.columns) == list(PARALLEL_COLUMNS)
+    assert sorted(set(parallel["T"])) == sorted(cfg.scale.parallel_T)
+    assert set(parallel.status) == {"ok"} and parallel.identical.all()
+    for t in cfg.scale.parallel_T:
+        assert metrics["parallel_over_hand_scan"]["lif"]["parallel"]["fwdbwd"][str(t)] > 0
+        assert metrics["parallel_iterations"]["lif"]["parallel"][str(t)] >= 1
+    assert (smoke_workflow.figures / "framework_parallel.png").exists()
     paired = pd.read_csv(out / "paired.csv")
     assert list(paired.columns) == list(PAIRED_COLUMNS)
     assert sorted(paired["mode"]) == ["fwd", "fwdbwd"] and set(paired.status) == {"ok"}

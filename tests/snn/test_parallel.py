@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from spikead import snn
+from spikead.snn._chunked import chunked_linear_scan
 
 T, M, N = 48, 6, 5
 MARGIN = 1e-3  # inputs whose sequential membrane comes this close to threshold are redrawn
@@ -65,8 +66,9 @@ def test_outputs_and_state_match_sequential(kind, seed):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["lif_zero", "cuba"])
-def test_gradient_equals_sequential(kind):
+@pytest.mark.parametrize(("kind", "method"), [("lif_zero", "chunked"), ("cuba", "chunked"),
+                                              ("lif_zero", "associative")])
+def test_gradient_equals_sequential(kind, method):
     """Gradient w.r.t. parameters, inputs and initial state (nonzero) equals the scan's."""
     model, xs = _problem(kind, 3)
     neuron_state = list(model.layers[1].init_state((N,)))
@@ -76,7 +78,11 @@ def test_gradient_equals_sequential(kind):
 
     def loss(args, mode):
         model, xs, state = args
-        return jnp.sum(readout * snn.run(model, xs, state, mode=mode)[1])
+        if mode == "sequential":
+            ys = snn.run(model, xs, state)[1]
+        else:
+            ys = snn.run_parallel(model, xs, state, method=method)[1]
+        return jnp.sum(readout * ys)
 
     grad = eqx.filter_jit(eqx.filter_grad(loss))
     grads = {mode: grad((model, xs, state), mode)
@@ -122,7 +128,10 @@ def test_vmap_and_deep_network():
     np.testing.assert_allclose(par, seq, rtol=1e-5, atol=1e-4)
 
 
-def test_linear_scan_matches_loop():
+@pytest.mark.parametrize("chunk", [None, 1, 4, 36, 37, 50])
+def test_linear_scan_matches_loop(chunk):
+    """The associative scan (chunk None) and the chunked one (any chunk length, dividing
+    T = 37 or not, longer than T) against a Python loop."""
     a = jax.random.uniform(jax.random.key(0), (37, 3))
     b = jax.random.normal(jax.random.key(1), (37, 3))
     v0 = jnp.array([0.5, -1.0, 2.0])
@@ -130,7 +139,27 @@ def test_linear_scan_matches_loop():
     for a_t, b_t in zip(np.asarray(a), np.asarray(b)):
         v = a_t * v + b_t
         expected.append(v)
-    np.testing.assert_allclose(snn.linear_scan(a, b, v0), np.stack(expected), rtol=1e-5)
+    got = (snn.linear_scan(a, b, v0) if chunk is None
+           else chunked_linear_scan(a, b, v0, chunk))
+    np.testing.assert_allclose(got, np.stack(expected), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["lif_zero", "lif_subtract_stop"])
+def test_methods_and_chunk_lengths_agree(kind):
+    """Both methods and chunk lengths from 1 to T give the sequential spikes, within the
+    always-exact iteration count (T, or the number of chunks); subtract reset keeps the
+    memory of the chunk start across spikes, so it exercises the Newton update."""
+    model, xs = _problem(kind, 6)
+    _, ys_seq = snn.run(model, xs)
+    runs = {"associative": {"method": "associative"}}
+    runs |= {f"chunk {c}": {"chunk": c} for c in (1, 5, 16, T)}
+    for name, options in runs.items():
+        _, ys, info = snn.run_parallel(model, xs, **options)
+        np.testing.assert_array_equal(ys, ys_seq, err_msg=name)
+        chunk = options.get("chunk")
+        bound = T if chunk is None else -(-T // chunk)
+        assert 1 <= int(info.iterations[0]) <= bound, name
+        assert bool(info.converged[0]) and not bool(info.fallback), name
 
 
 def test_unsupported_layer_and_options_raise():
@@ -143,3 +172,7 @@ def test_unsupported_layer_and_options_raise():
         snn.run(snn.LIF(N), xs, mode="fast")
     with pytest.raises(snn.ParameterError, match="max_iter=0"):
         snn.run_parallel(snn.LIF(N), xs, max_iter=0)
+    with pytest.raises(snn.ParameterError, match="method='newton'"):
+        snn.run_parallel(snn.LIF(N), xs, method="newton")
+    with pytest.raises(snn.ParameterError, match="chunk=0"):
+        snn.run_parallel(snn.LIF(N), xs, chunk=0)

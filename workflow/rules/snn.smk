@@ -8,6 +8,7 @@ rule framework_comparison:
         csv=f"{result_dir('framework_comparison')}/timings.csv",
         metrics=f"{result_dir('framework_comparison')}/metrics.json",
         paired=f"{result_dir('framework_comparison')}/paired.csv",
+        parallel=f"{result_dir('framework_comparison')}/parallel.csv",
     log:
         log_file("framework_comparison", "framework_comparison"),
     benchmark:
@@ -34,4 +35,19 @@ rule figure_framework_comparison:
         **figure_params("framework_comparison"),
     shell:
         figure("framework_comparison", result_dir("framework_comparison"), "{output}")
+        + " > {log} 2>&1"
+
+
+rule figure_framework_parallel:
+    input:
+        rules.framework_comparison.output.parallel,
+        **figure_inputs("framework_parallel"),
+    output:
+        target(figure_file("framework_parallel.png", "framework_comparison")),
+    log:
+        log_file("figure_framework_parallel", "framework_comparison"),
+    params:
+        **figure_params("framework_parallel"),
+    shell:
+        figure("framework_parallel", result_dir("framework_comparison"), "{output}")
         + " > {log} 2>&1"

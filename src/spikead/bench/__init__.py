@@ -11,7 +11,8 @@
 
 Framework comparison peers live in :mod:`spikead.bench.peers` (one subprocess each):
 :func:`compare_frameworks` runs them, :func:`compare_paired` times spikead against the
-hand scan in one subprocess per size, both with one :class:`ComparisonSettings`
+hand scan in one subprocess per size, :func:`compare_parallel` times `snn.run`'s
+parallel-in-time mode against the sequential one and the hand scan over T, all with one :class:`ComparisonSettings`
 (problem, neuron and timing settings). :func:`choose_cores` / :func:`core_loads` pick
 the least loaded allowed cores a subprocess is pinned to (``cpus``).
 """
@@ -40,6 +41,9 @@ from ._compiled import compile_time_and_memory as compile_time_and_memory
 from ._compiled import compiled_memory as compiled_memory
 from ._errors import BenchError as BenchError
 from ._errors import SubprocessMeasurementError as SubprocessMeasurementError
+from ._parallel_comparison import PARALLEL_COLUMNS as PARALLEL_COLUMNS
+from ._parallel_comparison import compare_parallel as compare_parallel
+from ._parallel_comparison import parallel_metrics as parallel_metrics
 from ._pinning import PinningError as PinningError
 from ._pinning import allowed_cores as allowed_cores
 from ._pinning import choose_cores as choose_cores

@@ -8,26 +8,41 @@ run layer by layer, each layer over all T steps at once:
   as the linear recurrence v_t = a_t * v_{t-1} + b_t solved by `jax.lax.associative_scan`
   (O(log T) depth; the sums are reordered, so values equal the sequential scan's up to
   float rounding);
-- spiking layers with a reset (`LIF`, `IAF`, `CuBaLIF`) by fixed-point iteration: given a
-  spike train z, the membrane is a linear recurrence in v (the reset by z_{t-1} only sets
-  a_t, b_t), solved by the associative scan; then z <- H(v - threshold), until the spike
-  train stops changing. Starting from z = 0, after k iterations steps 0..k-1 are exact
-  (step t depends only on spikes before t), so T iterations always reach the sequential
-  spike train; an unchanged spike train is the unique fixed point, hence exact too.
+- spiking layers with a reset (`LIF`, `IAF`, `CuBaLIF`) by an iteration that always
+  reaches the sequential result and usually stops far earlier.
+
+Two methods (`method=`):
+
+- "chunked" (default; `spikead.snn._chunked`): the T steps are cut into chunks of
+  `chunk` steps (default about sqrt(T)) that all run at once, each pass one `lax.scan`
+  over a chunk's steps on a (T/chunk)-times wider array. Linear recurrences are solved
+  exactly this way (chunk ends carried by a scan over the chunks); spiking layers by
+  Newton iteration on the chunk start states (K = T/chunk passes always exact; on the
+  framework-comparison problem 3-9 passes). Same arithmetic as the sequential scan inside
+  a chunk.
+- "associative": linear recurrences by `jax.lax.associative_scan`; spiking layers by
+  fixed-point iteration on the spike train: given a spike train z, the membrane is a
+  linear recurrence in v (the reset by z_{t-1} only sets a_t, b_t), solved by the
+  associative scan; then z <- H(v - threshold), until the spike train stops changing.
+  Starting from z = 0, after k iterations steps 0..k-1 are exact (step t depends only on
+  spikes before t), so T iterations always reach the sequential spike train; an
+  unchanged spike train is the unique fixed point, hence exact too. It needs about as
+  many iterations as a neuron has spikes, each a full O(T log T)-work scan.
 
 Convergence is checked and reported in a `ParallelInfo` (iterations, residual = number of
-spike entries changed by the last iteration, converged). With `max_iter < T` a layer that
-has not converged falls back to the sequential scan (`lax.cond`; under `vmap` both
+spike entries changed by the last iteration ("associative") or chunk starts not yet
+consistent ("chunked"), converged). With `max_iter` below the always-exact count (T, or
+the number of chunks) a layer that has not converged falls back to the sequential scan (`lax.cond`; under `vmap` both
 branches run), sets `info.fallback` and warns at run time (`ParallelFallbackWarning`).
 
 Gradients: the fixed point is found without gradient. One differentiable pass then
 linearises the closed membrane map v_{t-1} -> v_t (z_{t-1} = H(v_{t-1} - threshold) with
 its surrogate derivative) around the converged trajectory v*:
     v_t = J_t v_{t-1} + (g_t(v*_{t-1}) - J_t v*_{t-1}),   J_t = d g_t / d v_{t-1} at v*,
-an affine recurrence solved by the associative scan whose value is v* and whose
+an affine recurrence solved by the method's linear solver whose value is v* and whose
 derivative w.r.t. parameters, inputs and initial state is the sequential scan's (BPTT with
 the surrogate) up to rounding. The forward values returned are the converged v* and
-spikes exactly.
+its spikes.
 
 Supported: `Sequential`, `Residual`, stateless layers, `LI`, `LIF`, `IAF`, `CuBaLIF`,
 `SpikeCounter`. Others raise `ParameterError` (use `mode="sequential"`).
@@ -37,6 +52,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import equinox as eqx
@@ -46,6 +62,7 @@ from jax import lax
 from jaxtyping import Array, ArrayLike
 
 from ._base import State, init_layer_state, is_stateful
+from ._chunked import chunked_fixed_point, chunked_linear_scan, default_chunk
 from ._errors import ParameterError, ShapeError
 from ._layers import Residual, SpikeCounter
 from ._lif import IAF, LI, LIF, CuBaLIF
@@ -63,9 +80,10 @@ class ParallelInfo(eqx.Module):
     """Convergence report of `run_parallel`, one entry per iterated (spiking) layer, in order.
 
     Attributes:
-        iterations: (L,) int32, fixed-point iterations done per spiking layer.
-        residual: (L,) int32, spike entries changed by the last iteration (0 when the spike
-            train was confirmed unchanged; may be > 0 after T iterations, which are exact).
+        iterations: (L,) int32, iterations (passes) done per spiking layer.
+        residual: (L,) int32, what the last iteration changed: spike entries
+            ("associative") or inconsistent chunk starts ("chunked"); 0 when confirmed
+            converged; may be > 0 after the always-exact count of iterations.
         converged: (L,) bool, the parallel result is exact (unchanged or T iterations).
         fallback: () bool, some layer did not converge and ran the sequential scan.
     """
@@ -103,6 +121,33 @@ def linear_scan(a: Array, b: Array, v0: Array) -> Array:
 def _shift(v: Array, first: Array) -> Array:
     """(T, *N) -> (T, *N): entry t is v[t-1], entry 0 is `first`."""
     return jnp.concatenate([first[None], v[:-1]], axis=0)
+
+
+METHODS = ("chunked", "associative")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How `run_parallel` solves recurrences: `method` (see module doc), `chunk` steps per
+    chunk ("chunked"), `max_iter` iterations per spiking layer (None: always exact)."""
+
+    method: str
+    chunk: int
+    max_iter: int | None
+
+    def linear(self, a: Array, b: Array, v0: Array) -> Array:
+        """v_t = a_t v_{t-1} + b_t from v0: (T, *N)."""
+        if self.method == "chunked":
+            return chunked_linear_scan(a, b, v0, self.chunk)
+        return linear_scan(a, b, v0)
+
+    def exact_iterations(self, length: int) -> int:
+        """Iterations after which the result is always exact: T or the number of chunks."""
+        return length if self.method == "associative" else -(-length // self.chunk)
+
+    def iterations(self, length: int) -> int:
+        exact = self.exact_iterations(length)
+        return exact if self.max_iter is None else min(self.max_iter, exact)
 
 
 # ---------------------------------------------------------------- spiking layers
@@ -156,7 +201,8 @@ def _fixed_point(cell: _ResetNeuron, i: Array, v0: Array, z0: Array, max_iter: i
     return v, z, iters, residual, converged
 
 
-def _linearised_pass(cell: _ResetNeuron, v_star: Array, i: Array, v0: Array, z0: Array):
+def _linearised_pass(cell: _ResetNeuron, v_star: Array, i: Array, v0: Array, z0: Array,
+                     plan: _Plan):
     """Differentiable membrane around the converged v* (see module doc): value v*, the
     sequential scan's derivative."""
     v_prev = lax.stop_gradient(_shift(v_star, v0))
@@ -165,7 +211,7 @@ def _linearised_pass(cell: _ResetNeuron, v_star: Array, i: Array, v0: Array, z0:
     first = cell.membrane(v0, z0, i[0])  # step 0 uses the given initial state
     g = g.at[0].set(first)
     jac = lax.stop_gradient(jac).at[0].set(0.0)
-    v_lin = linear_scan(jac, g - jac * v_prev, jnp.zeros_like(v0))
+    v_lin = plan.linear(jac, g - jac * v_prev, jnp.zeros_like(v0))
     return lax.stop_gradient(v_star) + (v_lin - lax.stop_gradient(v_lin))
 
 
@@ -186,33 +232,45 @@ def _warn_fallback(fallback, iterations, residual) -> None:
         msg = (f"run_parallel: the spike train did not converge within max_iter "
                f"(iterations {iterations.tolist()}, changed spikes in the last iteration "
                f"{residual.tolist()}); the sequential scan was used for those layers. Raise "
-               "max_iter (T iterations are always exact) or use mode='sequential'.")
+               "max_iter (T iterations, or as many as chunks, are always exact) or use "
+               "mode='sequential'.")
         logger.warning(msg)
         warnings.warn(msg, ParallelFallbackWarning, stacklevel=2)
 
 
-def _spiking_layer(layer, state, xs, max_iter, infos):
+def _search(cell: _ResetNeuron, i: Array, v0: Array, z0: Array, plan: _Plan):
+    """The converged membrane without gradient: (v*, iterations, residual, converged)."""
+    nograd = lambda t: jax.tree.map(lax.stop_gradient, t)
+    cell, i, v0, z0 = nograd((cell, i, v0, z0))
+    max_iter = plan.iterations(i.shape[0])
+    if plan.method == "chunked":
+        v, _, iters, residual, converged = chunked_fixed_point(
+            cell.membrane, cell.neuron.threshold, i, v0, z0, plan.chunk, max_iter)
+    else:
+        v, _, iters, residual, converged = _fixed_point(cell, i, v0, z0, max_iter)
+    return v, iters, residual, converged
+
+
+def _spiking_layer(layer, state, xs, plan: _Plan, infos):
     """LIF / IAF / CuBaLIF over all steps: fixed point, linearised pass, optional fallback."""
     length = xs.shape[0]
     if isinstance(layer, CuBaLIF):
         i0, v0, z0 = state
-        i = linear_scan(layer.alpha, xs, i0)
+        i = plan.linear(layer.alpha, xs, i0)
     else:
         v0, z0 = state
         i = xs
     cell = _ResetNeuron(layer)
-    nograd = lambda t: jax.tree.map(lax.stop_gradient, t)
-    v_star, _, iters, residual, converged = _fixed_point(
-        nograd(cell), nograd(i), nograd(v0), nograd(z0), min(max_iter, length))
+    v_star, iters, residual, converged = _search(cell, i, v0, z0, plan)
     infos.append((iters, residual, converged))
 
     def parallel(operands):
         i, v0, z0 = operands
-        v = _linearised_pass(cell, v_star, i, v0, z0)
+        v = _linearised_pass(cell, v_star, i, v0, z0, plan)
         z = jax.vmap(cell.spike)(v)
         return (v[-1], z[-1]), z
 
-    if max_iter >= length:  # T iterations are exact: no fallback needed
+    if plan.iterations(length) >= plan.exact_iterations(length):  # exact: no fallback
         (v_last, z_last), zs = parallel((i, v0, z0))
     else:
         def sequential(operands):
@@ -233,22 +291,22 @@ def _stateless(layer, xs: Array) -> Array:
     return _apply_leading(layer, xs, 1)
 
 
-def _layer_over_time(layer: Any, state: State, xs: Array, max_iter: int, infos: list):
+def _layer_over_time(layer: Any, state: State, xs: Array, plan: _Plan, infos: list):
     """(new_state, ys) of `layer` run over xs (T, *in) from `state`."""
     if not is_stateful(layer):
         return state, _stateless(layer, xs)
     if isinstance(layer, Sequential):
         states = []
         for sub, s in zip(layer.layers, state):
-            s, xs = _layer_over_time(sub, s, xs, max_iter, infos)
+            s, xs = _layer_over_time(sub, s, xs, plan, infos)
             states.append(s)
         return tuple(states), xs
     if isinstance(layer, Residual):
-        state, ys = _layer_over_time(layer.block, state, xs, max_iter, infos)
+        state, ys = _layer_over_time(layer.block, state, xs, plan, infos)
         return state, xs + ys
     if type(layer) is LI:
         (v0,) = state
-        v = linear_scan(layer.beta, xs, v0)
+        v = plan.linear(layer.beta, xs, v0)
         return (v[-1],), v
     if type(layer) is SpikeCounter:
         (c0,) = state
@@ -256,7 +314,7 @@ def _layer_over_time(layer: Any, state: State, xs: Array, max_iter: int, infos: 
         return (c[-1],), c
     if type(layer) in (LIF, IAF, CuBaLIF):
         layer._check_input(xs[0])
-        return _spiking_layer(layer, state, xs, max_iter, infos)
+        return _spiking_layer(layer, state, xs, plan, infos)
     raise ParameterError(
         f"run_parallel has no parallel rule for {type(layer).__name__}; supported: "
         f"{', '.join(SUPPORTED)} and stateless layers. Use mode='sequential' for this model."
@@ -272,6 +330,8 @@ def run_parallel(
     state: State | None = None,
     *,
     max_iter: int | None = None,
+    method: str = "chunked",
+    chunk: int | None = None,
 ) -> tuple[State, Array, ParallelInfo]:
     """Run `model` over the time axis of ONE sample in parallel (see module doc).
 
@@ -279,8 +339,11 @@ def run_parallel(
         model: a supported layer or feed-forward network (module doc).
         xs: inputs (T, *in_shape).
         state: initial state; default `model.init_state(in_shape)`.
-        max_iter: most fixed-point iterations per spiking layer (default T, always exact);
-            a layer not converged within it falls back to the sequential scan, warning.
+        max_iter: most iterations per spiking layer (default: the count that is always
+            exact, T for "associative", the number of chunks for "chunked"); a layer not
+            converged within it falls back to the sequential scan, warning.
+        method: "chunked" or "associative" (module doc).
+        chunk: steps per chunk of the "chunked" method (default about sqrt(T)).
 
     Returns:
         `(final_state, ys, info)`: as `snn.run` (ys (T, *out_shape)) plus a `ParallelInfo`.
@@ -289,19 +352,34 @@ def run_parallel(
     xs = jnp.asarray(xs)
     if xs.ndim < 1:
         raise ShapeError(f"run_parallel expects xs of shape (T, *in_shape), got {xs.shape}.")
-    length = xs.shape[0]
-    if max_iter is None:
-        max_iter = length
-    if not isinstance(max_iter, int) or max_iter < 1:
-        raise ParameterError(
-            f"max_iter={max_iter!r} must be a positive int (T = {length} is always exact).")
+    plan = _make_plan(xs.shape[0], max_iter, method, chunk)
     if state is None:
         state = init_layer_state(model, xs.shape[1:])
     infos: list = []
-    final, ys = _layer_over_time(model, state, xs, max_iter, infos)
+    final, ys = _layer_over_time(model, state, xs, plan, infos)
     info = _make_info(infos)
     jax.debug.callback(_warn_fallback, info.fallback, info.iterations, info.residual)
     return final, ys, info
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _make_plan(length: int, max_iter, method: str, chunk) -> _Plan:
+    if method not in METHODS:
+        raise ParameterError(f"run_parallel method={method!r}; use one of {METHODS}.")
+    if chunk is None:
+        chunk = default_chunk(length)
+    if not _positive_int(chunk):
+        raise ParameterError(f"chunk={chunk!r} must be a positive int (steps per chunk); "
+                             "leave it None for about sqrt(T).")
+    plan = _Plan(method, min(chunk, length), max_iter)
+    if max_iter is not None and not _positive_int(max_iter):
+        raise ParameterError(
+            f"max_iter={max_iter!r} must be a positive int ({plan.exact_iterations(length)} "
+            f"iterations are always exact for method={method!r} and T = {length}).")
+    return plan
 
 
 def _make_info(infos: list) -> ParallelInfo:

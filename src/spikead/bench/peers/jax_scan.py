@@ -16,7 +16,7 @@ from jax import lax
 from ._jax_measure import measure_jax, superspike
 from ._protocol import LIFProblem, PeerResult, PeerSettings, run_as_script
 
-__all__ = ["functions", "lif_scan", "measure"]
+__all__ = ["functions", "li_scan", "lif_scan", "measure"]
 
 
 def lif_scan(weight: jax.Array, x: jax.Array, *, beta: float, threshold: float,
@@ -40,6 +40,19 @@ def lif_scan(weight: jax.Array, x: jax.Array, *, beta: float, threshold: float,
     zeros = jnp.zeros((batch, n), x.dtype)
     _, zs = lax.scan(step, (zeros, zeros), xs)
     return jnp.swapaxes(zs, 0, 1)
+
+
+def li_scan(weight: jax.Array, x: jax.Array, *, beta: float) -> jax.Array:
+    """Membrane (B, T, N) of Linear(W) + LI readout for inputs x (B, T, M):
+    v_t = beta * v_{t-1} + W x_t (input GEMM hoisted)."""
+    xs = jnp.einsum("btm,nm->tbn", x, weight)
+
+    def step(v, xt):
+        v = beta * v + xt
+        return v, v
+
+    _, vs = lax.scan(step, jnp.zeros(xs.shape[1:], x.dtype), xs)
+    return jnp.swapaxes(vs, 0, 1)
 
 
 def functions(settings: PeerSettings, problem: LIFProblem):
