@@ -140,7 +140,13 @@ def framework_rows(m: dict) -> list[Row]:
     peers = m.get("speedup_over_peers") or {}
     speed = ", ".join(f"{p} {fmt(v['fwdbwd'][min(v['fwdbwd'], key=int)])}x" for p, v in peers.items()
                       if p != "jax_scan" and v.get("fwdbwd") and v["fwdbwd"][min(v["fwdbwd"], key=int)])
+    parallel = (m.get("parallel_over_hand_scan") or {}).get("lif", {}).get("parallel", {}).get("fwdbwd", {})
+    identical = (m.get("parallel_identical") or {}).get("lif", {}).get("parallel", {})
     return [
+        Row("B", "Parallel-in-time LIF / hand-written lax.scan, fwd+bwd",
+            ", ".join(f"T={t}: {fmt(v)}" for t, v in parallel.items()) or "-",
+            "goal <= 1/3 at T >= 2000",
+            f"spikes identical: {'yes' if identical and all(identical.values()) else 'no' if identical else '-'}"),
         Row("B", "spikead / hand-written lax.scan, fwd+bwd",
             ", ".join(f"n={n}: {fmt(v)}" for n, v in paired.items()) or "-", "goal <= 1.10",
             "interleaved in one process"),
