@@ -11,7 +11,6 @@ and ``metrics.json``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import hydra
 import pandas as pd
@@ -19,13 +18,9 @@ from omegaconf import DictConfig
 
 from spikead import ad, tasks
 from spikead.runs import latex_table, markdown_table, start_run, typed_config
+from spikead.runs.schemas import EliminationCostsScale as Scale
 
 BASELINES = ("forward", "reverse", "markowitz")
-
-
-@dataclass
-class Scale:
-    tasks: list[str] = field(default_factory=list)
 
 
 def baseline_orders(graph) -> dict[str, list[int]]:

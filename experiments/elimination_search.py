@@ -22,7 +22,6 @@ agents costs tens of seconds per task on a CPU.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import hydra
 import pandas as pd
@@ -31,23 +30,7 @@ from tqdm import tqdm
 
 from spikead import alphagrad, tasks
 from spikead.runs import latex_table, markdown_table, start_run, typed_config
-
-
-@dataclass
-class Scale:
-    tasks: list[str] = field(default_factory=list)
-    methods: list[str] = field(default_factory=list)
-    seeds: list[int] = field(default_factory=lambda: [0])
-    budget: int = 256
-    batch: int = 16
-    expand: int = 4
-    max_width: int = 32
-    anneal_from_baselines: bool = True
-    agent_tasks: list[str] = field(default_factory=list)
-    pad_scalar: int = 64
-    pad_tensor: int = 64
-    dp_graphs: int = 0
-    dp_vertices: int = 10
+from spikead.runs.schemas import EliminationSearchScale as Scale
 
 
 def run(cfg: DictConfig, out_dir=None) -> dict:

@@ -32,7 +32,7 @@ metrics ``spikead_over_hand_scan_paired`` (and ``..._iqr``), next to the sequent
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import hydra
 import pandas as pd
@@ -41,21 +41,7 @@ from tqdm import tqdm
 
 from spikead import bench
 from spikead.runs import markdown_table, start_run, typed_config
-
-
-@dataclass
-class Scale:
-    sizes: list[int] = field(default_factory=list)
-    batch: int = 16
-    T: int = 500
-    warmup: int = 3
-    repeats: int = 20
-    frameworks: list[str] = field(default_factory=list)
-    compile_n: int = 512
-    compile_layers: int = 3
-    timeout_s: float = 1800.0
-    cpus: int | None = None
-    time_cap_s: float | None = None
+from spikead.runs.schemas import FrameworkComparisonScale as Scale
 
 
 @dataclass

@@ -14,7 +14,6 @@ Writes ``alignment.csv`` (one row per setting x seed x method x leaf), ``table.m
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 
 import hydra
 import pandas as pd
@@ -24,20 +23,7 @@ from tqdm import tqdm
 from spikead import online, snn
 from spikead.runs import latex_table, markdown_table, start_run, typed_config
 from spikead.runs.config import ConfigError
-
-
-@dataclass
-class Scale:
-    neurons: list[str] = field(default_factory=list)
-    recurrent: list[bool] = field(default_factory=list)
-    n_hidden: list[int] = field(default_factory=list)
-    seq_len: list[int] = field(default_factory=list)
-    seeds: int = 3
-    reference_max_n: int = 16
-    n_in: int = 40
-    n_out: int = 10
-    rate: float = 0.2
-    gain: float = 3.0
+from spikead.runs.schemas import GradientAlignmentScale as Scale
 
 
 def settings(scale: Scale) -> list[online.AlignmentSetting]:

@@ -26,8 +26,6 @@ the environment variable SPIKEAD_BRAINSCALE_VENV) as a subprocess at ``brainscal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
@@ -36,30 +34,7 @@ from tqdm import tqdm
 from spikead import online
 from spikead.runs import start_run, typed_config
 from spikead.runs.config import ConfigError
-
-
-@dataclass
-class Scale:
-    methods: list[str] = field(default_factory=list)
-    t_sweep: list[int] = field(default_factory=list)
-    n_for_t: int = 128
-    n_sweep: list[int] = field(default_factory=list)
-    t_for_n: list[int] = field(default_factory=list)
-    batch: int = 16
-    n_in: int = 140
-    n_out: int = 20
-    max_seconds: float = 30.0
-    max_bytes: float = 4.0e9
-    flops_per_s: float = 2.0e9
-    warmup: int = 1
-    repeats: int = 5
-    rss_settings: list[list] = field(default_factory=list)
-    factorised_t: list[int] = field(default_factory=list)
-    probe_settings: list[list] = field(default_factory=list)
-    probe_steps: list[int] = field(default_factory=list)
-    brainscale_venv: str = ""
-    brainscale_settings: list[list] = field(default_factory=list)
-
+from spikead.runs.schemas import MemoryScalingScale as Scale
 
 FACTORISED_METHODS = ("sparse", "bptt")
 
