@@ -14,6 +14,7 @@ from spikead.runs import (
     ConfigError,
     atomic_write_json,
     atomic_write_text,
+    format_number,
     latex_table,
     markdown_table,
     start_run,
@@ -65,6 +66,31 @@ def test_tables_render_every_row():
     assert md.splitlines()[0] == "| task | cost |" and "| c | 2500 |" in md
     tex = latex_table(frame, caption="x")
     assert r"a\_b" in tex and tex.count(r"\\") == 3
+
+
+@pytest.mark.parametrize("value, text", [
+    (1 - 4e-13, "1 - 4.0e-13"),   # a cosine that is not exactly 1 stays visible
+    (0.99999, "1 - 1.0e-05"),
+    (1 + 2.5e-5, "1 + 2.5e-05"),
+    (1.0, "1"),
+    (0.998, "0.998"),             # more than 1e-3 from 1: significant digits
+    (0.123456, "0.1235"),
+    (26.4567, "26.46"),
+    (2500.0, "2500"),
+    (123456.7, "123457"),         # never 1.235e+05
+    (3.2e-7, "3.2e-07"),
+    (-0.5, "-0.5"),
+    (float("nan"), "-"),
+])
+def test_table_cells_keep_significant_digits(value, text):
+    frame = pd.DataFrame({"x": [value], "x32": [np.float32(value)]})
+    assert markdown_table(frame).splitlines()[2] == f"| {text} | {format_number(np.float32(value))} |"
+    assert format_number(value) == text
+
+
+def test_table_cells_of_other_types():
+    frame = pd.DataFrame({"n": [3], "flag": [True], "name": ["a"], "none": [None]})
+    assert markdown_table(frame).splitlines()[2] == "| 3 | True | a | - |"
 
 
 def test_run_writes_config_and_metrics_last(tmp_path):

@@ -19,5 +19,6 @@ from .hardware import hardware_summary as hardware_summary
 from .provenance import source_commit as source_commit
 from .provenance import utc_now as utc_now
 from .schemas import SCALE_SCHEMAS as SCALE_SCHEMAS
+from .tables import format_number as format_number
 from .tables import latex_table as latex_table
 from .tables import markdown_table as markdown_table
