@@ -40,11 +40,10 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import ad, tasks
 from spikead.bench import compile_time_and_memory, time_alternating, time_fn
-from spikead.runs import ConfigError, start_run, typed_config
+from spikead.runs import ConfigError, progress_bar, start_run, typed_config
 from spikead.runs.schemas import EliminationRuntimeScale as Scale
 
 ORDERS = {"jacve_forward": "fwd", "jacve_reverse": "rev", "jacve_markowitz": "markowitz"}
@@ -347,7 +346,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     jobs = [(t, b, m) for t in task_objs for b in scale.batch_sizes for m in scale.methods]
     rows, plans, paired_rows, fns = [], {}, [], {}
     largest = max(scale.batch_sizes)
-    for i, (task, batch, method) in enumerate(tqdm(jobs, desc="elimination_runtime", mininterval=5)):
+    for i, (task, batch, method) in enumerate(progress_bar(jobs, desc="elimination_runtime", mininterval=5)):
         if (task.name, batch) not in plans:
             plans[(task.name, batch)] = order_plan(task, batch, run_.seed, scale.methods, best.get(task.name))
         order, order_cost = plans[(task.name, batch)].get(method, (None, np.nan))

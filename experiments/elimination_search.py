@@ -26,10 +26,9 @@ import time
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import alphagrad, tasks
-from spikead.runs import latex_table, markdown_table, start_run, typed_config
+from spikead.runs import latex_table, markdown_table, progress_bar, start_run, typed_config
 from spikead.runs.schemas import EliminationSearchScale as Scale
 
 
@@ -55,7 +54,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         run_.log.info("%s: %d eliminable, padded state V=%d R=%d, %d moves", tg.name,
                       vertices[tg.name], tg.state.num_vertices, tg.state.max_rank, tg.moves)
     rows, curves = [], []
-    bar = tqdm(tgs, desc="tasks")
+    bar = progress_bar(tgs, desc="tasks")
     for tg in bar:
         name = tg.name
         methods = [m for m in scale.methods if m not in alphagrad.JOINT and (

@@ -37,10 +37,9 @@ from dataclasses import dataclass
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import bench
-from spikead.runs import markdown_table, start_run, typed_config
+from spikead.runs import markdown_table, progress_bar, start_run, typed_config
 from spikead.runs.schemas import FrameworkComparisonScale as Scale
 
 
@@ -73,13 +72,13 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     workdir = run_.path("work")
     rows, details = bench.compare_frameworks(
         scale.frameworks, scale.sizes, settings, workdir=workdir,
-        progress=lambda jobs: tqdm(jobs, desc="framework x N", unit="peer"),
+        progress=lambda jobs: progress_bar(jobs, desc="framework x N", unit="peer"),
     )
     paired_rows, paired_details = [], {}
     if cfg.get("paired", False):
         paired_rows, paired_details = bench.compare_paired(
             scale.sizes, settings, workdir=workdir, order_seed=settings.seed,
-            progress=lambda sizes: tqdm(sizes, desc="paired spikead/hand scan", unit="N"),
+            progress=lambda sizes: progress_bar(sizes, desc="paired spikead/hand scan", unit="N"),
         )
     shutil.rmtree(workdir, ignore_errors=True)
     frame = pd.DataFrame(rows, columns=list(bench.COLUMNS))

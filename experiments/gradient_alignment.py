@@ -18,10 +18,9 @@ import itertools
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import online, snn
-from spikead.runs import latex_table, markdown_table, start_run, typed_config
+from spikead.runs import latex_table, markdown_table, progress_bar, start_run, typed_config
 from spikead.runs.config import ConfigError
 from spikead.runs.schemas import GradientAlignmentScale as Scale
 
@@ -65,7 +64,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     run_ = start_run(cfg, "gradient_alignment", out_dir=out_dir,
                      data_label="synthetic (random binary input spikes)")
     rows: list[dict] = []
-    for setting in tqdm(settings(scale), desc="alignment settings"):
+    for setting in progress_bar(settings(scale), desc="alignment settings"):
         rows += online.alignment_rows(setting, range(cfg.seed, cfg.seed + scale.seeds))
     frame = pd.DataFrame(rows)
     run_.write_csv("alignment.csv", frame)

@@ -29,10 +29,9 @@ from __future__ import annotations
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import online
-from spikead.runs import start_run, typed_config
+from spikead.runs import progress_bar, start_run, typed_config
 from spikead.runs.config import ConfigError
 from spikead.runs.schemas import MemoryScalingScale as Scale
 
@@ -166,7 +165,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     measured: dict[tuple[str, str, int, int], dict] = {}
     rows = []
     probes = {(str(m), int(n), int(t)) for m, n, t in scale.probe_settings}
-    for sweep, neuron, n, t, method in tqdm(jobs_of(scale), desc="scaling settings"):
+    for sweep, neuron, n, t, method in progress_bar(jobs_of(scale), desc="scaling settings"):
         key = (neuron, method, n, t)
         if key not in measured:
             setting = online.ScalingSetting(method, n, t, scale.batch, scale.n_in, scale.n_out,
@@ -197,7 +196,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     frame = pd.DataFrame(rows)
     run_.write_csv("scaling.csv", frame)
     rss = []
-    for method, n, t in tqdm(scale.rss_settings, desc="peak RSS cross-check"):
+    for method, n, t in progress_bar(scale.rss_settings, desc="peak RSS cross-check"):
         setting = online.ScalingSetting(str(method), int(n), int(t), scale.batch, scale.n_in,
                                         scale.n_out)
         row = online.rss_row(setting)

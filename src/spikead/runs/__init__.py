@@ -16,6 +16,7 @@ from .config import typed_config as typed_config
 from .context import Run as Run
 from .context import start_run as start_run
 from .hardware import hardware_summary as hardware_summary
+from .progress import progress_bar as progress_bar
 from .provenance import source_commit as source_commit
 from .provenance import utc_now as utc_now
 from .schemas import SCALE_SCHEMAS as SCALE_SCHEMAS
