@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
+import types
 
 import numpy as np
 import pandas as pd
@@ -104,6 +106,39 @@ def test_run_writes_config_and_metrics_last(tmp_path):
     assert written["meta"]["profile"] == "smoke" and written["meta"]["seed"] == 3
     assert "backend" in written["meta"]["hardware"]
     assert (tmp_path / "config.yaml").exists()
+
+
+def test_wandb_writes_into_the_run_directory(tmp_path, monkeypatch):
+    """Offline wandb runs land in <run dir>/wandb, whatever the working directory and
+    WANDB_DIR say (wandb.init's ``dir`` wins over WANDB_DIR)."""
+    calls = []
+
+    class Fake:
+        def __init__(self):
+            self.summary = {}
+
+        def log(self, metrics, step=None):
+            calls.append(("log", metrics, step))
+
+        def finish(self):
+            calls.append(("finish",))
+
+    def init(**kwargs):
+        calls.append(("init", kwargs))
+        return Fake()
+
+    monkeypatch.setitem(sys.modules, "wandb", types.SimpleNamespace(init=init))
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.chdir(tmp_path)
+    cfg = OmegaConf.create({"seed": 0, "profile": {"name": "smoke"}, "wandb": {"mode": "disabled"}})
+    run = start_run(cfg, "demo", out_dir="results/smoke/demo")  # relative, as Hydra may give
+    run.log_metrics({"loss": 1.0}, step=1)
+    run.finish({"score": 1.0})
+    kind, kwargs = calls[0]
+    assert kind == "init" and kwargs["mode"] == "offline"  # WANDB_MODE wins over the config
+    assert kwargs["dir"] == str(tmp_path / "results" / "smoke" / "demo")
+    assert calls[1:] == [("log", {"loss": 1.0}, 1), ("finish",)]
 
 
 def test_bad_wandb_mode_is_rejected(tmp_path, monkeypatch):

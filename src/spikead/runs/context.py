@@ -126,11 +126,13 @@ def _start_wandb(name: str, cfg: DictConfig, out_dir: Path):
     import wandb
 
     wcfg = cfg.get("wandb", {})
+    # `dir` (which wins over WANDB_DIR) puts the offline run into the run directory:
+    # <out_dir>/wandb/offline-run-*, under results/, never the working directory
     return wandb.init(
         project=wcfg.get("project", "spikead"),
         group=name,
         mode=mode,
-        dir=str(out_dir),
+        dir=str(Path(out_dir).resolve()),
         config=OmegaConf.to_container(cfg, resolve=True),
         reinit="finish_previous",
     )
