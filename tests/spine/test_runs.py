@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import types
 
@@ -23,6 +24,7 @@ from spikead.runs import (
     typed_config,
 )
 from spikead.runs import atomic as atomic_mod
+from spikead.runs.context import DETERMINISTIC_XLA_FLAG
 
 
 def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
@@ -139,6 +141,41 @@ def test_wandb_writes_into_the_run_directory(tmp_path, monkeypatch):
     assert kind == "init" and kwargs["mode"] == "offline"  # WANDB_MODE wins over the config
     assert kwargs["dir"] == str(tmp_path / "results" / "smoke" / "demo")
     assert calls[1:] == [("log", {"loss": 1.0}, 1), ("finish",)]
+
+
+def _start(tmp_path, deterministic):
+    cfg = OmegaConf.create({"seed": 0, "profile": {"name": "smoke"}, "wandb": {"mode": "disabled"},
+                            "deterministic": deterministic})
+    return start_run(cfg, "demo", out_dir=tmp_path).meta["deterministic"]
+
+
+def test_deterministic_run_sets_the_xla_flag_before_jax_starts(tmp_path, monkeypatch):
+    from jax._src import xla_bridge
+
+    monkeypatch.setattr(xla_bridge, "backends_are_initialized", lambda: False)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/nowhere")
+    assert _start(tmp_path, True) is True
+    assert os.environ["XLA_FLAGS"].split() == ["--xla_dump_to=/nowhere", DETERMINISTIC_XLA_FLAG]
+    assert _start(tmp_path, True) is True  # not added twice
+    assert os.environ["XLA_FLAGS"].count("deterministic") == 1
+    monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_deterministic_ops=false")  # the user's choice wins
+    assert _start(tmp_path, True) is False
+    assert os.environ["XLA_FLAGS"] == "--xla_gpu_deterministic_ops=false"
+    monkeypatch.delenv("XLA_FLAGS")
+    assert _start(tmp_path, False) is False and "XLA_FLAGS" not in os.environ
+
+
+def test_deterministic_run_warns_when_the_gpu_started_too_early(tmp_path, monkeypatch, caplog):
+    import jax
+    from jax._src import xla_bridge
+
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    monkeypatch.setattr(xla_bridge, "backends_are_initialized", lambda: True)
+    assert _start(tmp_path, True) is True  # a CPU is reproducible without the flag
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    with caplog.at_level("WARNING"):
+        assert _start(tmp_path, True) is False
+    assert DETERMINISTIC_XLA_FLAG in caplog.text and "XLA_FLAGS" not in os.environ
 
 
 def test_bad_wandb_mode_is_rejected(tmp_path, monkeypatch):
