@@ -13,7 +13,6 @@ the engine's file format; they do not depend on the convention) and ``metrics.js
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import hydra
 import pandas as pd
@@ -21,15 +20,11 @@ from omegaconf import DictConfig
 
 from spikead import ad, tasks
 from spikead.runs import latex_table, markdown_table, start_run, typed_config
+from spikead.runs.schemas import EliminationCostsScale as Scale
 
 BASELINES = ("forward", "reverse", "markowitz")
 CONVENTIONS = ("paper", "structured")
 """Counting conventions written, in table order (see spikead.ad._structure)."""
-
-
-@dataclass
-class Scale:
-    tasks: list[str] = field(default_factory=list)
 
 
 def baseline_orders(graph) -> dict[str, list[int]]:

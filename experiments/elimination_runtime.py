@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import hydra
@@ -41,11 +40,11 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import ad, tasks
 from spikead.bench import compile_time_and_memory, time_alternating, time_fn
-from spikead.runs import ConfigError, start_run, typed_config
+from spikead.runs import ConfigError, progress_bar, start_run, typed_config
+from spikead.runs.schemas import EliminationRuntimeScale as Scale
 
 ORDERS = {"jacve_forward": "fwd", "jacve_reverse": "rev", "jacve_markowitz": "markowitz"}
 # the same orders, per-example output (B, out, in) like vmap(jacrev(f)): see ad.vmap_jacve
@@ -55,23 +54,6 @@ SEARCH_ORDERS = {"jacve_best": ORDERS, "vmap_jacve_best": COMPACT_ORDERS}
 BASELINES = ("jacfwd_vmap", "jacrev_vmap", "vmap_jacrev")
 METHODS = (*ORDERS, *COMPACT_ORDERS, *SEARCH_ORDERS, *BASELINES)
 NAMED_ORDERS = {"forward": "fwd", "reverse": "rev", "markowitz": "markowitz"}
-
-
-@dataclass
-class Scale:
-    tasks: list[str] = field(default_factory=list)
-    batch_sizes: list[int] = field(default_factory=list)
-    warmup: int = 10
-    repeats: int = 100
-    methods: list[str] = field(default_factory=lambda: list(METHODS))
-    # Skip a (task, method, batch) whose warm-up + timed calls are predicted, from one probe
-    # call after compilation, to take longer than this (seconds); null: never skip.
-    time_cap_s: float | None = None
-    # Skip a job whose compiled program needs more memory than this (bytes: XLA's buffer
-    # assignment, arguments + outputs + temporaries); null: never skip.
-    memory_cap_bytes: float | None = None
-    # Interleaved rounds of the goals' two comparisons at the largest batch (0: none).
-    paired_rounds: int = 50
 
 
 def batched_args(task, batch: int, seed: int) -> tuple:
@@ -335,6 +317,8 @@ def summarise(frame: pd.DataFrame, search: dict | None = None,
 
 def run(cfg: DictConfig, out_dir=None) -> dict:
     scale = typed_config(cfg.scale, Scale, where="scale")
+    if scale.methods is None:  # null (the default): every method
+        scale.methods = list(METHODS)
     unknown = [m for m in scale.methods if m not in METHODS]
     if unknown:
         raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(METHODS)}")
@@ -362,7 +346,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     jobs = [(t, b, m) for t in task_objs for b in scale.batch_sizes for m in scale.methods]
     rows, plans, paired_rows, fns = [], {}, [], {}
     largest = max(scale.batch_sizes)
-    for i, (task, batch, method) in enumerate(tqdm(jobs, desc="elimination_runtime", mininterval=5)):
+    for i, (task, batch, method) in enumerate(progress_bar(jobs, desc="elimination_runtime", mininterval=5)):
         if (task.name, batch) not in plans:
             plans[(task.name, batch)] = order_plan(task, batch, run_.seed, scale.methods, best.get(task.name))
         order, order_cost = plans[(task.name, batch)].get(method, (None, np.nan))

@@ -22,32 +22,14 @@ agents costs tens of seconds per task on a CPU.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import alphagrad, tasks
-from spikead.runs import latex_table, markdown_table, start_run, typed_config
-
-
-@dataclass
-class Scale:
-    tasks: list[str] = field(default_factory=list)
-    methods: list[str] = field(default_factory=list)
-    seeds: list[int] = field(default_factory=lambda: [0])
-    budget: int = 256
-    batch: int = 16
-    expand: int = 4
-    max_width: int = 32
-    anneal_from_baselines: bool = True
-    agent_tasks: list[str] = field(default_factory=list)
-    pad_scalar: int = 64
-    pad_tensor: int = 64
-    dp_graphs: int = 0
-    dp_vertices: int = 10
+from spikead.runs import latex_table, markdown_table, progress_bar, start_run, typed_config
+from spikead.runs.schemas import EliminationSearchScale as Scale
 
 
 def run(cfg: DictConfig, out_dir=None) -> dict:
@@ -72,7 +54,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         run_.log.info("%s: %d eliminable, padded state V=%d R=%d, %d moves", tg.name,
                       vertices[tg.name], tg.state.num_vertices, tg.state.max_rank, tg.moves)
     rows, curves = [], []
-    bar = tqdm(tgs, desc="tasks")
+    bar = progress_bar(tgs, desc="tasks")
     for tg in bar:
         name = tg.name
         methods = [m for m in scale.methods if m not in alphagrad.JOINT and (

@@ -42,34 +42,15 @@ and the metrics ``parallel_over_hand_scan`` / ``parallel_iterations`` /
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import bench
-from spikead.runs import markdown_table, start_run, typed_config
-
-
-@dataclass
-class Scale:
-    sizes: list[int] = field(default_factory=list)
-    batch: int = 16
-    T: int = 500
-    warmup: int = 3
-    repeats: int = 20
-    frameworks: list[str] = field(default_factory=list)
-    compile_n: int = 512
-    compile_layers: int = 3
-    timeout_s: float = 1800.0
-    cpus: int | None = None
-    time_cap_s: float | None = None
-    parallel_n: int = 128
-    parallel_batch: int = 1
-    parallel_T: list[int] = field(default_factory=list)
-    parallel_neurons: list[str] = field(default_factory=lambda: ["lif", "li"])
+from spikead.runs import markdown_table, progress_bar, start_run, typed_config
+from spikead.runs.schemas import FrameworkComparisonScale as Scale
 
 
 @dataclass
@@ -101,20 +82,20 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     workdir = run_.path("work")
     rows, details = bench.compare_frameworks(
         scale.frameworks, scale.sizes, settings, workdir=workdir,
-        progress=lambda jobs: tqdm(jobs, desc="framework x N", unit="peer"),
+        progress=lambda jobs: progress_bar(jobs, desc="framework x N", unit="peer"),
     )
     paired_rows, paired_details = [], {}
     if cfg.get("paired", False):
         paired_rows, paired_details = bench.compare_paired(
             scale.sizes, settings, workdir=workdir, order_seed=settings.seed,
-            progress=lambda sizes: tqdm(sizes, desc="paired spikead/hand scan", unit="N"),
+            progress=lambda sizes: progress_bar(sizes, desc="paired spikead/hand scan", unit="N"),
         )
     parallel_rows, parallel_details = [], {}
     if cfg.get("parallel", False) and scale.parallel_T:
         parallel_rows, parallel_details = bench.compare_parallel(
             scale.parallel_T, settings, n=scale.parallel_n, batch=scale.parallel_batch,
             neurons=scale.parallel_neurons, workdir=workdir,
-            progress=lambda jobs: tqdm(jobs, desc="parallel-in-time (neuron x T)", unit="T"),
+            progress=lambda jobs: progress_bar(jobs, desc="parallel-in-time (neuron x T)", unit="T"),
         )
     shutil.rmtree(workdir, ignore_errors=True)
     frame = pd.DataFrame(rows, columns=list(bench.COLUMNS))

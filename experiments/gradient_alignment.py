@@ -14,30 +14,15 @@ Writes ``alignment.csv`` (one row per setting x seed x method x leaf), ``table.m
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import online, snn
-from spikead.runs import latex_table, markdown_table, start_run, typed_config
+from spikead.runs import latex_table, markdown_table, progress_bar, start_run, typed_config
 from spikead.runs.config import ConfigError
-
-
-@dataclass
-class Scale:
-    neurons: list[str] = field(default_factory=list)
-    recurrent: list[bool] = field(default_factory=list)
-    n_hidden: list[int] = field(default_factory=list)
-    seq_len: list[int] = field(default_factory=list)
-    seeds: int = 3
-    reference_max_n: int = 16
-    n_in: int = 40
-    n_out: int = 10
-    rate: float = 0.2
-    gain: float = 3.0
+from spikead.runs.schemas import GradientAlignmentScale as Scale
 
 
 def settings(scale: Scale) -> list[online.AlignmentSetting]:
@@ -62,10 +47,9 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def formatted(table: pd.DataFrame) -> pd.DataFrame:
-    """Cosines with 6 decimals, errors in scientific notation (for the Markdown/LaTeX tables)."""
+    """Errors in scientific notation (for the Markdown/LaTeX tables); cosines are left to the
+    tables' own format, which writes one within 1e-3 of 1 as ``1 - 4.0e-13``."""
     out = table.copy()
-    for col in ("cos_mean", "cos_min"):
-        out[col] = out[col].map(lambda v: f"{v:.6f}")
     for col in ("rel_l2_mean", "rel_l2_max", "max_abs"):
         out[col] = out[col].map(lambda v: f"{v:.1e}")
     out["spike_rate"] = out["spike_rate"].map(lambda v: f"{v:.3f}")
@@ -80,7 +64,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     run_ = start_run(cfg, "gradient_alignment", out_dir=out_dir,
                      data_label="synthetic (random binary input spikes)")
     rows: list[dict] = []
-    for setting in tqdm(settings(scale), desc="alignment settings"):
+    for setting in progress_bar(settings(scale), desc="alignment settings"):
         rows += online.alignment_rows(setting, range(cfg.seed, cfg.seed + scale.seeds))
     frame = pd.DataFrame(rows)
     run_.write_csv("alignment.csv", frame)

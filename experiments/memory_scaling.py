@@ -26,40 +26,14 @@ the environment variable SPIKEAD_BRAINSCALE_VENV) as a subprocess at ``brainscal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import hydra
 import pandas as pd
 from omegaconf import DictConfig
-from tqdm import tqdm
 
 from spikead import online
-from spikead.runs import start_run, typed_config
+from spikead.runs import progress_bar, start_run, typed_config
 from spikead.runs.config import ConfigError
-
-
-@dataclass
-class Scale:
-    methods: list[str] = field(default_factory=list)
-    t_sweep: list[int] = field(default_factory=list)
-    n_for_t: int = 128
-    n_sweep: list[int] = field(default_factory=list)
-    t_for_n: list[int] = field(default_factory=list)
-    batch: int = 16
-    n_in: int = 140
-    n_out: int = 20
-    max_seconds: float = 30.0
-    max_bytes: float = 4.0e9
-    flops_per_s: float = 2.0e9
-    warmup: int = 1
-    repeats: int = 5
-    rss_settings: list[list] = field(default_factory=list)
-    factorised_t: list[int] = field(default_factory=list)
-    probe_settings: list[list] = field(default_factory=list)
-    probe_steps: list[int] = field(default_factory=list)
-    brainscale_venv: str = ""
-    brainscale_settings: list[list] = field(default_factory=list)
-
+from spikead.runs.schemas import MemoryScalingScale as Scale
 
 FACTORISED_METHODS = ("sparse", "bptt")
 
@@ -191,7 +165,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     measured: dict[tuple[str, str, int, int], dict] = {}
     rows = []
     probes = {(str(m), int(n), int(t)) for m, n, t in scale.probe_settings}
-    for sweep, neuron, n, t, method in tqdm(jobs_of(scale), desc="scaling settings"):
+    for sweep, neuron, n, t, method in progress_bar(jobs_of(scale), desc="scaling settings"):
         key = (neuron, method, n, t)
         if key not in measured:
             setting = online.ScalingSetting(method, n, t, scale.batch, scale.n_in, scale.n_out,
@@ -222,7 +196,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     frame = pd.DataFrame(rows)
     run_.write_csv("scaling.csv", frame)
     rss = []
-    for method, n, t in tqdm(scale.rss_settings, desc="peak RSS cross-check"):
+    for method, n, t in progress_bar(scale.rss_settings, desc="peak RSS cross-check"):
         setting = online.ScalingSetting(str(method), int(n), int(t), scale.batch, scale.n_in,
                                         scale.n_out)
         row = online.rss_row(setting)

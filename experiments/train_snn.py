@@ -16,7 +16,7 @@ validation epoch, the reported number). Synthetic stand-ins are labelled in ever
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import hydra
 import jax
@@ -25,25 +25,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from spikead import data, train
 from spikead.runs import ConfigError, start_run, typed_config
+from spikead.runs.schemas import TrainSnnScale as Scale
 
 #: How the validation split was made (protocol, sizes, held-out speaker ids): see
 #: `spikead.data.LoadedDataset.split_info`.
 SPLIT_NAME = "split.json"
-
-
-@dataclass
-class Scale:
-    epochs: int = 6
-    batch_size: int = 64
-    eval_batch_size: int = 256
-    max_train_batches: int = 0
-    width: int = 64
-    n_bins: int = 100
-    n_train: int = 8156
-    n_valid: int = 1024
-    n_test: int = 2264
-    alif_input_scale: float = 20.0
-    peak_lr: float = 1e-3
 
 
 def data_label(cfg: data.DataConfig) -> str:
@@ -65,12 +51,17 @@ def load_configs(cfg: DictConfig):
         model_cfg = train.from_mapping(train.ModelConfig, OmegaConf.to_container(cfg.model, resolve=True))
         alg_cfg = train.from_mapping(train.AlgorithmConfig, OmegaConf.to_container(cfg.algorithm, resolve=True))
         opt_cfg = train.from_mapping(train.OptimizerConfig, OmegaConf.to_container(cfg.optimizer, resolve=True))
+    except (data.DataConfigError, train.TrainConfigError, TypeError) as err:
+        raise ConfigError(str(err)) from err
+    try:
         train_cfg = train.TrainConfig(
             epochs=scale.epochs, batch_size=scale.batch_size, eval_batch_size=scale.eval_batch_size,
             max_train_batches=scale.max_train_batches, seed=int(cfg.seed),
             stop_after_epochs=int(cfg.stop_after_epochs), progress=bool(cfg.progress))
-    except (data.DataConfigError, train.TrainConfigError, TypeError) as err:
-        raise ConfigError(str(err)) from err
+    except train.TrainConfigError as err:
+        raise ConfigError(
+            f"{err} The overrides: scale.epochs, scale.batch_size, scale.eval_batch_size, "
+            "scale.max_train_batches and stop_after_epochs.") from err
     return scale, label, data_cfg, model_cfg, alg_cfg, opt_cfg, train_cfg
 
 

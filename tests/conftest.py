@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# registers the typed schema of every experiment's `scale` group with Hydra, which tests
+# that compose a config (hydra.compose) need
+import spikead.runs  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # Tests that read the shared smoke workflow carry this xdist group (one worker for them all

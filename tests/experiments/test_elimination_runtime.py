@@ -152,7 +152,7 @@ def test_search_order_no_cheaper_is_recorded_not_timed(tmp_path, toy):
     ad.save_order(tmp_path / "orders" / f"{TOY}_random_seed0.json", task=TOY, graph=graph, order=rev,
                   cost=sum(ad.apply_order(graph, rev)))
     out = elimination_runtime.run(_cfg(f"orders_dir={tmp_path / 'orders'}",
-                                       "+scale.methods=[jacve_markowitz,jacve_best,vmap_jacve_best]"),
+                                       "scale.methods=[jacve_markowitz,jacve_best,vmap_jacve_best]"),
                                   out_dir=tmp_path / "run")
     frame = pd.read_csv(tmp_path / "run" / "runtime.csv").set_index("method")
     for method in ("jacve_best", "vmap_jacve_best"):
@@ -165,7 +165,7 @@ def test_search_order_no_cheaper_is_recorded_not_timed(tmp_path, toy):
 
 
 def test_missing_orders_folder_is_recorded(tmp_path, toy):
-    out = elimination_runtime.run(_cfg(f"orders_dir={tmp_path / 'nowhere'}", "+scale.methods=[jacve_best]"),
+    out = elimination_runtime.run(_cfg(f"orders_dir={tmp_path / 'nowhere'}", "scale.methods=[jacve_best]"),
                                   out_dir=tmp_path / "run")
     frame = pd.read_csv(tmp_path / "run" / "runtime.csv")
     assert frame.status.str.startswith("not timed: no usable search order").all()
@@ -177,7 +177,7 @@ def test_order_that_does_not_transfer_is_recorded(tmp_path, orders_dir, monkeypa
         raise ad.OrderTransferError(f"{name}: no vertex correspondence (test)")
 
     monkeypatch.setattr(elimination_runtime.ad, "transfer_order", refuse)
-    elimination_runtime.run(_cfg(f"orders_dir={orders_dir[0]}", "+scale.methods=[jacve_best]"),
+    elimination_runtime.run(_cfg(f"orders_dir={orders_dir[0]}", "scale.methods=[jacve_best]"),
                             out_dir=tmp_path / "run")
     status = pd.read_csv(tmp_path / "run" / "runtime.csv").status
     assert status.str.startswith(f"not timed: the order does not transfer to vmap(f): {TOY}").all()
@@ -189,7 +189,7 @@ def test_search_method_needs_an_order(toy):
 
 
 def test_time_cap_records_skipped_jobs(tmp_path, toy):
-    elimination_runtime.run(_cfg("scale.time_cap_s=1e-9", "+scale.methods=[jacve_reverse,vmap_jacrev]"),
+    elimination_runtime.run(_cfg("scale.time_cap_s=1e-9", "scale.methods=[jacve_reverse,vmap_jacrev]"),
                             out_dir=tmp_path)
     frame = pd.read_csv(tmp_path / "runtime.csv")
     assert len(frame) == 2
@@ -201,7 +201,7 @@ def test_time_cap_records_skipped_jobs(tmp_path, toy):
 
 
 def test_paired_timing_can_be_turned_off_and_rejects_negative_rounds(tmp_path, toy):
-    out = elimination_runtime.run(_cfg("scale.paired_rounds=0", "+scale.methods=[jacve_reverse,jacrev_vmap]"),
+    out = elimination_runtime.run(_cfg("scale.paired_rounds=0", "scale.methods=[jacve_reverse,jacrev_vmap]"),
                                   out_dir=tmp_path / "off")
     assert pd.read_csv(tmp_path / "off" / "paired.csv").empty
     assert "best_jacve_over_jacrev_vmap_paired" not in out["summary"][TOY]
@@ -215,7 +215,7 @@ def test_bad_time_cap_is_rejected(tmp_path, toy):
 
 
 def test_memory_cap_records_skipped_jobs(tmp_path, toy):
-    elimination_runtime.run(_cfg("scale.memory_cap_bytes=1", "+scale.methods=[jacrev_vmap]"),
+    elimination_runtime.run(_cfg("scale.memory_cap_bytes=1", "scale.methods=[jacrev_vmap]"),
                             out_dir=tmp_path)
     frame = pd.read_csv(tmp_path / "runtime.csv")
     assert frame.status.str.startswith("skipped: over memory cap").all()

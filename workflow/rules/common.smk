@@ -46,7 +46,7 @@ PIN_SHARED = SLOTS <= MACHINE_CORES and hasattr(os, "sched_setaffinity")
 SHARED_THREADS = 1 if PIN_SHARED else CORES
 
 # --- Overrides and variants --------------------------------------------------------------
-# `--config 'overrides={"train_snn": ["optimizer.lr=3e-3"]}'` passes Hydra overrides to
+# `--config 'overrides={"train_snn": ["optimizer.peak_lr=3e-3"]}'` passes Hydra overrides to
 # every run of an entry point. Such a run is a variant: its results, logs and figures carry
 # the suffix "@<8 hex digits>" (a digest of the overrides of the experiment and of the
 # experiments it reads) and never overwrite the default ones; its metrics.json lists the

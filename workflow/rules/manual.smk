@@ -39,7 +39,7 @@ rule manual_figure:
     log:
         f"{MANUAL_RESULTS}/logs/figures_{{experiment}}_{{run}}_{{figure}}.log",
     params:
-        run=f"{MANUAL_RESULTS}/{{experiment}}/{{run}}",
+        run=lambda w, input: os.path.dirname(input.run),
         view=lambda w: "yes" if w.experiment in READS_RUN_FOLDERS else "",
     shell:
         'results={params.run}; if [ -n "{params.view}" ]; then view=$(mktemp -d); '

@@ -129,7 +129,8 @@ class DataConfig:
     def __post_init__(self) -> None:
         if self.name not in DATASET_NAMES:
             raise DataConfigError(
-                f"DataConfig.name={self.name!r}; expected one of {DATASET_NAMES}."
+                f"DataConfig.name={self.name!r}; expected one of {DATASET_NAMES} "
+                "(pick one with the override data=<name>)."
             )
         if self.n_bins < 1:
             raise DataConfigError(f"DataConfig.n_bins={self.n_bins}; expected >= 1.")

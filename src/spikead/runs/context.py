@@ -117,6 +117,35 @@ def _seed_everything(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
+# XLA flag that makes GPU reductions and scatters run-to-run reproducible (CPU already is)
+DETERMINISTIC_XLA_FLAG = "--xla_gpu_deterministic_ops=true"
+
+
+def _deterministic_xla(log: logging.Logger) -> bool:
+    """Add :data:`DETERMINISTIC_XLA_FLAG` to ``XLA_FLAGS`` before JAX starts its backends.
+
+    Returns whether the flag is in force. If the backends already started without it (JAX
+    computed something before the run began), it cannot take effect any more: on a GPU that
+    is logged as a warning, with the fix.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_gpu_deterministic_ops" in flags:
+        return DETERMINISTIC_XLA_FLAG in flags.split()
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        import jax
+
+        if jax.default_backend() == "gpu":
+            log.warning("deterministic=true, but JAX started its GPU backend before the run: "
+                        "GPU results may differ from run to run. Start the process with "
+                        "XLA_FLAGS=%s.", DETERMINISTIC_XLA_FLAG)
+            return False
+        return True  # CPU: reproducible without the flag
+    os.environ["XLA_FLAGS"] = f"{flags} {DETERMINISTIC_XLA_FLAG}".strip()
+    return True
+
+
 def _start_wandb(name: str, cfg: DictConfig, out_dir: Path):
     mode = os.environ.get("WANDB_MODE") or cfg.get("wandb", {}).get("mode", "offline")
     if mode not in WANDB_MODES:
@@ -126,11 +155,13 @@ def _start_wandb(name: str, cfg: DictConfig, out_dir: Path):
     import wandb
 
     wcfg = cfg.get("wandb", {})
+    # `dir` (which wins over WANDB_DIR) puts the offline run into the run directory:
+    # <out_dir>/wandb/offline-run-*, under results/, never the working directory
     return wandb.init(
         project=wcfg.get("project", "spikead"),
         group=name,
         mode=mode,
-        dir=str(out_dir),
+        dir=str(Path(out_dir).resolve()),
         config=OmegaConf.to_container(cfg, resolve=True),
         reinit="finish_previous",
     )
@@ -141,7 +172,10 @@ def start_run(cfg: DictConfig, name: str, *, out_dir: str | Path | None = None,
     """Prepare the run directory, seeding, logging and wandb for an experiment.
 
     Args:
-        cfg: the composed config; must have ``seed`` and ``profile.name``.
+        cfg: the composed config; must have ``seed`` and ``profile.name``. With
+            ``deterministic: true`` GPU kernels are made reproducible (XLA's
+            ``--xla_gpu_deterministic_ops``, set before JAX starts; slower scatters), so the
+            same seed gives the same numbers; ``meta["deterministic"]`` records it.
         name: the experiment's name.
         out_dir: where to write; default Hydra's ``runtime.output_dir``.
         data_label: which data produced the result (``"synthetic stand-in (...)"``,
@@ -157,12 +191,14 @@ def start_run(cfg: DictConfig, name: str, *, out_dir: str | Path | None = None,
     log = logging.getLogger(f"spikead.{name}")
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s %(name)s] %(message)s")
+    deterministic = bool(cfg.get("deterministic", False)) and _deterministic_xla(log)
     atomic_write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     profile = cfg.get("profile", {}).get("name", "unknown")
     meta = {
         "profile": profile,
         "data": data_label or "none",
         "seed": seed,
+        "deterministic": deterministic,
         "overrides": _command_overrides(),
         "hardware": hardware_summary(),
         "started": utc_now(),

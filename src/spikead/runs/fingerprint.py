@@ -43,7 +43,7 @@ def compose_config(config_dir: str, name: str, overrides: tuple[str, ...] = ()) 
     Args:
         config_dir: absolute path of the ``configs`` folder.
         name: the primary config (the experiment's name).
-        overrides: Hydra overrides, e.g. ``("profile=smoke", "optimizer.lr=3e-3")``; no
+        overrides: Hydra overrides, e.g. ``("profile=smoke", "optimizer.peak_lr=3e-3")``; no
             ``hydra.*`` overrides (they do not change the result).
 
     Raises:
@@ -64,9 +64,12 @@ def compose_config(config_dir: str, name: str, overrides: tuple[str, ...] = ()) 
             cfg = compose(config_name=name, overrides=list(overrides))
             return OmegaConf.to_yaml(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException, ValueError, KeyError) as err:
+        # Hydra's message of a bad override ("Error merging override scale.epochs=abc")
+        # leaves the reason (type expected, full key) to the exception it chains
+        cause = f" ({err.__cause__})" if err.__cause__ is not None else ""
         raise ConfigError(
             f"the config of {name} does not compose with overrides {list(overrides)}: "
-            f"{type(err).__name__}: {err}".replace("\n", " ")
+            f"{type(err).__name__}: {err}{cause}".replace("\n", " ")
             + f" (check the overrides against {config_dir}/{name}.yaml; "
             f"`python experiments/{name}.py --cfg job` prints the composed config)"
         ) from None

@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import math
+import numbers
+
+# A float within this distance of 1 (a cosine, a ratio) is written as 1 - d or 1 + d.
+NEAR_ONE = 1e-3
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """A float as a table cell: ``digits`` significant digits, and values within
+    :data:`NEAR_ONE` of 1 as ``1 - 4.0e-13`` / ``1 + 2.5e-05``, so a cosine or a ratio that
+    is almost but not exactly 1 stays visible. Exactly 1 is ``1``; NaN is ``-``; numbers of
+    ``10**digits`` or more are rounded to an integer (``123457``), never written as ``1.235e+05``.
+    """
+    value = float(value)
+    if math.isnan(value):
+        return "-"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    gap = value - 1.0
+    if gap != 0 and abs(gap) <= NEAR_ONE:
+        return f"1 {'+' if gap > 0 else '-'} {abs(gap):.1e}"
+    if abs(value) >= 10**digits:
+        return f"{value:.0f}"
+    return f"{value:.{digits}g}"
 
 
 def _cell(value) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "-"
-        return f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
+        return format_number(value)
     return str(value)
 
 

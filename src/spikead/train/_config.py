@@ -73,7 +73,8 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.neuron not in HIDDEN_NEURONS:
-            raise TrainConfigError(f"model.neuron={self.neuron!r}; expected one of {HIDDEN_NEURONS}.")
+            raise TrainConfigError(f"model.neuron={self.neuron!r}; expected one of {HIDDEN_NEURONS} "
+                                   "(the override model=<preset> picks a preset).")
         for name in ("width", "depth"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise TrainConfigError(f"model.{name}={getattr(self, name)!r}; expected an integer >= 1.")
@@ -100,7 +101,8 @@ class AlgorithmConfig:
 
     def __post_init__(self) -> None:
         if self.name not in ALGORITHMS:
-            raise TrainConfigError(f"algorithm.name={self.name!r}; expected one of {ALGORITHMS}.")
+            raise TrainConfigError(f"algorithm.name={self.name!r}; expected one of {ALGORITHMS} "
+                                   "(pick one with the override algorithm=<name>).")
         if self.online_method not in ONLINE_METHODS:
             raise TrainConfigError(
                 f"algorithm.online_method={self.online_method!r}; expected one of {ONLINE_METHODS}.")
@@ -161,10 +163,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
-            raise TrainConfigError(f"train.epochs={self.epochs}; expected >= 1.")
+            raise TrainConfigError(f"TrainConfig.epochs={self.epochs}; expected >= 1.")
         if self.batch_size < 1 or self.eval_batch_size < 0:
             raise TrainConfigError(
-                f"train.batch_size={self.batch_size}, eval_batch_size={self.eval_batch_size}; "
+                f"TrainConfig.batch_size={self.batch_size}, eval_batch_size={self.eval_batch_size}; "
                 "expected batch_size >= 1 and eval_batch_size >= 0.")
         if self.stop_after_epochs < 0 or self.max_train_batches < 0:
-            raise TrainConfigError("train.stop_after_epochs and max_train_batches must be >= 0.")
+            raise TrainConfigError(
+                f"TrainConfig.stop_after_epochs={self.stop_after_epochs} and "
+                f"max_train_batches={self.max_train_batches}: both must be >= 0.")

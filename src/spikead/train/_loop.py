@@ -21,10 +21,10 @@ import equinox as eqx
 import jax
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from spikead.data import epoch_permutation, num_batches
 from spikead.runs import atomic_write_csv
+from spikead.runs.progress import progress_bar
 
 from ._checkpoint import CHECKPOINT_NAME, fingerprint, load_checkpoint, save_checkpoint
 from ._config import AlgorithmConfig, OptimizerConfig, TrainConfig
@@ -214,8 +214,8 @@ def fit(
         return totals.means()
 
     completed = True
-    bar = tqdm(range(start, train.epochs), desc=f"train ({algorithm.name})", initial=start,
-               total=train.epochs, disable=not train.progress)
+    bar = progress_bar(range(start, train.epochs), desc=f"train ({algorithm.name})", initial=start,
+                       total=train.epochs, disable=not train.progress)
     for epoch in bar:
         if train.stop_after_epochs and epoch - start >= train.stop_after_epochs:
             completed = False
@@ -224,8 +224,9 @@ def fit(
         totals = _Totals()
         tic = time.perf_counter()
         batches = _padded_batches(x_train, y_train, train.batch_size, order, train.max_train_batches)
-        for b, (xb, yb, wb) in enumerate(tqdm(batches, total=steps_per_epoch, leave=False,
-                                               desc=f"epoch {epoch + 1}", disable=not train.progress)):
+        batch_bar = progress_bar(batches, total=steps_per_epoch, leave=False, nested=True,
+                                 desc=f"epoch {epoch + 1}", disable=not train.progress)
+        for b, (xb, yb, wb) in enumerate(batch_bar):
             params, opt_state, result = train_step(params, frozen, opt_state, *dp.put_batch(xb, yb, wb))
             loss = float(result.loss)
             if not math.isfinite(loss):
