@@ -187,3 +187,18 @@ def test_vmap_jacve_encoder_has_no_large_contraction_reduce():
            and e.invars[0].aval.size >= 8192]
     assert not big, [str(e) for e in big[:3]]
     assert any(e.primitive.name == "slice" for e in jaxpr.eqns)
+
+
+def test_structure_fields_are_plain_ints():
+    """NumPy integers from a rule become ints: equal, same hash, and JSON-serialisable
+    (order files fingerprint the graph)."""
+    import json
+
+    import numpy as np
+
+    from spikead.ad._structure import Structure
+
+    a = Structure((np.int64(2), 3), (np.int64(2),), (np.int64(0),), (np.int64(0),))
+    b = Structure((2, 3), (2,), (0,), (0,))
+    assert a == b and hash(a) == hash(b)
+    json.dumps([a.out_shape, a.in_shape, a.pair, a.val_dims])

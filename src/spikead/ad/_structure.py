@@ -86,6 +86,12 @@ class Structure:
     val_dims: tuple[int, ...] | None
 
     def __post_init__(self) -> None:
+        # plain ints (rules may hand over NumPy integers): hashes, equality and JSON agree
+        object.__setattr__(self, "out_shape", tuple(int(n) for n in self.out_shape))
+        object.__setattr__(self, "in_shape", tuple(int(n) for n in self.in_shape))
+        object.__setattr__(self, "pair", tuple(None if q is None else int(q) for q in self.pair))
+        if self.val_dims is not None:
+            object.__setattr__(self, "val_dims", tuple(int(d) for d in self.val_dims))
         p = len(self.out_shape)
         if len(self.pair) != len(self.in_shape):
             raise ValueError(f"pair {self.pair} must have one entry per input dim {self.in_shape}")
