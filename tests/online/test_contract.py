@@ -76,7 +76,8 @@ def test_lateral_inhibition_needs_the_opt_in():
 
 
 def test_recurrent_synapses_need_the_opt_in():
-    """LIF here; recurrent ALIF's e-prop: test_reference.py::test_sparse_with_recurrence_is_eprop."""
+    """LIF of `spikead.snn` here; recurrent ALIF: test_reference.py::
+    test_sparse_with_recurrence_is_eprop; hand-written LIF / ALIF / lateral: test_eprop.py."""
     step, cut_step, params, state0, xs, targets = _recurrent_case("lif")
     assert spike_count(step, params, state0, xs) > 0
     c = online.classify(step, params, state0, xs[0])

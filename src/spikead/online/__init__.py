@@ -20,8 +20,8 @@ from ._api import classify as classify
 from ._api import value_and_grad as value_and_grad
 from ._contract import APPROXIMATIONS as APPROXIMATIONS
 from ._contract import Classification as Classification
-from ._eprop_alif import alif_eprop_value_and_grad as alif_eprop_value_and_grad
 from ._eprop import eprop_step as eprop_step
+from ._eprop_alif import alif_eprop_value_and_grad as alif_eprop_value_and_grad
 from ._errors import ApproximationRequiredError as ApproximationRequiredError
 from ._errors import OnlineError as OnlineError
 from ._errors import UnknownMethodError as UnknownMethodError
