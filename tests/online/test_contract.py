@@ -5,26 +5,14 @@ from unittest import mock
 import jax
 import jax.numpy as jnp
 import pytest
-from jax.flatten_util import ravel_pytree
 
 from spikead import online
 from spikead.online import _sparse
 
-from .helpers import assert_grads_close, run_both, spike_count
+from .helpers import assert_grads_close, run_both, spike, spike_count
 
 N, M, K, T = 7, 4, 2, 25
 LATERAL = 0.3 * (jnp.ones((N, N)) - jnp.eye(N))
-
-
-@jax.custom_jvp
-def _spike(x):
-    return (x > 0).astype(x.dtype)
-
-
-@_spike.defjvp
-def _spike_jvp(primals, tangents):
-    (x,), (dx,) = primals, tangents
-    return _spike(x), dx / (1.0 + 5.0 * jnp.abs(x)) ** 2
 
 
 def _lateral_lif(p, s, x, cut=False):
@@ -32,7 +20,7 @@ def _lateral_lif(p, s, x, cut=False):
     v, z = s
     inhibition = jax.nn.relu(jax.lax.stop_gradient(v) if cut else v)
     v = 0.9 * v - LATERAL @ inhibition + p["w_in"] @ x - z
-    z = _spike(v - 1.0)
+    z = spike(v - 1.0)
     return (v, z), p["w_out"] @ z
 
 
@@ -57,32 +45,9 @@ def _recurrent_case(neuron, seed=1):
     return net.step, cut_step, params, net.init_state(), xs, targets
 
 
-def _documented_eprop(step, cut_step, params, state0, xs, targets):
-    """The approximation the sparse method documents, with dense Jacobians: traces
-    ``G_t = H_t G_{t-1} + F_t`` with H, F of ``cut_step`` (paths through other neurons'
-    previous state dropped), and the exact learning signal of the step at each t:
-    ``grad += dE_t/ds_{t-1} G_{t-1} + dE_t/dparams``."""
-    flat_p, unravel_p = ravel_pytree(params)
-    flat_s0, unravel_s = ravel_pytree(state0)
-
-    def flat(fn, fp, fs, x):
-        new, y = fn(unravel_p(fp), unravel_s(fs), x)
-        return ravel_pytree(new)[0], y
-
-    def body(carry, inp):
-        fs, G, grad, total = carry
-        x, target = inp
-        out_loss = lambda fp, s: online.mse(flat(step, fp, s, x)[1], target)
-        value, (g_p, g_s) = jax.value_and_grad(out_loss, argnums=(0, 1))(flat_p, fs)
-        H = jax.jacrev(lambda s: flat(cut_step, flat_p, s, x)[0])(fs)
-        F = jax.jacrev(lambda fp: flat(cut_step, fp, fs, x)[0])(flat_p)
-        carry = (flat(step, flat_p, fs, x)[0], H @ G + F, grad + g_p + g_s @ G, total + value)
-        return carry, None
-
-    G0 = jnp.zeros((flat_s0.size, flat_p.size))
-    carry0 = (flat_s0, G0, jnp.zeros_like(flat_p), jnp.zeros(()))
-    (_, _, grad, total), _ = jax.lax.scan(body, carry0, (xs, targets))
-    return total, unravel_p(grad)
+def _eprop_reference(step, params, state0, xs, targets):
+    return jax.jit(online.eprop_reference_value_and_grad(step, online.mse))(
+        params, state0, xs, targets)
 
 
 def test_lateral_inhibition_needs_the_opt_in():
@@ -101,16 +66,18 @@ def test_lateral_inhibition_needs_the_opt_in():
     fn = online.value_and_grad(_lateral_lif, online.mse, approximation="eprop")
     got = jax.jit(fn)(params, state0, xs, targets)
     cut = lambda p, s, x: _lateral_lif(p, s, x, cut=True)
-    ref = jax.jit(_documented_eprop, static_argnums=(0, 1))(_lateral_lif, cut, params, state0,
-                                                             xs, targets)
-    assert_grads_close(got, ref, rtol=1e-4, atol=1e-5)
+    by_hand = jax.jit(online.value_and_grad(cut, online.mse, "bptt"))(params, state0, xs, targets)
+    assert_grads_close(got, by_hand, rtol=1e-5, atol=1e-6)
+    assert_grads_close(_eprop_reference(_lateral_lif, params, state0, xs, targets), by_hand,
+                       rtol=1e-6, atol=1e-7)
     _, exact = jax.jit(online.value_and_grad(_lateral_lif, online.mse, "bptt"))(
         params, state0, xs, targets)
     assert online.cosine(got[1]["w_in"], exact["w_in"]) < 1 - 1e-5  # really an approximation
 
 
 def test_recurrent_synapses_need_the_opt_in():
-    """LIF here; recurrent ALIF's e-prop: test_reference.py::test_sparse_with_recurrence_is_eprop."""
+    """LIF of `spikead.snn` here; recurrent ALIF: test_reference.py::
+    test_sparse_with_recurrence_is_eprop; hand-written LIF / ALIF / lateral: test_eprop.py."""
     step, cut_step, params, state0, xs, targets = _recurrent_case("lif")
     assert spike_count(step, params, state0, xs) > 0
     c = online.classify(step, params, state0, xs[0])
@@ -119,9 +86,11 @@ def test_recurrent_synapses_need_the_opt_in():
         online.value_and_grad(step, online.mse, batched=False)(params, state0, xs, targets)
     fn = online.value_and_grad(step, online.mse, approximation="eprop")
     got = jax.jit(fn)(params, state0, xs, targets)
-    ref = jax.jit(_documented_eprop, static_argnums=(0, 1))(step, cut_step, params, state0,
-                                                             xs, targets)
-    assert_grads_close(got, ref, rtol=1e-4, atol=1e-5)
+    by_hand = jax.jit(online.value_and_grad(cut_step, online.mse, "bptt"))(
+        params, state0, xs, targets)
+    assert_grads_close(got, by_hand, rtol=1e-5, atol=1e-6)
+    assert_grads_close(_eprop_reference(step, params, state0, xs, targets), by_hand,
+                       rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("neuron,kwargs,kind", [
@@ -174,30 +143,26 @@ def test_float64_sparse_equals_float64_bptt():
             assert online.compare(ga[name], gb[name])["rel_l2"] < 1e-10, name
 
 
-def _barrier_step(p, s, x):
-    """An exact step with a primitive the analysis knows and `spikead.ad` has no rule for."""
+def _sorting_step(p, s, x):
+    """An exact step with a primitive `spikead.ad` has no rule for (``sort``, on the input:
+    no derivative flows through it)."""
     (v,) = s
-    v = jax.lax.optimization_barrier(0.9 * v) + jnp.tanh(p["w"] @ x)
+    v = 0.9 * v + jnp.tanh(p["w"] @ jnp.sort(x))
     return (v,), p["r"] @ v
 
 
-def _barrier_case():
+def _sorting_case():
     params = {"w": 0.5 * jax.random.normal(jax.random.key(7), (N, M)), "r": jnp.ones((K, N))}
     xs = jax.random.normal(jax.random.key(8), (9, M))
     return params, (jnp.zeros(N),), xs, jnp.zeros((9, K))
 
 
 def test_auto_source_is_chosen_from_primitives_and_engine_errors_propagate():
-    from spikead.ad import UnsupportedPrimitiveError
-
-    params, state0, xs, targets = _barrier_case()
-    plan = online.make_plan(_barrier_step, params, state0, xs[0])
-    assert _sparse._choose_source("auto", plan, _barrier_step, params, state0, xs[0]) == "jvp"
-    a, b = run_both(_barrier_step, params, state0, xs, targets)
+    params, state0, xs, targets = _sorting_case()
+    plan = online.make_plan(_sorting_step, params, state0, xs[0])
+    assert _sparse._choose_source("auto", plan, params, state0, xs[0]) == "jvp"
+    a, b = run_both(_sorting_step, params, state0, xs, targets)
     assert_grads_close(a, b)
-    with pytest.raises(UnsupportedPrimitiveError, match="optimization_barrier"):
-        online.value_and_grad(_barrier_step, online.mse, jacobians="engine")(
-            params, state0, xs, targets)
     # "auto" on a step with engine rules uses the engine, and its failure is not swallowed
     net, p2 = online.make_single_layer("alif", M, N, K, key=jax.random.key(9))
     with (mock.patch.object(_sparse, "engine_jacobians", side_effect=RuntimeError("engine broke")),

@@ -105,3 +105,7 @@ def test_sparse_with_recurrence_is_eprop(neuron):
     assert cos_in > 0.5  # an approximation, not noise
     # the readout gradient only needs J[y_t, .]: exact
     assert online.compare(ga["w_out"], gb["w_out"])["rel_l2"] < 1e-4
+    _, ge = jax.jit(online.eprop_reference_value_and_grad(net.step, online.mse))(
+        params, state0, xs, targets)
+    for name in ge:  # and it IS e-prop (Bellec's, by jax.grad with stop_gradient)
+        assert online.compare(ga[name], ge[name])["rel_l2"] < 1e-5, name

@@ -6,7 +6,7 @@ import pytest
 
 from spikead import online
 
-from .helpers import assert_grads_close, run_both, spike_count
+from .helpers import assert_grads_close, run_both, spike, spike_count
 
 # (neuron, kwargs, seed, N, T): seeds, widths and lengths vary across the cases
 CASES = [
@@ -47,17 +47,6 @@ def test_sparse_equals_bptt_more_seeds(neuron, kwargs, seed, n, T):
     _check(neuron, kwargs, seed, n, T)
 
 
-@jax.custom_jvp
-def _spike(x):
-    return (x > 0).astype(jnp.float32)
-
-
-@_spike.defjvp
-def _spike_jvp(primals, tangents):
-    (x,), (dx,) = primals, tangents
-    return _spike(x), dx / (1.0 + 5.0 * jnp.abs(x)) ** 2
-
-
 def quadratic_step(params, state, x):
     """A two-variable quadratic integrate-and-fire neuron with recovery variable (plain JAX).
 
@@ -68,7 +57,7 @@ def quadratic_step(params, state, x):
     drive = params["gain"] * (params["w_in"] @ x)
     v_new = v + params["tau"] * (0.5 * v * v - w) + drive
     w_new = 0.8 * w + 0.2 * v + 0.1 * z
-    z_new = _spike(v_new - 1.0)
+    z_new = spike(v_new - 1.0)
     return (v_new, w_new, z_new), params["w_out"] @ z_new
 
 

@@ -7,6 +7,9 @@
 cross-neuron sums of the previous state, e-prop with them when ``approximation="eprop"``
 is passed), "bptt", "dense", "rtrl". `classify` says whether the sparse method is exact
 for a step ("exact", "exact-factorised") or needs the e-prop opt-in ("approximate");
+`eprop_step` is a step with e-prop's ``stop_gradient``s placed, and
+`eprop_reference_value_and_grad` Bellec's e-prop by `jax.grad` (the reference the sparse
+method equals with ``approximation="eprop"``);
 `make_plan` shows the structures the sparse method derives for a step.
 """
 
@@ -17,6 +20,7 @@ from ._api import classify as classify
 from ._api import value_and_grad as value_and_grad
 from ._contract import APPROXIMATIONS as APPROXIMATIONS
 from ._contract import Classification as Classification
+from ._eprop import eprop_step as eprop_step
 from ._eprop_alif import alif_eprop_value_and_grad as alif_eprop_value_and_grad
 from ._errors import ApproximationRequiredError as ApproximationRequiredError
 from ._errors import OnlineError as OnlineError
@@ -29,6 +33,7 @@ from ._models import SingleLayer as SingleLayer
 from ._models import make_single_layer as make_single_layer
 from ._models import mse as mse
 from ._models import random_task as random_task
+from ._reference import eprop_reference_value_and_grad as eprop_reference_value_and_grad
 from ._reference import scan_loss as scan_loss
 from ._scaling import SCALING_METHODS as SCALING_METHODS
 from ._scaling import ScalingSetting as ScalingSetting

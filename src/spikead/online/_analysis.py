@@ -13,8 +13,8 @@ source its operands depend on (never sparser than the truth).
 
 Coupling: a `dot_general` or `reduce_sum` that sums over a dim paired with a *state*
 source (a synaptic sum such as `W_rec @ z_{t-1}`) couples different neurons; the
-analysis records it as a `Coupling` (equation index and operand) so the e-prop mode can
-cut that tangent path.
+analysis records it as a `Coupling` (equation index and operand); `summed_states` applies
+the same rule to one equation of the primal step, where `_eprop` stops its gradient.
 
 Primal variation: a closed-over constant whose value is known at trace time (a concrete
 array, e.g. a neuron's decay ``beta`` of shape N with the same value for every neuron)
@@ -35,6 +35,7 @@ import jax
 import jaxlib
 import numpy as np
 from jax.extend import core as jcore
+from jax.extend.core import jaxpr_as_fun
 
 from ._engine import Structure
 
@@ -82,7 +83,6 @@ class Analysis:
     blocks: list[dict[int, Block]]  # one dict per jaxpr outvar
     couplings: list[Coupling]
     unknowns: list[Unknown]
-    var_deps: dict = dataclasses.field(default_factory=dict)  # var -> {source: Block}
 
 
 def _shape(atom) -> tuple[int, ...]:
@@ -332,9 +332,42 @@ def analyse(closed: jcore.ClosedJaxpr, first_source: int, source_shapes,
         varying = varying_dims(value)
         if varying is not None:
             walker.vary[var] = varying
-    result = walker.run(first_source, state_sources)
-    result.var_deps = walker.tan
-    return result
+    return walker.run(first_source, state_sources)
+
+
+def analyse_jvp(closed: jcore.ClosedJaxpr, p_leaves, s_leaves, rest) -> Analysis:
+    """Structure of the outputs of ``closed(*p_leaves, *s_leaves, *rest)`` w.r.t. the
+    params and the state: its JVP (tangents of the param and state leaves; ``rest``
+    fixed) traced with nested `jit`s inlined and walked by `analyse` (state leaves are the
+    state sources)."""
+    n = len(p_leaves) + len(s_leaves)
+    n_primal = n + len(rest)
+    fn = jaxpr_as_fun(closed)
+
+    def jvp(*flat):
+        primal, tangent = flat[:n_primal], flat[n_primal:]
+        f = lambda *ps: fn(*ps, *primal[n:])
+        return list(jax.jvp(f, tuple(primal[:n]), tuple(tangent))[1])
+
+    jvp_closed = trace_inlined(jvp, *p_leaves, *s_leaves, *rest, *p_leaves, *s_leaves)
+    shapes = tuple(tuple(np.shape(a)) for a in (*p_leaves, *s_leaves))
+    return analyse(jvp_closed, n_primal, shapes, set(range(len(p_leaves), n)))
+
+
+def summed_states(eqn, operand: int, deps: dict[int, Block], state_sources: set[int],
+                  source_shapes) -> tuple[int, ...]:
+    """State sources whose paired (neuron) dim ``eqn`` sums away along the path through
+    operand ``operand`` alone, whose tangent has structure ``deps`` ({source: Block}):
+    `analyse`'s coupling rule (`dot_general`, `reduce_sum`) applied to one equation of a
+    primal jaxpr. Empty when the path stays within each neuron or the rule is unknown."""
+    walker = _Walker(None, len(source_shapes), source_shapes)
+    walker.state_sources = state_sources
+    walker.tan[eqn.invars[operand]] = deps
+    others = [a for k, a in enumerate(eqn.invars) if k != operand]
+    if any(a is eqn.invars[operand] for a in others):
+        return ()  # the same variable in two operands: no single-operand path (made dense)
+    walker.eqn(0, eqn)
+    return walker.couplings[0].sources if walker.couplings else ()
 
 
 def varying_dims(value) -> frozenset[int] | None:
@@ -365,31 +398,6 @@ def needed_eqns(jaxpr, outvars) -> set[int]:
             idx.add(k)
             need.update(a for a in eqn.invars if not _is_lit(a))
     return idx
-
-
-def cut_operands(closed: jcore.ClosedJaxpr, cuts: list[tuple[int, int]]):
-    """A jaxpr where each (eqn, operand) in ``cuts`` reads a fresh input instead.
-
-    The fresh inputs are appended to the invars; feeding zeros to them removes the
-    tangent path through that operand (and nothing else).
-    """
-    jaxpr = closed.jaxpr
-    eqns = list(jaxpr.eqns)
-    fresh = []
-    for k, operand in cuts:
-        eqn = eqns[k]
-        var = jcore.Var(eqn.invars[operand].aval)
-        fresh.append(var)
-        invars = list(eqn.invars)
-        invars[operand] = var
-        eqns[k] = eqn.replace(invars=invars)
-    debug = jaxpr.debug_info
-    if debug is not None and debug.arg_names is not None:
-        debug = debug._replace(arg_names=tuple(debug.arg_names) + ("cut",) * len(fresh))
-    new = jcore.Jaxpr(jaxpr.constvars, list(jaxpr.invars) + fresh, jaxpr.outvars, eqns,
-                      jaxpr.effects, debug)
-    return jcore.ClosedJaxpr(new, closed.consts), [tuple(v.aval.shape) for v in fresh], \
-        [v.aval.dtype for v in fresh]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -40,17 +40,18 @@ def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
             B x T x .... "sparse" reads either layout in place, one step at a time (no copy
             of the sequences); the reference methods swap B x T to T x B once.
         jacobians: (method "sparse" only) where the per-step structured Jacobian values
-            come from: ``"engine"`` (`spikead.ad.structured_jacobian`; steps without
-            cuts), ``"jvp"`` (compressed transposed JVPs; supports e-prop cuts) or
-            ``"auto"`` (default: engine for exact steps whose primitives the engine has
-            rules for, else jvp; engine errors propagate).
+            come from: ``"engine"`` (`spikead.ad.structured_jacobian`), ``"jvp"``
+            (compressed transposed JVPs) or
+            ``"auto"`` (default: engine for steps whose primitives the engine has rules
+            for, else jvp; engine errors propagate).
         approximation: (method "sparse" only) ``None`` (default): the gradient must be
             exact; a step classified "approximate" (its previous state reaches other
             neurons, e.g. recurrent synapses ``W_rec @ z_{t-1}`` or lateral inhibition
-            ``v - L @ relu(v)``) raises `ApproximationRequiredError`. ``"eprop"``: accept
-            e-prop's approximation for such steps (every path through another neuron's
-            previous state dropped from the traces; neuron-local paths and the learning
-            signal kept); exact steps still get the exact gradient.
+            ``v - L @ relu(v)``) raises `ApproximationRequiredError`. ``"eprop"``: Bellec
+            et al.'s e-prop for such steps (every path through another neuron's previous
+            state dropped, from the traces and the learning signal alike; neuron-local
+            paths kept): equal to `eprop_reference_value_and_grad`; exact steps still get
+            the exact gradient.
 
     Returns:
         ``fn(params, state0, xs, targets) -> (total_loss, grads)``; xs and targets have a

@@ -9,8 +9,8 @@ A step is
   one decay for all neurons, no per-neuron reset path);
 * ``"approximate"``: the previous state reaches OTHER neurons through a sum over neurons
   (recurrent synapses ``W_rec @ z_{t-1}``, lateral inhibition ``v - L @ relu(v)``). The
-  sparse method then cuts those paths from the traces (e-prop) and returns an
-  approximation, which the caller must accept with ``approximation="eprop"``.
+  sparse method then returns Bellec et al.'s e-prop (those paths' gradient stopped,
+  `_eprop`), an approximation the caller must accept with ``approximation="eprop"``.
 """
 
 from __future__ import annotations
@@ -82,6 +82,6 @@ def require_allowed(plan: Any, approximation: str | None) -> None:
             "reaches other neurons (a sum over neurons, e.g. recurrent synapses W_rec @ "
             f"z_[t-1] or lateral inhibition L @ relu(v_[t-1])):\n{lines}\n"
             "The exact eligibility trace would be N x N x M. Pass approximation='eprop' to "
-            "accept e-prop's approximation (those paths dropped from the traces, neuron-"
-            "local paths kept), or use method='bptt' (or 'dense' / 'rtrl') for the exact "
+            "accept e-prop's approximation (those paths' gradient stopped, neuron-local "
+            "paths kept), or use method='bptt' (or 'dense' / 'rtrl') for the exact "
             "gradient.")

@@ -26,7 +26,7 @@ import jax
 from jax.extend import core as jcore
 from jax.extend.core import jaxpr_as_fun
 
-from ._analysis import StepArgs, analyse, needed_eqns, trace_inlined
+from ._analysis import StepArgs, analyse_jvp, needed_eqns, trace_inlined
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,17 +61,16 @@ def reads_from_inputs(closed: jcore.ClosedJaxpr, replace: list, outvars: list) -
     return jcore.ClosedJaxpr(new, closed.consts)
 
 
-def make_readout(step, params, state, x, candidates: set[int], state_sources: set[int]) -> Readout:
+def make_readout(step, params, state, x, candidates: set[int]) -> Readout:
     """The readout tapping the new-state leaves in ``candidates`` that the step computes
     (a new state that IS a previous-state array or a literal is not tapped).
 
-    ``state_sources``: the previous-state indices among the sources ``params + state``
-    (`analyse`'s convention); ``reads`` is read from the readout's JVP with the same
-    analysis (unknown primitives count as reading every state they touch).
+    ``reads`` is read from the readout's JVP (`analyse_jvp`; unknown primitives count as
+    reading every state they touch).
     """
     args = StepArgs.of(params, state, x)
     p_leaves, s_leaves, x_leaves = args.p_leaves, args.s_leaves, args.x_leaves
-    n_p, n_s, n_x = args.sizes
+    n_p, n_s, _ = args.sizes
 
     def flat_step(*flat):
         new, y = step(*args.split(flat)[:3])
@@ -89,18 +88,7 @@ def make_readout(step, params, state, x, candidates: set[int], state_sources: se
             replace.append(v)
     readout = reads_from_inputs(closed, replace, y_out)
     tapped = [s_leaves[k] for k in taps]
-    fn = jaxpr_as_fun(readout)
-
-    def jvp_readout(*flat):
-        primal, tangent = flat[:n_p + n_s + n_x + len(taps)], flat[n_p + n_s + n_x + len(taps):]
-        rest = primal[n_p + n_s:]
-        f = lambda *ps: fn(*ps, *rest)
-        return list(jax.jvp(f, tuple(primal[:n_p + n_s]), tuple(tangent))[1])
-
-    flat = [*p_leaves, *s_leaves, *x_leaves, *tapped, *p_leaves, *s_leaves]
-    jvp_closed = trace_inlined(jvp_readout, *flat)
-    shapes = tuple(tuple(a.shape) for a in (*p_leaves, *s_leaves))
-    an = analyse(jvp_closed, n_p + n_s + n_x + len(taps), shapes, state_sources)
+    an = analyse_jvp(readout, p_leaves, s_leaves, [*x_leaves, *tapped])
     reads = {src - n_p for blocks in an.blocks for src in blocks if src >= n_p}
-    reads |= {src - n_p for u in an.unknowns for src in u.sources if src in state_sources}
+    reads |= {src - n_p for u in an.unknowns for src in u.sources if src >= n_p}
     return Readout(readout, tuple(taps), frozenset(reads))

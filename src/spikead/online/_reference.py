@@ -14,6 +14,8 @@ xs: B x T x ..., or T x B x ... with ``time_major``; total and grads summed over
   Batched, one scan carries B x N x N x M traces; the per-sample step is `vmap`-ed inside it.
 * ``rtrl``: `jax.jacfwd` of the whole unrolled loss (forward mode through the scan); batched,
   of the batch loss through one scan of the batched step.
+* ``eprop_reference``: Bellec et al.'s e-prop as `jax.grad`: BPTT of the e-prop step
+  (`_eprop.eprop_step`: ``stop_gradient`` on every cross-neuron sum of the previous state).
 
 Batch-major sequences (B x T x ...) are swapped to time-major once (``jnp.swapaxes``, a
 copy), as a user writing the scan by hand would.
@@ -26,6 +28,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+
+from ._eprop import eprop_step
 
 
 def instant_loss_and_signal(step: Callable, loss: Callable, params, state, x, target):
@@ -98,6 +102,45 @@ def rtrl_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False
 
     def fn(params, state0, xs, targets):
         return total(params, state0, xs, targets), jax.jacfwd(total)(params, state0, xs, targets)
+
+    return fn
+
+
+def eprop_reference_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
+                                   time_major: bool = False) -> Callable:
+    """Bellec et al.'s e-prop (Nat. Commun. 11:3625, 2020) by `jax.grad` through a scan.
+
+    The gradient is BPTT's of the e-prop step (`eprop_step`, built from ``step``'s jaxpr at
+    the first sample's shapes): every operand through which the previous state reaches
+    OTHER neurons (``W_rec @ z_{t-1}``, ``L @ relu(v_{t-1})``) reads ``stop_gradient``;
+    neuron-local paths (leak, the neuron's own reset and adaptation, the surrogate) stay.
+
+    Why this is e-prop. With those stops, a weight ``W_ji`` of neuron j reaches the loss
+    only through neuron j's own spikes ``z_j^t``, each a function of neuron j's own
+    history, so the chain rule through the scan gives
+
+        dE/dW_ji = sum_t  dE_t/dz_j^t . e_ji^t,    e_ji^t = [dz_j^t / dW_ji]_local,
+
+    where ``dE_t/dz_j^t`` is the partial derivative of the INSTANTANEOUS loss through the
+    current readout (for ``y_t = W_out z_t`` and the half squared error: Bellec's learning
+    signal ``L_j^t = sum_k B_jk (y_k^t - y*_k^t)`` with ``B = W_out^T``, symmetric e-prop) and
+    ``e_ji^t`` is the total derivative within neuron j: Bellec's eligibility trace
+    ``dz_j^t/dh_j^t . eps_ji^t`` with ``eps^t = dh^t/dh^{t-1} eps^{t-1} + dh^t/dW``, the
+    neuron's own paths through its previous spike (reset, adaptation) included in
+    ``dh^t/dh^{t-1}``. Paths through later steps of OTHER neurons (Bellec's total
+    ``dE/dz_j^t``) are exactly what the stops remove. The readout weights get their exact
+    gradient. Self-connections ``W_rec[j, j]`` go through the stopped sum too.
+
+    Same layouts as `bptt_value_and_grad`. Raises `UnsupportedStepError` where the stops
+    cannot be placed (`eprop_step`).
+    """
+    def fn(params, state0, xs, targets):
+        lead = 2 if batched else 1  # the batch and time axes in front of one step's x
+        x0 = jax.tree.map(lambda a: a[(0,) * lead], xs)
+        s0 = jax.tree.map(lambda a: a[0], state0) if batched else state0
+        stopped = eprop_step(step, params, s0, x0)
+        return bptt_value_and_grad(stopped, loss, batched=batched, time_major=time_major)(
+            params, state0, xs, targets)
 
     return fn
 

@@ -7,8 +7,8 @@ The traces ``G_t[s, p] = d state_t[s] / d params[p]`` follow
     G_t[s, p] = sum_r H_t[s, r] G_{t-1}[r, p] + F_t[s, p]
     grad[p]  += dE_t/dy_t . (sum_r J[y_t, r_{t-1}] G_{t-1}[r, p] + J[y_t, p])
 
-Exact plans (nothing cut) take the learning signal AFTER the update instead: with the
-step's output read from its new state (`_readout`),
+The learning signal is taken AFTER the update instead: with the step's output read from
+its new state (`_readout`),
 
     grad[p]  += dE_t/ds_t[taps] . G_t[taps, p] + dE_t/ds_{t-1}[reads] . G_{t-1}[reads, p]
                 + dE_t/dparams[p] (paths avoiding s_t[taps])
@@ -35,29 +35,31 @@ gradient terms are then outer products over the batch: one B x N by B x M matmul
 step (see `sparse_value_and_grad`).
 
 Values. Structures come from walking the step's JVP jaxpr (`_analysis`); values either
-from `spikead.ad.structured_jacobian` (vertex elimination; used by default when nothing
-is cut) or from compressed JVPs of the same jaxpr: a block with every output dim paired is
+from `spikead.ad.structured_jacobian` (vertex elimination; the default when the engine
+has a rule for every primitive of the step) or from compressed JVPs of the same jaxpr: a block with every output dim paired is
 read with ONE transposed JVP (VJP) per state array, cotangent = ones (pairing makes the
 sum trivial); a block with unpaired output dims (a scalar parameter, an input-side bias)
 with one JVP per index of its unpaired source dims (one-hot tangents).
 
 e-prop (recurrent weights). A `dot_general` or `reduce_sum` that sums a previous-state
 tangent over its paired (neuron) index is a synaptic sum across neurons (``W_rec @
-z_{t-1}``). In the trace recursion such paths are CUT: the tangent of that operand is
-replaced by zero, so H keeps every neuron-local path (leak, reset, adaptation, the
-surrogate of the neuron's own spike) and drops every path through another neuron's
-previous state -- including the self-connection ``W_rec[n, n]``, which also goes through
-the synaptic sum. F keeps its exact value (``d/dW_rec`` of ``W_rec @ z_{t-1}`` is
-``z_{t-1}``). The learning-signal terms ``J[y_t, .]`` stay exact. Without such sums the
-result equals BPTT exactly (`SparsePlan.exact`). A step with such sums is classified
+z_{t-1}``, lateral inhibition ``L @ relu(v_{t-1})``). A step with such sums is classified
 "approximate" (`_contract`, `spikead.online.classify`): its gradient is returned only when
 the caller passes ``approximation="eprop"``; otherwise `ApproximationRequiredError` names
-each coupling equation (`SparsePlan.couplings`).
+each coupling equation (`SparsePlan.couplings`). With the opt-in the plan is the exact
+plan of the step's *e-prop step* (`_eprop.eprop_step`: the step's jaxpr with
+``stop_gradient`` on each summed operand, `SparsePlan.step`), so the traces, the readout
+and the learning signal all lose exactly the paths through other neurons' previous state
+(the self-connection ``W_rec[n, n]`` too) and keep every neuron-local one (leak, reset,
+adaptation, the surrogate of the neuron's own spike). The result is Bellec et al.'s
+e-prop: BPTT of the e-prop step (`_reference.eprop_reference_value_and_grad`, which says
+why), to float rounding (tested at 1e-5 relative L2). Without such sums the result equals
+BPTT exactly (`SparsePlan.exact`).
 
 Errors. `UnsupportedStepError` when a previous-state tangent reaches the new state
-through a primitive without a structure rule, when a cut operand also carries a
-parameter tangent (the cut would drop a parameter path), or when a state-to-state block is
-not paired one-to-one after the cut (state arrays must be indexed by neurons only).
+through a primitive without a structure rule, when a summed operand also carries a
+parameter tangent (the stop would drop a parameter path), or when a state-to-state block
+is not paired one-to-one (state arrays must be indexed by neurons only).
 """
 
 from __future__ import annotations
@@ -78,7 +80,6 @@ from ._analysis import (
     Analysis,
     StepArgs,
     analyse,
-    cut_operands,
     needed_eqns,
     source_line,
     trace_inlined,
@@ -97,6 +98,7 @@ from ._engine import (
     supported_primitives,
     zero_structure,
 )
+from ._eprop import eprop_step
 from ._errors import UnsupportedStepError
 from ._readout import Readout, make_readout
 from ._reference import loss_dtype
@@ -113,13 +115,15 @@ class SparsePlan:
         H: ``H[s][r]``: structure of d state_t[s] / d state_{t-1}[r] (None: zero).
         F: ``F[s][p]``: structure of d state_t[s] / d param leaf p (None: zero).
         trace: ``{(s, p): Structure}`` of the carried eligibility traces.
-        cuts: primitives whose cross-neuron tangent paths were cut (empty: exact).
+        cuts: primitives whose cross-neuron tangent paths e-prop cuts (empty: exact).
         couplings: one description per cut: the equation of the step's JVP that sums
             previous-state tangents over neurons, its operand, the state leaves it reads
             and the line of the step's code that emitted it (`spikead.online.classify`).
         dtype: dtype of the carried traces (the params' and state's result type).
-        readout: (exact plans) the step's output read from its new state (`Readout`), so
-            the learning signal meets G_t; None with cuts (the signal meets G_{t-1}).
+        readout: the step's output read from its new state (`Readout`), so the learning
+            signal meets G_t.
+        step: the step the Jacobians, traces and readout are of: the analysed step when
+            exact; with cuts, its e-prop step (`spikead.online._eprop.eprop_step`).
         state_shapes / param_shapes: shapes of the flattened state and param leaves.
     """
 
@@ -130,12 +134,11 @@ class SparsePlan:
     state_shapes: tuple[tuple[int, ...], ...]
     param_shapes: tuple[tuple[int, ...], ...]
     closed: Any = dataclasses.field(repr=False, compare=False)
-    cut_shapes: tuple = ()
-    cut_dtypes: tuple = ()
     n_primal: int = 0
     readout: Readout | None = None
     couplings: tuple[str, ...] = ()
     dtype: Any = np.float32
+    step: Step | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def exact(self) -> bool:
@@ -190,22 +193,9 @@ def make_plan(step: Step, params, state, x) -> SparsePlan:
     y_reads = {r for blocks in first.blocks[n_s:] for r in range(n_s) if n_p + r in blocks}
     _check_unknowns(first, needed, states, closed)
     cuts = [c for c in first.couplings if c.eqn in needed]
-    for c in cuts:
-        operand = closed.jaxpr.eqns[c.eqn].invars[c.operand]
-        mixed = sorted(s for s in first.var_deps.get(operand, {}) if s not in states)
-        if mixed:
-            raise UnsupportedStepError(
-                f"the {c.primitive} at equation {c.eqn} sums previous-state tangents over "
-                f"neurons (a cross-neuron coupling e-prop drops) but its operand also depends "
-                f"on parameter leaves {mixed}; cutting it would drop parameter paths. Move the "
-                "parameter out of the summed operand, or use method='bptt'/'rtrl'.")
-    couplings = tuple(_describe_coupling(closed, c, n_p, state) for c in cuts)
-    cut_shapes: tuple = ()
-    cut_dtypes: tuple = ()
+    if cuts:  # approximate: e-prop's plan is the exact plan of the e-prop step
+        return _eprop_plan(step, params, state, x, closed, cuts)
     analysis = first
-    if cuts:
-        closed, cut_shapes, cut_dtypes = cut_operands(closed, [(c.eqn, c.operand) for c in cuts])
-        analysis = analyse(closed, n_primal, shapes, states)
     s_shapes = _shapes(s_leaves)
     p_shapes = _shapes(p_leaves)
     H, F = [], []
@@ -221,15 +211,26 @@ def make_plan(step: Step, params, state, x) -> SparsePlan:
                     f"neurons only and interact across neurons only through synaptic sums "
                     f"(dot_general / reduce_sum). Use method='dense' or 'bptt' for this step.")
     full = _trace_fixed_point(H, F, n_s, n_p)
-    trace = _prune(full, H, y_reads)
-    readout = None
-    if not cuts:  # exact: the learning signal after the update (see `_readout`)
-        readout = make_readout(step, params, state, x, {s for s, _ in trace}, states)
-        trace = _prune(full, H, set(readout.taps) | readout.reads)
-    return SparsePlan(tuple(H), tuple(F), trace,
-                      tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts), s_shapes, p_shapes,
-                      closed, tuple(cut_shapes), tuple(cut_dtypes), n_primal, readout,
-                      couplings, jnp.result_type(*p_leaves, *s_leaves))
+    # the learning signal after the update (see `_readout`): traces of the tapped new
+    # states and of the previous states the readout still reads
+    readout = make_readout(step, params, state, x, {s for s, _ in _prune(full, H, y_reads)})
+    trace = _prune(full, H, set(readout.taps) | readout.reads)
+    return SparsePlan(tuple(H), tuple(F), trace, (), s_shapes, p_shapes, closed, n_primal,
+                      readout, (), jnp.result_type(*p_leaves, *s_leaves), step)
+
+
+def _eprop_plan(step: Step, params, state, x, closed, cuts) -> SparsePlan:
+    """The plan of an approximate step: the exact plan of its e-prop step (`eprop_step`:
+    ``stop_gradient`` on each cross-neuron sum of the previous state), with the couplings
+    of ``step`` (equations of its JVP ``closed``) recorded for `classify` and the errors."""
+    n_p = len(jax.tree.leaves(params))
+    couplings = tuple(_describe_coupling(closed, c, n_p, state) for c in cuts)
+    stopped = eprop_step(step, params, state, x)
+    plan = make_plan(stopped, params, state, x)
+    if plan.cuts:  # pragma: no cover - eprop_step checks that no coupling is left
+        raise RuntimeError(f"the e-prop step still has cross-neuron couplings {plan.cuts}")
+    return dataclasses.replace(plan, cuts=tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts),
+                               couplings=couplings)
 
 
 def _describe_coupling(closed, coupling, n_p: int, state) -> str:
@@ -308,20 +309,16 @@ def _values_from(arr, axis_labels, val_dims):
     return jnp.transpose(arr, [kept.index(lab) for lab in val_dims]) if kept else arr
 
 
-def engine_jacobians(plan: SparsePlan, step: Step, params, state, x):
-    """H and F from `spikead.ad.structured_jacobian` (vertex elimination, reverse order).
-
-    Only for plans without cuts (the engine differentiates the step as written). Each
+def engine_jacobians(plan: SparsePlan, params, state, x):
+    """H and F of ``plan.step`` from `spikead.ad.structured_jacobian` (vertex elimination,
+    reverse order; for e-prop, the e-prop step's ``stop_gradient`` is a zero). Each
     engine block is re-expressed in the plan's structure (`broaden`); a block the engine
     proves zero but the analysis does not becomes zeros in the plan's structure; a block
     whose values the analysis proved constant along some labels (uniform constants) is
     read at index 0 along them.
     """
-    if plan.cuts:
-        raise UnsupportedStepError(
-            f"jacobians='engine' differentiates the step as written and cannot cut the "
-            f"cross-neuron sums {list(plan.cuts)}; use jacobians='jvp' for e-prop.")
-    blocks = structured_jacobian(lambda p, s: step(p, s, x)[0], params, state, argnums=(0, 1))
+    blocks = structured_jacobian(lambda p, s: plan.step(p, s, x)[0], params, state,
+                                 argnums=(0, 1))
     s_tree = jax.tree.structure(state)
     rows = s_tree.flatten_up_to(blocks)
     n_p = len(plan.param_shapes)
@@ -357,22 +354,21 @@ def _narrows_to(s: Structure, target: Structure) -> bool:
 
 
 def local_jacobians(plan: SparsePlan, params, state, x):
-    """Structured H[s][r] and F[s][p] of the (cut) step at one point, as STensors.
+    """Structured H[s][r] and F[s][p] of ``plan.step`` at one point, as STensors.
 
-    Values by compressed transposed JVPs of the (cut) JVP jaxpr (see module docstring).
+    Values by compressed transposed JVPs of its JVP jaxpr (see module docstring).
     """
     p_leaves = jax.tree.leaves(params)
     s_leaves = jax.tree.leaves(state)
     x_leaves = jax.tree.leaves(x)
     primal = [*p_leaves, *s_leaves, *x_leaves]
-    zeros_cut = [jnp.zeros(s, d) for s, d in zip(plan.cut_shapes, plan.cut_dtypes)]
     fn = jaxpr_as_fun(plan.closed)
     n_p = len(p_leaves)
 
     n_s_out = len(plan.state_shapes)
 
     def f_lin(tp, ts):
-        return list(fn(*primal, *tp, *ts, *zeros_cut))[:n_s_out]
+        return list(fn(*primal, *tp, *ts))[:n_s_out]
 
     tp0 = [jnp.zeros_like(a) for a in p_leaves]
     ts0 = [jnp.zeros_like(a) for a in s_leaves]
@@ -495,10 +491,10 @@ def _per_sample_shape(structs: list[Structure], batch: int) -> tuple[int, ...] |
     return (batch, *(max(dims) for dims in zip(*shapes)))
 
 
-def _trace_update(plan: SparsePlan, source: str, step: Step, params, state, x, trace: dict):
+def _trace_update(plan: SparsePlan, source: str, params, state, x, trace: dict):
     """One sample's new trace values ``G_t = H_t G_{t-1} + F_t`` (values only, per trace)."""
     if source == "engine":
-        H, F = engine_jacobians(plan, step, params, state, x)
+        H, F = engine_jacobians(plan, params, state, x)
     else:
         H, F = local_jacobians(plan, params, state, x)
     old = {k: STensor(v, plan.trace[k]) for k, v in trace.items()}
@@ -513,17 +509,15 @@ def _trace_update(plan: SparsePlan, source: str, step: Step, params, state, x, t
     return new
 
 
-def _choose_source(jacobians: str, plan: SparsePlan, step: Step, params, state, x) -> str:
-    """The Jacobian source: ``jacobians`` unless "auto". "auto" is "jvp" when the plan has
-    cuts (the engine differentiates the step as written) or when the step (nested `jit`s
-    inlined) uses a primitive without an engine rule (`spikead.ad.supported_primitives`),
-    else "engine". The choice is made from the step's primitives, never by catching an
-    engine failure: an error of the engine on a step it has rules for propagates."""
+def _choose_source(jacobians: str, plan: SparsePlan, params, state, x) -> str:
+    """The Jacobian source: ``jacobians`` unless "auto". "auto" is "jvp" when ``plan.step``
+    (nested `jit`s inlined) uses a primitive without an engine rule
+    (`spikead.ad.supported_primitives`), else "engine". The choice is made from the step's
+    primitives, never by catching an engine failure: an error of the engine on a step it
+    has rules for propagates."""
     if jacobians != "auto":
         return jacobians
-    if plan.cuts:
-        return "jvp"
-    jaxpr = trace_inlined(lambda p, st, xx: step(p, st, xx)[0], params, state, x).jaxpr
+    jaxpr = trace_inlined(lambda p, st, xx: plan.step(p, st, xx)[0], params, state, x).jaxpr
     missing = sorted({e.primitive.name for e in jaxpr.eqns} - set(supported_primitives()))
     if missing:
         log.info("spikead.ad has no rule for %s in this step; using jacobians='jvp'", missing)
@@ -574,9 +568,9 @@ class _Inputs:
 class _Signals:
     """Where the learning signals meet the traces (static, from the plan).
 
-    ``old[p]``: previous-state leaves r whose signal dE_t/ds_{t-1}[r] multiplies
-    G_{t-1}[r, p]; ``new[p]``: tapped new-state leaves s whose signal dE_t/ds_t[s]
-    multiplies G_t[s, p] (plans with a `Readout`; see `_readout`).
+    ``old[p]``: previous-state leaves r the readout still reads, whose signal
+    dE_t/ds_{t-1}[r] multiplies G_{t-1}[r, p]; ``new[p]``: tapped new-state leaves s whose
+    signal dE_t/ds_t[s] multiplies G_t[s, p] (see `_readout`).
     """
 
     old: list[list[int]]
@@ -584,19 +578,15 @@ class _Signals:
 
     @classmethod
     def of(cls, plan: SparsePlan, n_p: int) -> _Signals:
-        taps = plan.readout.taps if plan.readout is not None else ()
-        reads = (plan.readout.reads if plan.readout is not None
-                 else range(len(plan.state_shapes)))
+        taps, reads = plan.readout.taps, plan.readout.reads
         return cls([[r for r in sorted(reads) if (r, p) in plan.trace] for p in range(n_p)],
                    [[s for s in taps if (s, p) in plan.trace] for p in range(n_p)])
 
 
-def _output_fn(plan: SparsePlan, step: Step, state, x, params) -> Callable:
+def _output_fn(plan: SparsePlan, state, x, params) -> Callable:
     """One sample's ``y(params, state_prev, x, tapped) -> y_t``: the plan's `Readout` (y_t
-    from the tapped new states) or, without one, the step's own output (``tapped`` empty)."""
-    if plan.readout is None:
-        return lambda p, s, xx, tapped: step(p, s, xx)[1]
-    y_tree = jax.tree.structure(jax.eval_shape(step, params, state, x)[1])
+    from the tapped new states)."""
+    y_tree = jax.tree.structure(jax.eval_shape(plan.step, params, state, x)[1])
 
     def y(p, s, xx, tapped):
         leaves = plan.readout(jax.tree.leaves(p), jax.tree.leaves(s), jax.tree.leaves(xx), tapped)
@@ -623,16 +613,18 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
     ``time_major``; loss and grads summed over the batch).
 
     ``jacobians``: how the per-step blocks get their values: ``"jvp"`` (compressed
-    transposed JVPs of the analysed JVP jaxpr; supports the e-prop cut) or ``"engine"``
-    (`spikead.ad.structured_jacobian`, vertex elimination; steps without cuts only);
-    ``"auto"`` uses the engine for plans without cuts whose step has only primitives with
-    engine rules, and the JVP path otherwise (`_choose_source`; engine errors propagate).
+    transposed JVPs of the analysed JVP jaxpr) or ``"engine"``
+    (`spikead.ad.structured_jacobian`, vertex elimination), both of ``plan.step`` (for
+    e-prop, the e-prop step); ``"auto"`` uses the engine when that step has only
+    primitives with engine rules, and the JVP path otherwise (`_choose_source`; engine
+    errors propagate).
     Both use the same plan (structures, carried trace) and the same structured products,
     so they agree to rounding (tested).
 
     ``approximation``: None (the default) raises `ApproximationRequiredError` for a step
     the plan classifies as approximate (cuts; `spikead.online.classify`); ``"eprop"``
-    accepts e-prop's approximation there. Exact steps are unaffected.
+    returns Bellec et al.'s e-prop there (the exact gradient of the e-prop step, see the
+    module docstring). Exact steps are unaffected.
 
     The plan (and the Jacobian source) is built once per shapes and dtypes of the
     arguments and reused by later calls and traces of ``fn``: like `jax.jit`, this
@@ -698,8 +690,8 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
         if key not in plans:
             plan = make_plan(step, params, s0, x0)
             require_allowed(plan, approximation)
-            found = (plan, _choose_source(jacobians, plan, step, params, s0, x0))
-            consts = [*plan.closed.consts, *(plan.readout.closed.consts if plan.readout else ())]
+            found = (plan, _choose_source(jacobians, plan, params, s0, x0))
+            consts = [*plan.closed.consts, *plan.readout.closed.consts]
             if any(isinstance(c, jax.core.Tracer) for c in consts):
                 return found
             plans[key] = found
@@ -720,11 +712,11 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
             shape = _per_sample_shape([plan.trace[(r, p)] for r in sig.old[p] + sig.new[p]], batch)
             if shape is not None:
                 per_sample0[p] = jnp.zeros(shape, plan.dtype)
-        step_b = jax.vmap(step, in_axes=(None, 0, 0))
-        update_b = jax.vmap(lambda st, xx, tr: _trace_update(plan, source, step, params, st, xx, tr))
-        y_b = jax.vmap(_output_fn(plan, step, s0, x0, params), in_axes=(None, 0, 0, 0))
+        step_b = jax.vmap(plan.step, in_axes=(None, 0, 0))  # e-prop: the same values
+        update_b = jax.vmap(lambda st, xx, tr: _trace_update(plan, source, params, st, xx, tr))
+        y_b = jax.vmap(_output_fn(plan, s0, x0, params), in_axes=(None, 0, 0, 0))
         loss_b = jax.vmap(loss)
-        taps = plan.readout.taps if plan.readout is not None else ()
+        taps = plan.readout.taps
         n_steps = inputs.n_steps
 
         def body(carry):
