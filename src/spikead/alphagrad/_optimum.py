@@ -1,0 +1,353 @@
+"""Proven optimal elimination orders, or a valid lower bound and the gap, within a time limit.
+
+:func:`optimum` runs an A* search over partial eliminations with an admissible lower
+bound (:func:`vertex_lower_bounds`); states are memoised on the *remaining graph itself*
+(every edge with its structure), so the search is exact for scalar and tensor graphs alike
+(on tensor graphs the remaining graph may depend on the order within the eliminated set,
+not only on the set; keying on the graph makes that irrelevant). With an empty bound the
+search is the exact dynamic program over eliminated sets. Every elimination uses the
+engine's one rule (:func:`spikead.ad.eliminate_vertex`) under the chosen convention.
+
+No reduction whose optimality is unproven is applied: in particular the safe
+pre-elimination (:func:`spikead.ad.safe_preelimination`) is *not* assumed optimal (a
+swap argument does not hold order by order), so a ``proven`` result is optimal over all
+orders.
+
+    >>> res = optimum("PropaneCombustion", convention="paper", time_limit=60)
+    >>> res.cost, res.lower_bound, res.proven, res.gap
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+import math
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+
+from spikead import ad
+from spikead.ad._graph import INPUT, INTERMEDIATE, OUTPUT, Graph, Vertex
+from spikead.ad._structure import Structure, check_convention
+
+from ._graph import SymGraph
+
+BASELINE_ORDERS = ("forward", "reverse", "markowitz")
+
+
+@dataclasses.dataclass
+class OptimumResult:
+    """Best known order and a proven lower bound on the optimum.
+
+    Attributes:
+        name: the graph's label (task name).
+        convention: counting convention (``"structured"`` or ``"paper"``).
+        order: the best order known (vertex ids of the graph; positions for a
+            :class:`SymGraph`); optimal when ``proven``.
+        cost: its multiplications (the best known upper bound).
+        lower_bound: a proven lower bound on every order's cost (``== cost`` when proven).
+        proven: whether ``cost`` is the optimum.
+        method: how the result was obtained (e.g. ``"astar"``, ``"astar (time limit)"``).
+        gap: ``(cost - lower_bound) / cost`` (0 when proven or when ``cost`` is 0).
+        upper_from: which start order gave ``cost`` when the search did not improve on it.
+        expanded: states expanded by the search.
+        wall_s: seconds spent.
+    """
+
+    name: str
+    convention: str
+    order: list[int]
+    cost: int
+    lower_bound: int
+    proven: bool
+    method: str
+    gap: float
+    upper_from: str
+    expanded: int
+    wall_s: float
+
+
+# ----------------------------------------------------------------- graph input
+def as_graph(graph_or_task) -> tuple[Graph, str]:
+    """A value-free engine graph and a label from a task name, an engine graph or a
+    :class:`SymGraph` (whose vertex ids become its positions)."""
+    if isinstance(graph_or_task, str):
+        from spikead import tasks
+
+        task = tasks.load(graph_or_task)
+        graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
+        return graph.structures(), graph_or_task
+    if isinstance(graph_or_task, SymGraph):
+        sg = graph_or_task
+        kinds = {**{p: INPUT for p in sg.inputs}, **{p: OUTPUT for p in sg.outputs},
+                 **{p: INTERMEDIATE for p in sg.eliminable}}
+        missing = [p for p in range(sg.num_vertices) if p not in kinds]
+        if missing:
+            raise ValueError(f"{sg.name}: vertices {missing[:5]} are neither input, output "
+                             "nor eliminable; every vertex of a SymGraph needs one kind")
+        vertices = [Vertex(p, tuple(s), "float32", "sym", kinds[p]) for p, s in enumerate(sg.shapes)]
+        return Graph(vertices, dict(sg.edges)), sg.name
+    if isinstance(graph_or_task, Graph):
+        return graph_or_task.structures(), ""
+    raise TypeError(f"optimum takes a task name, an spikead.ad.Graph or a SymGraph, "
+                    f"got {type(graph_or_task).__name__}")
+
+
+# ----------------------------------------------------------------- lower bound
+def _disjoint_paths(nbrs: dict[int, set[int]], sources: Iterable[int], target: int,
+                    last=None) -> int:
+    """Maximum number of paths from ``sources`` to ``target`` along ``nbrs`` that share no
+    vertex except ``target`` (Menger: the minimum vertex cut, ``target`` excluded).
+    ``last(v)``: whether a path may enter ``target`` from ``v`` (default: always).
+
+    Augmenting paths (BFS) in the residual graph of the node-split network (``(v, 0)``
+    in, ``(v, 1)`` out, unit vertex capacities), kept implicit: the flow is the set of
+    arcs ``v -> nxt[v]`` (a vertex carries flow iff it is in ``nxt``).
+    """
+    nxt: dict[int, int] = {}
+    prv: dict[int, int] = {}
+    sources = [s for s in dict.fromkeys(sources) if s != target]
+    count = 0
+    while True:
+        parent: dict = {(s, 0): None for s in sources if s not in nxt}
+        queue = deque(parent)
+        found = None
+        while queue and found is None:
+            node = queue.popleft()
+            v, side = node
+            steps = []
+            if side == 0:
+                if v not in nxt:
+                    steps.append((v, 1))
+                elif v in prv:
+                    steps.append((prv[v], 1))  # undo the flow arc prv[v] -> v
+            else:
+                for w in nbrs.get(v, ()):
+                    if nxt.get(v) == w:
+                        continue
+                    if w == target:
+                        if last is None or last(v):
+                            found = node
+                            break
+                        continue
+                    steps.append((w, 0))
+                if v in nxt:
+                    steps.append((v, 0))  # undo v's vertex arc
+            for step in steps:
+                if step not in parent:
+                    parent[step] = node
+                    queue.append(step)
+        if found is None:
+            return count
+        adds, removes = [(found[0], target)], []
+        node = found
+        while parent[node] is not None:
+            prev = parent[node]
+            if prev[1] == 1 and node[1] == 0:
+                adds.append((prev[0], node[0]))       # forward arc out -> in
+            elif prev[1] == 0 and node[1] == 1 and prev[0] != node[0]:
+                removes.append((node[0], prev[0]))    # reverse of flow arc node -> prev
+            node = prev
+        for u, x in removes:
+            del nxt[u], prv[x]
+        for u, x in adds:
+            nxt[u] = x
+            if x != target:
+                prv[x] = u
+        count += 1
+
+
+def vertex_lower_bounds(graph: Graph, convention: str,
+                        vertices: Iterable[int] | None = None) -> dict[int, int]:
+    """Per eliminable vertex ``k`` with edges, a lower bound on the multiplications of
+    eliminating ``k`` in *every* completion of ``graph`` (orders of the rest).
+
+    Proof. When ``k`` is eliminated after a set ``T``, its predecessors are the vertices
+    ``u`` outside ``T`` (``u != k``) with a path ``u -> .. -> k`` in ``graph`` whose interior
+    lies in ``T`` (elimination adds the product along every such path to edge ``u -> k``
+    and never deletes an edge between surviving vertices). Inputs are never eliminated, so
+    on every input-to-``k`` path the last vertex before ``k`` outside ``T`` is a
+    predecessor; ``r`` paths sharing no vertex but ``k`` give ``r`` distinct predecessors.
+    Likewise successors with paths to the outputs. Eliminating ``k`` multiplies every
+    (successor edge, predecessor edge) pair once.
+
+    * ``"paper"``: every product costs at least one multiplication
+      (:func:`spikead.ad.paper_product_cost` starts at 1 and multiplies by dim sizes, all
+      >= 1 here), so ``lb = c_in * c_out`` with ``c_in`` / ``c_out`` the maximum numbers
+      of such disjoint paths (:func:`_disjoint_paths`, exact max flow).
+    * ``"structured"``: a product costs >= 1 when both factors carry values, else 0. A
+      valued edge stays valued (a product with a valued factor is valued, a sum always
+      is), and the edge ``u -> k`` at ``k``'s elimination sums every path from ``u`` through
+      ``T`` to ``k``: if one of them ends with an edge that is valued now, it is valued.
+      So disjoint input-to-``k`` paths whose last edge is valued now give distinct valued
+      predecessor edges: ``lb = v_in * v_out``, the same max flow restricted to valued
+      last (first) edges.
+
+    A graph with an empty dimension (size 0) gets bound 0 everywhere (products may be free).
+    """
+    ks = _remaining(graph, graph.eliminable if vertices is None else vertices)
+    c_in, c_out = side_bounds(graph, convention, ks, ks)
+    return {k: c_in[k] * c_out[k] for k in ks}
+
+
+def side_bounds(graph: Graph, convention: str, ins: Iterable[int],
+                outs: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """The two factors of :func:`vertex_lower_bounds`: ``c_in`` (``v_in``) for the vertices
+    ``ins`` and ``c_out`` (``v_out``) for ``outs``. With a size-0 dimension: all 0."""
+    check_convention(convention)
+    ins, outs = list(ins), list(outs)
+    if any(0 in v.shape for v in graph.vertices):
+        return dict.fromkeys(ins, 0), dict.fromkeys(outs, 0)
+    valued = convention == "structured"
+    into = lambda k: (lambda u: graph.edges[(u, k)].val_dims is not None) if valued else None
+    out_of = lambda k: (lambda w: graph.edges[(k, w)].val_dims is not None) if valued else None
+    return ({k: _disjoint_paths(graph.succs, graph.inputs, k, into(k)) for k in ins},
+            {k: _disjoint_paths(graph.preds, graph.outputs, k, out_of(k)) for k in outs})
+
+
+def _reach(nbrs: dict[int, set[int]], start: Iterable[int]) -> set[int]:
+    """Vertices reachable from ``start`` along ``nbrs`` (``start`` included)."""
+    seen, stack = set(), list(start)
+    while stack:
+        v = stack.pop()
+        if v not in seen:
+            seen.add(v)
+            stack.extend(nbrs.get(v, ()))
+    return seen
+
+
+# ----------------------------------------------------------------------- search
+def _remaining(graph: Graph, eliminable: Sequence[int]) -> list[int]:
+    """Eliminable vertices that still have an edge (the others are free no-ops)."""
+    return [k for k in eliminable if graph.preds[k] or graph.succs[k]]
+
+
+def _copy(graph: Graph) -> Graph:
+    g = Graph.__new__(Graph)
+    g.vertices, g.edges = graph.vertices, dict(graph.edges)
+    g.preds = {v: set(s) for v, s in graph.preds.items()}
+    g.succs = {v: set(s) for v, s in graph.succs.items()}
+    return g
+
+
+def _key(graph: Graph) -> frozenset[tuple[tuple[int, int], Structure]]:
+    return frozenset(graph.edges.items())
+
+
+def _start_orders(graph: Graph, orders: dict[str, Sequence[int]] | None) -> dict[str, list[int]]:
+    named = {"forward": ad.forward_order(graph), "reverse": ad.reverse_order(graph),
+             "markowitz": ad.markowitz_order(graph)}
+    named.update(orders or {})
+    return {k: [int(v) for v in ad.validate_order(graph, list(o))] for k, o in named.items()}
+
+
+def optimum(graph_or_task, *, convention: str = "structured", time_limit: float = 60.0,
+            max_states: int = 2_000_000, orders: dict[str, Sequence[int]] | None = None,
+            use_bound: bool = True) -> OptimumResult:
+    """The optimal elimination order of a graph, or a proven lower bound and the gap.
+
+    Args:
+        graph_or_task: a task name (:func:`spikead.tasks.load`), an engine graph
+            (:func:`spikead.ad.make_graph`) or a :class:`SymGraph`.
+        convention: ``"structured"`` or ``"paper"`` (:mod:`spikead.ad._structure`).
+        time_limit: seconds of search before returning the best bound (the search also
+            stops after ``max_states`` expansions).
+        orders: extra start orders ``{label: order}`` (e.g. a search method's best); the
+            forward, reverse and Markowitz orders are always tried. The cheapest is the
+            initial upper bound.
+        use_bound: prune with :func:`vertex_lower_bounds` (``False``: the plain exact
+            dynamic program over remaining graphs, for tests and tiny graphs).
+
+    A* pops states by ``f = cost so far + sum of the remaining vertices' lower bounds``
+    (admissible: :func:`vertex_lower_bounds`); a popped complete state is optimal. States
+    with ``f >= `` the best known cost are pruned (they cannot beat it). When the queue
+    empties the best known order is optimal; at the time limit the smallest ``f`` in the
+    queue is a lower bound on every order that beats the best known one, so
+    ``min(best known, smallest f)`` bounds the optimum from below. A bound recorded for a
+    vertex stays valid in every descendant state (its completions are a subset), so
+    children inherit their parent's bounds and are re-bounded when popped.
+    """
+    check_convention(convention)
+    start = time.perf_counter()
+    graph, name = as_graph(graph_or_task)
+    starts = _start_orders(graph, orders)
+    costs = {k: int(sum(ad.apply_order(graph, o, convention=convention))) for k, o in starts.items()}
+    upper_from = min(costs, key=costs.get)
+    best_cost, best_order = costs[upper_from], starts[upper_from]
+    elim = list(graph.eliminable)
+
+    def rebound(g, bounds, touched):
+        """Bounds of state ``g`` from inherited ``bounds``: recompute ``c_in`` of the
+        vertices downstream of the last elimination and ``c_out`` upstream (the others'
+        cuts are unchanged), keep the larger of inherited and new."""
+        rest = _remaining(g, elim)
+        if not use_bound:
+            return dict.fromkeys(rest, 0), dict.fromkeys(rest, 0)
+        c_in, c_out = bounds
+        down, up = (set(rest), set(rest)) if touched is None else (
+            _reach(g.succs, touched[1]), _reach(g.preds, touched[0]))
+        new_in, new_out = side_bounds(g, convention, [k for k in rest if k in down],
+                                      [k for k in rest if k in up])
+        return ({k: max(c_in.get(k, 0), new_in.get(k, 0)) for k in rest},
+                {k: max(c_out.get(k, 0), new_out.get(k, 0)) for k in rest})
+
+    def total(bounds):
+        c_in, c_out = bounds
+        return sum(c_in[k] * c_out[k] for k in c_in)
+
+    root = rebound(graph, ({}, {}), None)
+    tie = itertools.count()
+    # entries: f, tie, g, state, order, bounds, touched (None once re-bounded)
+    heap = [(total(root), next(tie), 0, graph, [], root, None)]
+    best_g = {_key(graph): 0}
+    expanded, method, proven = 0, "astar" if use_bound else "dp", False
+    lower = min(best_cost, heap[0][0])
+    while heap:
+        f, _, g, state, order, bounds, touched = heapq.heappop(heap)
+        if f >= best_cost:
+            heap.clear()
+            break
+        if best_g.get(_key(state), math.inf) < g:
+            continue
+        if touched is not None:  # re-bound this state exactly
+            bounds = rebound(state, bounds, touched)
+            f2 = g + total(bounds)
+            if f2 > f:
+                if f2 < best_cost:
+                    heapq.heappush(heap, (f2, next(tie), g, state, order, bounds, None))
+                continue
+        rest = list(bounds[0])
+        if not rest:  # the cheapest complete state: optimal
+            done = set(order)
+            best_cost, best_order = g, order + [k for k in elim if k not in done]
+            upper_from = "search"
+            heap.clear()
+            break
+        if time.perf_counter() - start > time_limit or expanded >= max_states:
+            heapq.heappush(heap, (f, next(tie), g, state, order, bounds, None))
+            method += " (time limit)" if expanded < max_states else " (state limit)"
+            break
+        expanded += 1
+        base = total(bounds)
+        for k in rest:
+            child = _copy(state)
+            hit = (set(state.preds[k]), set(state.succs[k]))
+            g2 = g + ad.eliminate_vertex(child, k, check=False, convention=convention)
+            f2 = g2 + base - bounds[0][k] * bounds[1][k]
+            if f2 >= best_cost:
+                continue
+            key = _key(child)
+            if best_g.get(key, math.inf) <= g2:
+                continue
+            best_g[key] = g2
+            child_bounds = ({v: b for v, b in bounds[0].items() if v != k},
+                            {v: b for v, b in bounds[1].items() if v != k})
+            heapq.heappush(heap, (f2, next(tie), g2, child, order + [k], child_bounds, hit))
+    if heap:
+        lower = max(lower, min(best_cost, min(entry[0] for entry in heap)))
+    else:
+        lower, proven = best_cost, True
+    gap = 0.0 if best_cost == 0 else (best_cost - lower) / best_cost
+    return OptimumResult(name, convention, best_order, best_cost, int(lower), proven, method,
+                         round(gap, 6), upper_from, expanded, round(time.perf_counter() - start, 3))
