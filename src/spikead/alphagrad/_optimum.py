@@ -223,16 +223,67 @@ def _remaining(graph: Graph, eliminable: Sequence[int]) -> list[int]:
     return [k for k in eliminable if graph.preds[k] or graph.succs[k]]
 
 
-def _copy(graph: Graph) -> Graph:
+_MASK = (1 << 64) - 1
+
+
+def _edge_hash(edge: tuple[int, int], s: Structure) -> int:
+    return hash((edge, s)) & _MASK
+
+
+def _graph_hash(graph: Graph) -> int:
+    """Order-free hash of the edges with their structures (a sum, updated per elimination)."""
+    return sum(_edge_hash(e, s) for e, s in graph.edges.items()) & _MASK
+
+
+def _child(graph: Graph, h: int, k: int, convention: str) -> tuple[Graph, int, int]:
+    """Eliminate ``k`` in a copy of ``graph`` (hash ``h``): ``(child, child hash, cost)``.
+
+    Copies only the adjacency sets that the elimination changes (those of ``k``, its
+    predecessors and successors); the edge dict is copied whole.
+    """
+    preds, succs = graph.preds[k], graph.succs[k]
     g = Graph.__new__(Graph)
     g.vertices, g.edges = graph.vertices, dict(graph.edges)
-    g.preds = {v: set(s) for v, s in graph.preds.items()}
-    g.succs = {v: set(s) for v, s in graph.succs.items()}
-    return g
+    g.preds, g.succs = dict(graph.preds), dict(graph.succs)
+    for v in preds | succs | {k}:
+        g.preds[v], g.succs[v] = set(graph.preds[v]), set(graph.succs[v])
+    touched = [(i, k) for i in preds] + [(k, j) for j in succs]
+    touched += [(i, j) for i in preds for j in succs if (i, j) in graph.edges]
+    h -= sum(_edge_hash(e, graph.edges[e]) for e in touched)
+    cost = ad.eliminate_vertex(g, k, check=False, convention=convention)
+    h += sum(_edge_hash((i, j), g.edges[(i, j)]) for i in preds for j in succs)
+    return g, h & _MASK, cost
 
 
-def _key(graph: Graph) -> frozenset[tuple[tuple[int, int], Structure]]:
-    return frozenset(graph.edges.items())
+class _Seen:
+    """Cheapest cost so far of each remaining graph, exact: graphs with equal hashes are
+    compared edge by edge (structures included)."""
+
+    def __init__(self):
+        self.table: dict[int, list[list]] = {}
+
+    def get(self, graph: Graph, h: int) -> float:
+        for edges, g in self.table.get(h, ()):
+            if edges == graph.edges:
+                return g
+        return math.inf
+
+    def put(self, graph: Graph, h: int, g: int) -> None:
+        bucket = self.table.setdefault(h, [])
+        for entry in bucket:
+            if entry[0] == graph.edges:
+                entry[1] = g
+                return
+        bucket.append([graph.edges, g])
+
+
+def _unlink(order) -> list[int]:
+    """``(k_n, (k_{n-1}, (... ())))`` -> ``[k_1, ..., k_n]``."""
+    out = []
+    while order:
+        k, order = order
+        out.append(k)
+    return out[::-1]
 
 
 def _start_orders(graph: Graph, orders: dict[str, Sequence[int]] | None) -> dict[str, list[int]]:
@@ -298,52 +349,52 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
 
     root = rebound(graph, ({}, {}), None)
     tie = itertools.count()
-    # entries: f, tie, g, state, order, bounds, touched (None once re-bounded)
-    heap = [(total(root), next(tie), 0, graph, [], root, None)]
-    best_g = {_key(graph): 0}
+    # entries: f, tie, g, state, hash, order (linked), bounds, touched (None once re-bounded)
+    h0 = _graph_hash(graph)
+    heap = [(total(root), next(tie), 0, graph, h0, (), root, None)]
+    seen = _Seen()
+    seen.put(graph, h0, 0)
     expanded, method, proven = 0, "astar" if use_bound else "dp", False
     lower = min(best_cost, heap[0][0])
     while heap:
-        f, _, g, state, order, bounds, touched = heapq.heappop(heap)
+        f, _, g, state, h, order, bounds, touched = heapq.heappop(heap)
         if f >= best_cost:
             heap.clear()
             break
-        if best_g.get(_key(state), math.inf) < g:
+        if seen.get(state, h) < g:
             continue
-        if touched is not None:  # re-bound this state exactly
+        if touched is not None:  # drop the eliminated vertex, re-bound this state exactly
+            k = order[0]
+            bounds = ({v: b for v, b in bounds[0].items() if v != k},
+                      {v: b for v, b in bounds[1].items() if v != k})
             bounds = rebound(state, bounds, touched)
             f2 = g + total(bounds)
             if f2 > f:
                 if f2 < best_cost:
-                    heapq.heappush(heap, (f2, next(tie), g, state, order, bounds, None))
+                    heapq.heappush(heap, (f2, next(tie), g, state, h, order, bounds, None))
                 continue
         rest = list(bounds[0])
         if not rest:  # the cheapest complete state: optimal
-            done = set(order)
-            best_cost, best_order = g, order + [k for k in elim if k not in done]
+            done = _unlink(order)
+            best_cost, best_order = g, done + [k for k in elim if k not in set(done)]
             upper_from = "search"
             heap.clear()
             break
         if time.perf_counter() - start > time_limit or expanded >= max_states:
-            heapq.heappush(heap, (f, next(tie), g, state, order, bounds, None))
+            heapq.heappush(heap, (f, next(tie), g, state, h, order, bounds, None))
             method += " (time limit)" if expanded < max_states else " (state limit)"
             break
         expanded += 1
         base = total(bounds)
         for k in rest:
-            child = _copy(state)
             hit = (set(state.preds[k]), set(state.succs[k]))
-            g2 = g + ad.eliminate_vertex(child, k, check=False, convention=convention)
+            child, h2, cost = _child(state, h, k, convention)
+            g2 = g + cost
             f2 = g2 + base - bounds[0][k] * bounds[1][k]
-            if f2 >= best_cost:
+            if f2 >= best_cost or seen.get(child, h2) <= g2:
                 continue
-            key = _key(child)
-            if best_g.get(key, math.inf) <= g2:
-                continue
-            best_g[key] = g2
-            child_bounds = ({v: b for v, b in bounds[0].items() if v != k},
-                            {v: b for v, b in bounds[1].items() if v != k})
-            heapq.heappush(heap, (f2, next(tie), g2, child, order + [k], child_bounds, hit))
+            seen.put(child, h2, g2)
+            heapq.heappush(heap, (f2, next(tie), g2, child, h2, (k, order), bounds, hit))
     if heap:
         lower = max(lower, min(best_cost, min(entry[0] for entry in heap)))
     else:
