@@ -277,6 +277,33 @@ class _Seen:
         bucket.append([graph.edges, g])
 
 
+def _dive(graph: Graph, h: int, bounds, elim: list[int], convention: str):
+    """A greedy completion of ``graph``: each step eliminates the vertex whose cost exceeds
+    its lower bound the least (ties: first in ``elim``). Returns ``(cost, order)``; the
+    order holds the vertices that still had edges."""
+    c_in, c_out = bounds
+    cost, order = 0, []
+    while True:
+        rest = _remaining(graph, elim)
+        if not rest:
+            return cost, order
+        best = None
+        for k in rest:
+            child, h2, c = _child(graph, h, k, convention)
+            regret = c - c_in.get(k, 0) * c_out.get(k, 0)
+            if best is None or regret < best[0]:
+                best = (regret, k, child, h2, c)
+        _, k, graph, h, c = best
+        cost += c
+        order.append(k)
+
+
+def _complete(order: list[int], elim: Sequence[int]) -> list[int]:
+    """``order`` followed by the eliminable vertices it misses (isolated: free no-ops)."""
+    done = set(order)
+    return order + [k for k in elim if k not in done]
+
+
 def _unlink(order) -> list[int]:
     """``(k_n, (k_{n-1}, (... ())))`` -> ``[k_1, ..., k_n]``."""
     out = []
@@ -295,7 +322,7 @@ def _start_orders(graph: Graph, orders: dict[str, Sequence[int]] | None) -> dict
 
 def optimum(graph_or_task, *, convention: str = "structured", time_limit: float = 60.0,
             max_states: int = 2_000_000, orders: dict[str, Sequence[int]] | None = None,
-            use_bound: bool = True) -> OptimumResult:
+            use_bound: bool = True, dive_every: int = 25) -> OptimumResult:
     """The optimal elimination order of a graph, or a proven lower bound and the gap.
 
     Args:
@@ -307,6 +334,8 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
         orders: extra start orders ``{label: order}`` (e.g. a search method's best); the
             forward, reverse and Markowitz orders are always tried. The cheapest is the
             initial upper bound.
+        dive_every: every this many expansions, complete the popped state greedily
+            (:func:`_dive`); a cheaper order found so becomes the upper bound.
         use_bound: prune with :func:`vertex_lower_bounds` (``False``: the plain exact
             dynamic program over remaining graphs, for tests and tiny graphs).
 
@@ -375,8 +404,7 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
                 continue
         rest = list(bounds[0])
         if not rest:  # the cheapest complete state: optimal
-            done = _unlink(order)
-            best_cost, best_order = g, done + [k for k in elim if k not in set(done)]
+            best_cost, best_order = g, _complete(_unlink(order), elim)
             upper_from = "search"
             heap.clear()
             break
@@ -384,6 +412,14 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             heapq.heappush(heap, (f, next(tie), g, state, h, order, bounds, None))
             method += " (time limit)" if expanded < max_states else " (state limit)"
             break
+        if use_bound and expanded % dive_every == 0:  # a greedy completion: a new upper bound?
+            dive_cost, dive_order = _dive(state, h, bounds, elim, convention)
+            if g + dive_cost < best_cost:
+                best_cost, upper_from = g + dive_cost, "dive"
+                best_order = _complete(_unlink(order) + dive_order, elim)
+                if f >= best_cost:
+                    heap.clear()
+                    break
         expanded += 1
         base = total(bounds)
         for k in rest:
