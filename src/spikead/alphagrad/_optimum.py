@@ -378,15 +378,17 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
 
     root = rebound(graph, ({}, {}), None)
     tie = itertools.count()
-    # entries: f, tie, g, state, hash, order (linked), bounds, touched (None once re-bounded)
+    # entries: f, (-depth, tie), g, state, hash, order (linked), bounds, touched (None once
+    # re-bounded); among equal f the deepest state first, so plateaus are dived, not swept
     h0 = _graph_hash(graph)
-    heap = [(total(root), next(tie), 0, graph, h0, (), root, None)]
+    heap = [(total(root), (0, next(tie)), 0, graph, h0, (), root, None)]
     seen = _Seen()
     seen.put(graph, h0, 0)
     expanded, method, proven = 0, "astar" if use_bound else "dp", False
     lower = min(best_cost, heap[0][0])
     while heap:
-        f, _, g, state, h, order, bounds, touched = heapq.heappop(heap)
+        f, rank, g, state, h, order, bounds, touched = heapq.heappop(heap)
+        depth = -rank[0]
         if f >= best_cost:
             heap.clear()
             break
@@ -400,7 +402,8 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             f2 = g + total(bounds)
             if f2 > f:
                 if f2 < best_cost:
-                    heapq.heappush(heap, (f2, next(tie), g, state, h, order, bounds, None))
+                    heapq.heappush(heap, (f2, (-depth, next(tie)), g, state, h, order, bounds,
+                                          None))
                 continue
         rest = list(bounds[0])
         if not rest:  # the cheapest complete state: optimal
@@ -409,7 +412,7 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             heap.clear()
             break
         if time.perf_counter() - start > time_limit or expanded >= max_states:
-            heapq.heappush(heap, (f, next(tie), g, state, h, order, bounds, None))
+            heapq.heappush(heap, (f, rank, g, state, h, order, bounds, None))
             method += " (time limit)" if expanded < max_states else " (state limit)"
             break
         if use_bound and expanded % dive_every == 0:  # a greedy completion: a new upper bound?
@@ -430,7 +433,8 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             if f2 >= best_cost or seen.get(child, h2) <= g2:
                 continue
             seen.put(child, h2, g2)
-            heapq.heappush(heap, (f2, next(tie), g2, child, h2, (k, order), bounds, hit))
+            heapq.heappush(heap, (f2, (-depth - 1, next(tie)), g2, child, h2, (k, order), bounds,
+                                  hit))
     if heap:
         lower = max(lower, min(best_cost, min(entry[0] for entry in heap)))
     else:
