@@ -174,8 +174,9 @@ def vertex_lower_bounds(graph: Graph, convention: str,
 
     * ``"paper"``: every product costs at least one multiplication
       (:func:`spikead.ad.paper_product_cost` starts at 1 and multiplies by dim sizes, all
-      >= 1 here), so ``lb = c_in * c_out`` with ``c_in`` / ``c_out`` the maximum numbers
-      of such disjoint paths (:func:`_disjoint_paths`, exact max flow).
+      >= 1 here), so ``lb = c_in * c_out * floor`` with ``c_in`` / ``c_out`` the maximum
+      numbers of such disjoint paths (:func:`_disjoint_paths`, exact max flow) and
+      ``floor`` the least cost of one product (:func:`product_floor`, >= 1).
     * ``"structured"``: a product costs >= 1 when both factors carry values, else 0. A
       valued edge stays valued (a product with a valued factor is valued, a sum always
       is), and the edge ``u -> k`` at ``k``'s elimination sums every path from ``u`` through
@@ -188,7 +189,43 @@ def vertex_lower_bounds(graph: Graph, convention: str,
     """
     ks = _remaining(graph, graph.eliminable if vertices is None else vertices)
     c_in, c_out = side_bounds(graph, convention, ks, ks)
-    return {k: c_in[k] * c_out[k] for k in ks}
+    unit = product_floor(graph, convention, ks)
+    return {k: c_in[k] * c_out[k] * unit[k] for k in ks}
+
+
+def _unpaired_in(s: Structure) -> frozenset[int]:
+    """Dims of the target (``k``) of in-edge ``s`` that no source dim is paired with."""
+    return frozenset(range(len(s.out_shape))) - {p for p in s.pair if p is not None}
+
+
+def _unpaired_out(s: Structure) -> frozenset[int]:
+    """Dims of the source (``k``) of out-edge ``s`` that are not paired."""
+    return frozenset(q for q, p in enumerate(s.pair) if p is None)
+
+
+def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dict[int, int]:
+    """Per vertex ``k``, a lower bound on the cost of *each* product when ``k`` is
+    eliminated in any completion (the third factor of :func:`vertex_lower_bounds`).
+
+    ``"structured"``: 1. ``"paper"``: :func:`spikead.ad.paper_product_cost` multiplies by
+    the size of every dim of ``k`` that is unpaired in either factor. A dim unpaired in an
+    edge stays unpaired in every edge that edge is later summed or multiplied into (a
+    product pairs a dim only through pairs in both factors; a sum keeps only common
+    pairs), and every future edge into (out of) ``k`` contains a current one. So each
+    future product costs at least ``min`` over current (in-edge, out-edge) pairs of the
+    product of the sizes of their unpaired ``k`` dims.
+    """
+    check_convention(convention)
+    if convention == "structured":
+        return dict.fromkeys(vertices, 1)
+    shapes = {v.id: v.shape for v in graph.vertices}
+    out = {}
+    for k in vertices:
+        shape = shapes[k]
+        ins = {_unpaired_in(graph.edges[(i, k)]) for i in graph.preds[k]}
+        outs = {_unpaired_out(graph.edges[(k, j)]) for j in graph.succs[k]}
+        out[k] = min((math.prod(shape[q] for q in a | b) for a in ins for b in outs), default=1)
+    return out
 
 
 def side_bounds(graph: Graph, convention: str, ins: Iterable[int],
@@ -281,7 +318,7 @@ def _dive(graph: Graph, h: int, bounds, elim: list[int], convention: str):
     """A greedy completion of ``graph``: each step eliminates the vertex whose cost exceeds
     its lower bound the least (ties: first in ``elim``). Returns ``(cost, order)``; the
     order holds the vertices that still had edges."""
-    c_in, c_out = bounds
+    c_in, c_out, unit = bounds
     cost, order = 0, []
     while True:
         rest = _remaining(graph, elim)
@@ -290,7 +327,7 @@ def _dive(graph: Graph, h: int, bounds, elim: list[int], convention: str):
         best = None
         for k in rest:
             child, h2, c = _child(graph, h, k, convention)
-            regret = c - c_in.get(k, 0) * c_out.get(k, 0)
+            regret = c - c_in.get(k, 0) * c_out.get(k, 0) * unit.get(k, 0)
             if best is None or regret < best[0]:
                 best = (regret, k, child, h2, c)
         _, k, graph, h, c = best
@@ -363,20 +400,22 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
         cuts are unchanged), keep the larger of inherited and new."""
         rest = _remaining(g, elim)
         if not use_bound:
-            return dict.fromkeys(rest, 0), dict.fromkeys(rest, 0)
-        c_in, c_out = bounds
+            return dict.fromkeys(rest, 0), dict.fromkeys(rest, 0), dict.fromkeys(rest, 0)
+        c_in, c_out, unit = bounds
         down, up = (set(rest), set(rest)) if touched is None else (
             _reach(g.succs, touched[1]), _reach(g.preds, touched[0]))
         new_in, new_out = side_bounds(g, convention, [k for k in rest if k in down],
                                       [k for k in rest if k in up])
+        new_unit = product_floor(g, convention, rest)
         return ({k: max(c_in.get(k, 0), new_in.get(k, 0)) for k in rest},
-                {k: max(c_out.get(k, 0), new_out.get(k, 0)) for k in rest})
+                {k: max(c_out.get(k, 0), new_out.get(k, 0)) for k in rest},
+                {k: max(unit.get(k, 0), new_unit[k]) for k in rest})
 
     def total(bounds):
-        c_in, c_out = bounds
-        return sum(c_in[k] * c_out[k] for k in c_in)
+        c_in, c_out, unit = bounds
+        return sum(c_in[k] * c_out[k] * unit[k] for k in c_in)
 
-    root = rebound(graph, ({}, {}), None)
+    root = rebound(graph, ({}, {}, {}), None)
     tie = itertools.count()
     # entries: f, (-depth, tie), g, state, hash, order (linked), bounds, touched (None once
     # re-bounded); among equal f the deepest state first, so plateaus are dived, not swept
@@ -396,8 +435,7 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             continue
         if touched is not None:  # drop the eliminated vertex, re-bound this state exactly
             k = order[0]
-            bounds = ({v: b for v, b in bounds[0].items() if v != k},
-                      {v: b for v, b in bounds[1].items() if v != k})
+            bounds = tuple({v: b for v, b in part.items() if v != k} for part in bounds)
             bounds = rebound(state, bounds, touched)
             f2 = g + total(bounds)
             if f2 > f:
@@ -429,7 +467,7 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             hit = (set(state.preds[k]), set(state.succs[k]))
             child, h2, cost = _child(state, h, k, convention)
             g2 = g + cost
-            f2 = g2 + base - bounds[0][k] * bounds[1][k]
+            f2 = g2 + base - bounds[0][k] * bounds[1][k] * bounds[2][k]
             if f2 >= best_cost or seen.get(child, h2) <= g2:
                 continue
             seen.put(child, h2, g2)
