@@ -198,38 +198,56 @@ def vertex_lower_bounds(graph: Graph, convention: str,
     return {k: c_in[k] * c_out[k] * unit[k] for k in ks}
 
 
-def _unpaired_in(s: Structure) -> frozenset[int]:
-    """Dims of the target (``k``) of in-edge ``s`` that no source dim is paired with."""
-    return frozenset(range(len(s.out_shape))) - {p for p in s.pair if p is not None}
+def _charged_in(s: Structure, convention: str) -> frozenset[int]:
+    """Dims ``p`` of the target ``k`` of in-edge ``s`` that every later edge into ``k``
+    containing ``s`` charges: valued along ``p`` (both conventions) or, under ``"paper"``,
+    not paired with a source dim."""
+    vals = set(s.val_dims or ())
+    paired = {p for p in s.pair if p is not None}
+    return frozenset(p for p in range(len(s.out_shape))
+                     if p in vals or (convention == "paper" and p not in paired))
 
 
-def _unpaired_out(s: Structure) -> frozenset[int]:
-    """Dims of the source (``k``) of out-edge ``s`` that are not paired."""
-    return frozenset(q for q, p in enumerate(s.pair) if p is None)
+def _charged_out(s: Structure, convention: str) -> frozenset[int]:
+    """Dims ``q`` of the source ``k`` of out-edge ``s`` charged likewise (label ``pair[q]``
+    when paired, ``P + q`` when not)."""
+    vals = set(s.val_dims or ())
+    rank = len(s.out_shape)
+    return frozenset(q for q, p in enumerate(s.pair)
+                     if (rank + q if p is None else p) in vals
+                     or (convention == "paper" and p is None))
 
 
 def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dict[int, int]:
-    """Per vertex ``k``, a lower bound on the cost of *each* product when ``k`` is
-    eliminated in any completion (the third factor of :func:`vertex_lower_bounds`).
+    """Per vertex ``k``, a lower bound on the cost of *each* product counted by
+    :func:`vertex_lower_bounds` when ``k`` is eliminated in any completion (its third
+    factor; at least 1).
 
-    ``"structured"``: 1. ``"paper"``: :func:`spikead.ad.paper_product_cost` multiplies by
-    the size of every dim of ``k`` that is unpaired in either factor. A dim unpaired in an
-    edge stays unpaired in every edge that edge is later summed or multiplied into (a
-    product pairs a dim only through pairs in both factors; a sum keeps only common
-    pairs), and every future edge into (out of) ``k`` contains a current one. So each
-    future product costs at least ``min`` over current (in-edge, out-edge) pairs of the
-    product of the sizes of their unpaired ``k`` dims.
+    A product contracts the dims of ``k``. :func:`spikead.ad.paper_product_cost`
+    multiplies by the size of every dim of ``k`` that is unpaired in either factor or
+    valued along it in either factor; :func:`spikead.ad.product_plan` (``"structured"``,
+    both factors valued) by the size of every label in either factor's values, so of
+    every dim of ``k`` valued in either factor. Both properties persist: an edge into (out
+    of) ``k`` later is a sum of products of a current edge into (out of) ``k`` with
+    another edge; a product keeps the unpaired dims of ``k`` unpaired (pairs compose only
+    through pairs in both factors) and its valued labels valued when they survive (a dim of
+    ``k`` is never summed inside such a product), and a sum keeps only common pairs and
+    the union of values. So each product at ``k``'s elimination costs at least the
+    ``min`` over current (in-edge, out-edge) pairs (``"structured"``: both valued, as
+    the ones counted) of the product of the sizes of their charged dims of ``k``.
     """
     check_convention(convention)
-    if convention == "structured":
-        return dict.fromkeys(vertices, 1)
     shapes = {v.id: v.shape for v in graph.vertices}
+    valued_only = convention == "structured"
     out = {}
     for k in vertices:
         shape = shapes[k]
-        ins = {_unpaired_in(graph.edges[(i, k)]) for i in graph.preds[k]}
-        outs = {_unpaired_out(graph.edges[(k, j)]) for j in graph.succs[k]}
-        out[k] = min((math.prod(shape[q] for q in a | b) for a in ins for b in outs), default=1)
+        ins = {_charged_in(graph.edges[(i, k)], convention) for i in graph.preds[k]
+               if not valued_only or graph.edges[(i, k)].val_dims is not None}
+        outs = {_charged_out(graph.edges[(k, j)], convention) for j in graph.succs[k]
+                if not valued_only or graph.edges[(k, j)].val_dims is not None}
+        floor = min((math.prod(shape[q] for q in a | b) for a in ins for b in outs), default=1)
+        out[k] = max(floor, 1)
     return out
 
 
