@@ -8,6 +8,9 @@ Writes ``costs.csv`` (one row per task and counting convention, column ``convent
 index maps free), ``table.md`` / ``table.tex`` (under ``paper`` our counts beside the
 paper's, then the ``structured`` counts), ``orders/<task>_<order>.json`` (the orders in
 the engine's file format; they do not depend on the convention) and ``metrics.json``.
+With ``scale.optimum_time_limit > 0`` (seconds per task and convention) each row also has
+``optimum`` (when proven), ``lower_bound``, ``best_known``, ``optimum_gap_pct`` and
+``optimum_seconds`` from :func:`spikead.alphagrad.optimum`.
 """
 
 from __future__ import annotations
