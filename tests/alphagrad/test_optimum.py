@@ -130,7 +130,7 @@ def test_propane_combustion_optimum_is_the_papers_alphagrad_cost():
     """PropaneCombustion under Graphax's count: the bound meets an order at 88, the
     AlphaGrad paper's best (deterministic: limited by states, not time)."""
     res = ag.optimum("PropaneCombustion", convention="paper", time_limit=float("inf"),
-                     max_states=5000)
+                     max_states=20000)
     assert (res.cost, res.lower_bound, res.proven) == (88, 88, True)
     graph, _ = _optimum.as_graph("PropaneCombustion")
     assert sum(ad.apply_order(graph, res.order, convention="paper")) == 88

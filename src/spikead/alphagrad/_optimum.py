@@ -321,6 +321,7 @@ class _Seen:
 
     def __init__(self):
         self.table: dict[int, list[list]] = {}
+        self.size = 0
 
     def get(self, graph: Graph, h: int) -> float:
         for edges, g in self.table.get(h, ()):
@@ -335,6 +336,7 @@ class _Seen:
                 entry[1] = g
                 return
         bucket.append([graph.edges, g])
+        self.size += 1
 
 
 def _dive(graph: Graph, h: int, bounds, elim: list[int], convention: str):
@@ -381,7 +383,7 @@ def _start_orders(graph: Graph, orders: dict[str, Sequence[int]] | None) -> dict
 
 
 def optimum(graph_or_task, *, convention: str = "structured", time_limit: float = 60.0,
-            max_states: int = 2_000_000, orders: dict[str, Sequence[int]] | None = None,
+            max_states: int = 200_000, orders: dict[str, Sequence[int]] | None = None,
             use_bound: bool = True, dive_every: int = 25) -> OptimumResult:
     """The optimal elimination order of a graph, or a proven lower bound and the gap.
 
@@ -390,7 +392,8 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             (:func:`spikead.ad.make_graph`) or a :class:`SymGraph`.
         convention: ``"structured"`` or ``"paper"`` (:mod:`spikead.ad._structure`).
         time_limit: seconds of search before returning the best bound (the search also
-            stops after ``max_states`` expansions).
+            stops once ``max_states`` states are stored: each holds its remaining graph,
+            about 5-10 kB on the ten tasks, so the default needs 1-2 GB at most).
         orders: extra start orders ``{label: order}`` (e.g. a search method's best); the
             forward, reverse and Markowitz orders are always tried. The cheapest is the
             initial upper bound.
@@ -472,9 +475,9 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             upper_from = "search"
             heap.clear()
             break
-        if time.perf_counter() - start > time_limit or expanded >= max_states:
+        if time.perf_counter() - start > time_limit or seen.size >= max_states:
             heapq.heappush(heap, (f, rank, g, state, h, order, bounds, None))
-            method += " (time limit)" if expanded < max_states else " (state limit)"
+            method += " (time limit)" if seen.size < max_states else " (state limit)"
             break
         if use_bound and expanded % dive_every == 0:  # a greedy completion: a new upper bound?
             dive_cost, dive_order = _dive(state, h, bounds, elim, convention)
