@@ -8,6 +8,9 @@ Writes ``costs.csv`` (one row per task and counting convention, column ``convent
 index maps free), ``table.md`` / ``table.tex`` (under ``paper`` our counts beside the
 paper's, then the ``structured`` counts), ``orders/<task>_<order>.json`` (the orders in
 the engine's file format; they do not depend on the convention) and ``metrics.json``.
+With ``scale.optimum_time_limit > 0`` (seconds per task and convention) each row also has
+``optimum`` (when proven), ``lower_bound``, ``best_known``, ``optimum_gap_pct`` and
+``optimum_seconds`` from :func:`spikead.alphagrad.optimum`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import hydra
 import pandas as pd
 from omegaconf import DictConfig
 
-from spikead import ad, tasks
+from spikead import ad, alphagrad, tasks
 from spikead.runs import latex_table, markdown_table, start_run, typed_config
 from spikead.runs.schemas import EliminationCostsScale as Scale
 
@@ -36,8 +39,18 @@ def baseline_orders(graph) -> dict[str, list[int]]:
     }
 
 
-def task_rows(name: str, run) -> list[dict]:
-    """Graph size and baseline costs of one task, one row per convention; saves the orders."""
+def optimum_columns(graph, convention: str, time_limit: float) -> dict:
+    """``optimum`` (when proven) or ``lower_bound`` and ``best_known`` of one task and
+    convention (:func:`spikead.alphagrad.optimum`, ``time_limit`` seconds)."""
+    res = alphagrad.optimum(graph, convention=convention, time_limit=time_limit)
+    return {"optimum": res.cost if res.proven else None, "lower_bound": res.lower_bound,
+            "best_known": res.cost, "optimum_gap_pct": round(100.0 * res.gap, 2),
+            "optimum_seconds": res.wall_s}
+
+
+def task_rows(name: str, run, optimum_time_limit: float = 0.0) -> list[dict]:
+    """Graph size and baseline costs of one task, one row per convention; saves the orders.
+    With ``optimum_time_limit > 0`` also the optimum (or lower bound and best known)."""
     task = tasks.load(name)
     start = time.perf_counter()
     graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
@@ -62,6 +75,8 @@ def task_rows(name: str, run) -> list[dict]:
     seconds = round(time.perf_counter() - start, 3)
     for row in rows:
         row["seconds"] = seconds
+        if optimum_time_limit > 0:
+            row.update(optimum_columns(graph, row["convention"], optimum_time_limit))
         for key, value in task.paper.items():
             row[f"paper_{key}"] = value
         if task.paper and row["convention"] == "paper":
@@ -72,6 +87,7 @@ def task_rows(name: str, run) -> list[dict]:
 def tables(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Per convention, the table to print: under ``paper`` with the paper's columns."""
     cols = ["task", "vertices", "forward", "reverse", "markowitz"]
+    cols += [c for c in ("optimum", "lower_bound", "best_known") if c in frame]
     paper_cols = [c for c in ("paper_vertices", "paper_forward", "paper_reverse",
                               "paper_markowitz", "matches_paper") if c in frame]
     out = {}
@@ -86,8 +102,11 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     for name in scale.tasks:
         tasks.load(name)  # unknown names fail here, before any work
     run_ = start_run(cfg, "elimination_costs", out_dir=out_dir, data_label="none (programs)")
-    rows = [row for name in scale.tasks for row in task_rows(name, run_)]
+    rows = [row for name in scale.tasks for row in task_rows(name, run_, scale.optimum_time_limit)]
     frame = pd.DataFrame(rows)
+    for col in ("optimum", "lower_bound", "best_known"):
+        if col in frame:  # integers, with <NA> where no optimum is proven
+            frame[col] = frame[col].astype("Int64")
     run_.write_csv("costs.csv", frame)
     parts = tables(frame)
     titles = {
@@ -105,6 +124,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         "tasks": len(scale.tasks),
         "costs": {c: {r["task"]: {b: r[b] for b in BASELINES}
                       for r in rows if r["convention"] == c} for c in CONVENTIONS},
+        **({"optimum": {c: {r["task"]: {k: r[k] for k in ("optimum", "lower_bound", "best_known")}
+                            for r in rows if r["convention"] == c} for c in CONVENTIONS}}
+           if scale.optimum_time_limit > 0 else {}),
     })
 
 

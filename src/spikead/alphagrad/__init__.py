@@ -70,6 +70,9 @@ from ._methods import run_method as run_method
 from ._network import PolicyValueNet as PolicyValueNet
 from ._network import build_network as build_network
 from ._network import observe as observe
+from ._optimum import OptimumResult as OptimumResult
+from ._optimum import optimum as optimum
+from ._optimum import vertex_lower_bounds as vertex_lower_bounds
 from ._ppo import ppo as ppo
 from ._reference import OrderError as OrderError
 from ._reference import order_cost as order_cost

@@ -33,9 +33,11 @@ SCHEMA_GROUP = "schema/scale"
 
 @dataclass
 class EliminationCostsScale:
-    """``configs/scale/elimination_costs``: tasks whose elimination costs are counted."""
+    """``configs/scale/elimination_costs``: tasks whose elimination costs are counted, and the
+    seconds of optimum search per task and convention (0: no optimum columns)."""
 
     tasks: list[str]
+    optimum_time_limit: float
 
 
 @dataclass
