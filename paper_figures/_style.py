@@ -35,6 +35,8 @@ STYLES = {
     # Paper B: frameworks
     "spikead": (0, "o"), "jax_scan": (2, "s"), "jax_scan_stepwise": (9, "^"), "spyx": (4, "D"),
     "snntorch": (1, "v"), "norse": (5, "P"), "spikingjelly": (6, "X"), "rockpool": (7, "*"),
+    # ... and spikead's parallel-in-time modes (beside "spikead" = sequential, "jax_scan")
+    "spikead_parallel": (3, "^"), "spikead_parallel_associative": (4, "v"),
     # Paper C: elimination orders (jacve_X and vmap_jacve_X share the colour of X) ...
     "forward": (0, "o"), "reverse": (1, "s"), "markowitz": (2, "^"), "best": ("k", "*"),
     "jacrev_vmap": (7, "D"), "vmap_jacrev": (7, "d"), "jacfwd_vmap": (5, "v"),
