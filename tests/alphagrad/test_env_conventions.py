@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -160,3 +161,24 @@ def test_exact_dp_is_the_optimum_under_paper():
         brute = min(ag.order_cost(graph, o, convention="paper")
                     for o in itertools.permutations(graph.eliminable))
         assert ag.exact_dp(graph, convention="paper").cost == brute
+
+
+def _mlp(params, x):
+    """3-layer MLP, width 1024: tanh, tanh, linear."""
+    for w in params[:-1]:
+        x = jnp.tanh(w @ x)
+    return params[-1] @ x
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_wide_mlp_paper_count_is_exact(x64):
+    """Beyond int32 under the paper's count too: env == ``ad.cost`` (x64 off and on)."""
+    params, x = [jnp.zeros((1024, 1024))] * 3, jnp.zeros((1024,))
+    with jax.enable_x64(x64):
+        graph = ad.make_graph(_mlp, params, x, argnums=1)
+        sym = ag.from_engine(graph)
+        names = ("fwd", "rev", "markowitz")
+        orders = [sym.position_order(ad.resolve_order(graph, o)) for o in names]
+        got = ag.order_costs(ag.encode(sym, convention="paper"), orders).tolist()
+        want = [ad.cost(_mlp, o, params, x, argnums=1, convention="paper") for o in names]
+    assert got == want and min(got) > 2 ** 31
