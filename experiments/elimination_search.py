@@ -50,6 +50,8 @@ class Scale:
     expand: int = 4
     max_width: int = 32
     anneal_from_baselines: bool = True
+    anneal_t_start: float = 0.05
+    anneal_t_end: float = 0.001
     agent_tasks: list[str] = field(default_factory=list)
     pad_scalar: int = 64
     pad_tensor: int = 64
@@ -69,7 +71,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
             f"scale.methods: unknown {bad}; choose from {list(alphagrad.METHODS)}")
     search = alphagrad.SearchConfig(budget=scale.budget, batch=scale.batch, expand=scale.expand,
                                     max_width=scale.max_width,
-                                    anneal_from_baselines=scale.anneal_from_baselines)
+                                    anneal_from_baselines=scale.anneal_from_baselines,
+                                    anneal_t_start=scale.anneal_t_start,
+                                    anneal_t_end=scale.anneal_t_end)
     run_ = start_run(cfg, "elimination_search", out_dir=out_dir, data_label="none (programs)")
     start, cpu_start = time.perf_counter(), time.process_time()
     tgs = alphagrad.pad_task_graphs([alphagrad.load_task_graph(name, convention)
