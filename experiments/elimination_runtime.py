@@ -98,8 +98,10 @@ def best_search_order(task, orders_dir: str | Path) -> dict:
 
     Reads every ``<task>_<method>_seed<k>.json`` there with ``ad.load_order`` against
     ``make_graph(task.fn, *task.args)``; a file that is unreadable, refused (fingerprint
-    mismatch, invalid order) or whose recorded cost differs from its cost on the graph is
-    listed under ``refused`` with the reason. Returns a JSON-able dict: ``status``
+    mismatch, invalid order) or whose recorded cost differs from its cost on the graph (in
+    the file's counting ``convention``; files without one are ``"structured"``) is listed
+    under ``refused`` with the reason. Orders are ranked, and compared with the baselines,
+    by the executed count (convention ``"structured"``), whatever count the search used. Returns a JSON-able dict: ``status``
     (``"cheaper"``, ``"not cheaper"`` or ``"none"``), ``order`` (ids of the unbatched graph,
     or None), ``cost``, ``method``, ``seed``, ``file``, ``baseline_costs``,
     ``best_baseline``, ``files`` (how many were read) and ``refused``.
@@ -114,10 +116,12 @@ def best_search_order(task, orders_dir: str | Path) -> dict:
         out["files"] += 1
         try:
             record = ad.load_order(path, graph)
-            cost = int(sum(ad.apply_order(graph, record["order"])))
-            if int(record.get("cost", cost)) != cost:
-                raise ad.InvalidOrderError(f"the file records cost {record['cost']}, but the order "
-                                           f"costs {cost} on this graph")
+            convention = record.get("convention", "structured")
+            counted = int(sum(ad.apply_order(graph, record["order"], convention=convention)))
+            if int(record.get("cost", counted)) != counted:
+                raise ad.InvalidOrderError(f"the file records cost {record['cost']} ({convention} "
+                                           f"count), but the order costs {counted} on this graph")
+            cost = counted if convention == "structured" else int(sum(ad.apply_order(graph, record["order"])))
         except (OSError, ValueError, KeyError, TypeError) as err:  # JSON, mismatch, invalid order
             out["refused"].append({"file": str(path), "reason": f"{type(err).__name__}: {err}"})
             continue

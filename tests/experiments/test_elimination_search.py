@@ -17,8 +17,9 @@ from conftest import SMOKE_GROUP
 
 from spikead import ad, alphagrad
 
-RESULT_COLUMNS = ["task", "method", "seed", "best_cost", "evaluations", "wall_s", "forward",
-                  "reverse", "markowitz", "gain_vs_best_baseline_pct", "paper_gain_pct"]
+RESULT_COLUMNS = ["task", "convention", "method", "seed", "best_cost", "evaluations", "wall_s",
+                  "forward", "reverse", "markowitz", "gain_vs_best_baseline_pct",
+                  "paper_alphagrad", "paper_gain_pct"]
 
 
 def _cfg(*overrides):
@@ -47,11 +48,15 @@ def test_smoke_run(smoke_workflow):
     gain = 100 * (best_base - results["best_cost"]) / best_base
     assert (gain - results["gain_vs_best_baseline_pct"]).abs().max() < 0.01
     assert (results["evaluations"] > 0).all()
+    # every cost is counted in the configured convention (the paper's by default)
+    assert cfg.convention == "paper" and set(results["convention"]) == {"paper"}
     # every saved order is the engine's and has the reported cost
-    tg = alphagrad.load_task_graph(tasks[0])
+    tg = alphagrad.load_task_graph(tasks[0], cfg.convention)
+    assert results.loc[results["task"] == tasks[0], "forward"].iloc[0] == tg.baseline_costs["forward"]
     for row in results[results["task"] == tasks[0]].itertuples():
         rec = ad.load_order(out / "orders" / f"{row.task}_{row.method}_seed{row.seed}.json", tg.graph)
-        assert rec["cost"] == row.best_cost == sum(ad.apply_order(tg.graph, rec["order"]))
+        assert rec["convention"] == cfg.convention
+        assert rec["cost"] == row.best_cost == tg.engine_cost(rec["order"])
 
     curves = pd.read_csv(out / "curves.csv")
     assert list(curves.columns) == ["task", "method", "seed", "evaluations", "best_cost"]
@@ -61,10 +66,12 @@ def test_smoke_run(smoke_workflow):
 
     table = (out / "table1.md").read_text()
     assert all(t in table for t in tasks) and "gain_pct" in table
+    assert "paper_alphagrad" in table and "Counting convention: paper" in table
     assert (out / "table1.tex").read_text().lstrip().startswith("\\begin")
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["meta"]["profile"] == "smoke" and metrics["methods"] == list(cfg.scale.methods)
+    assert metrics["convention"] == "paper"
     assert set(metrics["tasks_beating_best_baseline"]) <= set(metrics["tasks_at_or_below_best_baseline"])
 
 

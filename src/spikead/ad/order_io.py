@@ -11,12 +11,17 @@ from typing import Any
 import jax
 
 from ._graph import Graph
+from ._structure import check_convention
 from .elimination import validate_order
 from .errors import OrderMismatchError
 
 
-def save_order(path: str | os.PathLike, *, task: str, graph: Graph, order: Sequence[int], cost: int) -> None:
-    """Write ``{task, fingerprint, jax_version, order, cost}`` atomically (temp file + rename)."""
+def save_order(path: str | os.PathLike, *, task: str, graph: Graph, order: Sequence[int], cost: int,
+               convention: str = "structured") -> None:
+    """Write ``{task, fingerprint, jax_version, order, cost, convention}`` atomically (temp
+    file + rename). ``cost`` is the order's count under ``convention`` (``"structured"`` or
+    ``"paper"``, see :func:`spikead.ad.cost`); files without the key are ``"structured"``."""
+    check_convention(convention)
     order = validate_order(graph, list(order))
     record = {
         "task": task,
@@ -24,6 +29,7 @@ def save_order(path: str | os.PathLike, *, task: str, graph: Graph, order: Seque
         "jax_version": jax.__version__,
         "order": [int(k) for k in order],
         "cost": int(cost),
+        "convention": convention,
     }
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))

@@ -16,6 +16,11 @@ positions index vertices, edges are ``[src, dst]``):
 with ``jax_enable_x64`` on or off); every integer array keeps its dtype under x64, so
 the scans' carries do not change type. Tests check the costs equal the engine and the
 plain-Python reference on every task and on random graphs.
+
+Both counting conventions of :mod:`spikead.ad._structure` are available (a static field
+of the state, chosen at :func:`encode`): ``"structured"`` (the engine's default) and
+``"paper"`` (Graphax's count, :func:`~spikead.ad._structure.paper_product_cost`). The
+convention changes only what a product costs, never the edges.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from spikead.ad._structure import Structure
+from spikead.ad._structure import Structure, check_convention
 from spikead.ad.orders import is_safe
 
 from . import _count
@@ -55,6 +60,8 @@ class EnvState(eqx.Module):
             ``_count.exact``).
         narrow: static; every single product's count is below ``2**32`` (see
             :func:`narrow_products`), so products are multiplied in ``uint32`` directly.
+        convention: static; the counting convention of the costs (``"structured"`` or
+            ``"paper"``, see :mod:`spikead.ad._structure`).
     """
 
     exists: Array
@@ -67,6 +74,7 @@ class EnvState(eqx.Module):
     eliminated: Array
     cost: Array
     narrow: bool = eqx.field(static=True, default=False)
+    convention: str = eqx.field(static=True, default="structured")
 
     @property
     def num_vertices(self) -> int:
@@ -99,15 +107,16 @@ def narrow_products(graph: SymGraph) -> bool:
     """Whether every product's count on ``graph`` is below ``2**32``, in any order.
 
     A product ``(k -> j) x (i -> k)`` counts the sizes of distinct dims of ``j``, ``k``
-    and ``i`` (:func:`_product_count`), so it is at most ``size(j) size(k) size(i)``,
-    at most the largest vertex size cubed.
+    and ``i`` in either convention (:func:`_product_count`), so it is at most
+    ``size(j) size(k) size(i)``, at most the largest vertex size cubed.
     """
     largest = max((math.prod(s) for s in graph.shapes), default=1)
     return largest ** 3 < _NARROW_LIMIT
 
 
 def encode(graph: SymGraph, *, num_vertices: int | None = None,
-           max_rank: int | None = None, narrow: bool | None = None) -> EnvState:
+           max_rank: int | None = None, narrow: bool | None = None,
+           convention: str = "structured") -> EnvState:
     """Initial state of ``graph``, optionally padded to ``num_vertices`` / ``max_rank``.
 
     When every vertex holds a single scalar (all shapes of size 1), dims of size 1 are
@@ -119,7 +128,11 @@ def encode(graph: SymGraph, *, num_vertices: int | None = None,
     ``narrow`` (default :func:`narrow_products` of ``graph``): multiply products in
     ``uint32`` (faster); ``False`` forces the limb products (states that are stacked
     together must agree); ``True`` on a graph where it is not exact raises.
+
+    ``convention``: how products are counted, ``"structured"`` (the engine's default) or
+    ``"paper"`` (Graphax's count, as ``spikead.ad.cost(..., convention="paper")``).
     """
+    check_convention(convention)
     if narrow is None:
         narrow = narrow_products(graph)
     elif narrow and not narrow_products(graph):
@@ -158,29 +171,72 @@ def encode(graph: SymGraph, *, num_vertices: int | None = None,
     return EnvState(exists=jnp.asarray(exists), valued=jnp.asarray(valued),
                     pair=jnp.asarray(pair), vals=jnp.asarray(vals), sizes=jnp.asarray(sizes),
                     rank=jnp.asarray(rank), eliminable=jnp.asarray(eliminable),
-                    eliminated=jnp.zeros((v,), bool), cost=_count.zeros(), narrow=bool(narrow))
+                    eliminated=jnp.zeros((v,), bool), cost=_count.zeros(), narrow=bool(narrow),
+                    convention=convention)
 
 
 # ------------------------------------------------------------- product / sum
-def _product_count(union: Array, size_slot: Array, a_valued: Array, b_valued: Array,
-                   narrow: bool) -> Array:
-    """Multiplications of products, as counts ``[..., WIDTH]`` (the engine's rule,
-    :func:`spikead.ad._structure.product_plan`): 0 when either factor has no values,
-    else the product of the sizes of the union of both factors' value labels.
+def _product_count(counted: Array, size_slot: Array, charged: Array, narrow: bool) -> Array:
+    """Multiplications of products, as counts ``[..., WIDTH]``: the product of the sizes
+    of the ``counted`` slots where ``charged``, else 0.
 
-    ``union``: ``[..., 4R]`` bool, value labels of either factor (slots as in
-    :func:`_products`); ``size_slot``: ``[..., 4R]`` their sizes; ``a_valued`` /
-    ``b_valued``: ``[...]`` whether each factor carries values; ``narrow``: every
-    product is below ``2**32`` (:func:`narrow_products`). A second counting convention
-    changes only which slots count and when a product is charged, here.
+    ``counted``: ``[..., S]`` bool, the slots a product counts (from
+    :func:`_structured_slots` or :func:`_paper_slots`); ``size_slot``: ``[..., S]``
+    their sizes; ``charged``: ``[...]`` whether the product costs anything;
+    ``narrow``: every product is below ``2**32`` (:func:`narrow_products`).
     """
-    charged = a_valued & b_valued
     if narrow:
-        prod = jnp.prod(jnp.where(union, size_slot, 1), axis=-1, dtype=jnp.uint32)
+        prod = jnp.prod(jnp.where(counted, size_slot, 1), axis=-1, dtype=jnp.uint32)
         mult = _count.from_small(prod)
     else:
-        mult = _count.product(size_slot, union)
+        mult = _count.product(size_slot, counted)
     return _count.where(charged, mult, _count.zeros())
+
+
+def _structured_slots(union: Array, va_a: Array, va_b: Array) -> tuple[Array, Array]:
+    """Convention ``"structured"`` (:func:`spikead.ad._structure.product_plan`): a product
+    costs 0 when either factor has no values, else the sizes of the union of both
+    factors' value labels. Returns ``(counted [V, V, 4R], charged [V, V])`` over ``[i, j]``."""
+    return union, va_a[None, :] & va_b[:, None]
+
+
+def _paper_slots(state: EnvState, k: Array, size_k: Array) -> Array:
+    """Convention ``"paper"`` (:func:`spikead.ad._structure.paper_product_cost`, Graphax's
+    count): every product costs at least 1 and counts
+
+    * each output dim of ``a`` (``k -> j``) unpaired in ``a`` that carries values;
+    * each dim ``q`` of ``k``, unless paired on both sides (``a`` pairs it with an output
+      dim of ``j``, ``b`` (``i -> k``) with an input dim of ``i``) and neither factor has
+      values along it; then only when both factors have values and exactly one of them
+      holds a single value (a scaled identity against a larger factor);
+    * each input dim of ``b`` unpaired in ``b`` that carries values.
+
+    ``size_k``: ``[R]`` sizes of ``k``'s dims. Returns ``counted [V, V, 4R]`` over
+    ``[i, j]`` in the slots of :func:`_products` (charged wherever both edges exist).
+    """
+    r, v = state.max_rank, state.num_vertices
+    dims = jnp.arange(r, dtype=jnp.int32)
+    va_a, pr_a, vl_a = state.valued[k], state.pair[k], state.vals[k]          # by j
+    va_b, pr_b, vl_b = state.valued[:, k], state.pair[:, k], state.vals[:, k]  # by i
+    # a: output dims of j paired with a dim of k; b: dims of k paired with a dim of i
+    a_paired_out = jnp.any(pr_a[:, :, None] == dims, axis=1)                   # [j, R]
+    b_paired_out = jnp.any(pr_b[:, :, None] == dims, axis=1)                   # [i, R]
+    a_out = vl_a[:, :r] & ~a_paired_out                                        # [j, R]
+    b_in = vl_b[:, r:] & (pr_b < 0)                                            # [i, R]
+    # dims of k: paired in a (to a j dim without values) and in b (no values on k's side)
+    a_free = (pr_a >= 0) & ~jnp.take_along_axis(vl_a[:, :r], jnp.clip(pr_a, 0, r - 1), -1)
+    b_free = b_paired_out & ~vl_b[:, :r]
+    exempt = b_free[:, None, :] & a_free[None, :, :]                           # [i, j, R]
+    # a single value (a scalar or a scaled identity): no value label of size > 1
+    a_sizes = jnp.concatenate([state.sizes, jnp.broadcast_to(size_k, (v, r))], axis=-1)
+    b_sizes = jnp.concatenate([jnp.broadcast_to(size_k, (v, r)), state.sizes], axis=-1)
+    a_single = ~jnp.any(vl_a & (a_sizes > 1), axis=-1)                         # [j]
+    b_single = ~jnp.any(vl_b & (b_sizes > 1), axis=-1)                         # [i]
+    mixed = (va_b[:, None] & va_a[None, :]) & (b_single[:, None] != a_single[None, :])
+    k_counted = ~exempt | mixed[..., None]                                     # [i, j, R]
+    return jnp.concatenate([
+        jnp.broadcast_to(a_out[None], (v, v, r)), k_counted,
+        jnp.zeros((v, v, r), bool), jnp.broadcast_to(b_in[:, None], (v, v, r))], axis=-1)
 
 
 def _products(state: EnvState, k: Array):
@@ -212,9 +268,13 @@ def _products(state: EnvState, k: Array):
     b_in = jnp.concatenate([jnp.zeros((v, 3 * r), bool), vl_b[:, r:]], axis=-1)[:, None, :]
     union = a_part | b_out | b_in
     both = (ex_a[None, :] & ex_b[:, None])
-    used = np.r_[0:2 * r, 3 * r:4 * r]  # slots 2R..3R are never value labels
-    cost = _product_count(union[..., used], size_slot[..., used], both & va_a[None, :],
-                          va_b[:, None], state.narrow)
+    if state.convention == "paper":
+        counted, charged = _paper_slots(state, k, state.sizes[k]), both
+    else:
+        counted, charged = _structured_slots(union, va_a, va_b)
+        charged = charged & both
+    used = np.r_[0:2 * r, 3 * r:4 * r]  # slots 2R..3R are never counted
+    cost = _product_count(counted[..., used], size_slot[..., used], charged, state.narrow)
     # result input labels: c_in[i, j, q]
     rank_i = state.rank[:, None, None]
     rank_j = state.rank[None, :, None]
@@ -275,18 +335,21 @@ def step(state: EnvState, action: Array) -> StepOutput:
     eliminated = state.eliminated | keep
     new = EnvState(exists=exists, valued=valued, pair=pair, vals=vals, sizes=state.sizes,
                    rank=state.rank, eliminable=state.eliminable, eliminated=eliminated,
-                   cost=_count.add(state.cost, step_cost), narrow=state.narrow)
+                   cost=_count.add(state.cost, step_cost), narrow=state.narrow,
+                   convention=state.convention)
     done = ~jnp.any(state.eliminable & ~eliminated)
     return StepOutput(new, -_count.to_float(step_cost), done, step_cost)
 
 
 def _step_scalar(state: EnvState, k: Array, legal: Array) -> StepOutput:
     """:func:`step` when every vertex is one scalar (rank 0): each valued x valued
-    product costs 1, a product is valued when either factor is, every sum is valued."""
+    product costs 1 (convention ``"paper"``: every product costs 1), a product is valued
+    when either factor is, every sum is valued."""
     ex_a, ex_b = state.exists[k], state.exists[:, k]
     va_a, va_b = state.valued[k] & ex_a, state.valued[:, k] & ex_b
     both = ex_b[:, None] & ex_a[None, :] & legal
-    n_b, n_a = jnp.sum(va_b, dtype=jnp.uint32), jnp.sum(va_a, dtype=jnp.uint32)
+    paid_a, paid_b = (ex_a, ex_b) if state.convention == "paper" else (va_a, va_b)
+    n_b, n_a = jnp.sum(paid_b, dtype=jnp.uint32), jnp.sum(paid_a, dtype=jnp.uint32)
     step_cost = _count.mul(_count.from_small(jnp.where(legal, n_b, 0)), _count.from_small(n_a))
     c_valued = va_b[:, None] | va_a[None, :]
     valued = jnp.where(both, state.exists | c_valued, state.valued)

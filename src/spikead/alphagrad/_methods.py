@@ -30,6 +30,8 @@ class SearchConfig:
         expand: children per beam entry.
         max_width: largest beam width.
         anneal_from_baselines: start half the annealing chains from the baseline orders.
+        anneal_t_start, anneal_t_end: annealing temperatures, relative to the best
+            starting cost (:func:`~spikead.alphagrad.simulated_annealing`).
     """
 
     budget: int = 1000
@@ -37,6 +39,8 @@ class SearchConfig:
     expand: int = 4
     max_width: int = 256
     anneal_from_baselines: bool = True
+    anneal_t_start: float = 0.05
+    anneal_t_end: float = 0.001
 
 
 def run_method(name: str, state: EnvState, key, *, search: SearchConfig, agent: AgentConfig,
@@ -59,6 +63,7 @@ def run_method(name: str, state: EnvState, key, *, search: SearchConfig, agent: 
     if name == "anneal":
         return simulated_annealing(state, search.budget, key, chains=search.batch,
                                    starts=starts if search.anneal_from_baselines else (),
+                                   t_start=search.anneal_t_start, t_end=search.anneal_t_end,
                                    moves=moves)
     if name.startswith("beam_") and name[5:] in SCORES:
         return beam_search(state, search.budget, key, kind=name[5:], expand=search.expand,

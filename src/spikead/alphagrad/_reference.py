@@ -3,14 +3,15 @@
 Uses the engine's one definition of the product and sum rules
 (:func:`spikead.ad._structure.product_plan`, :func:`~spikead.ad._structure.sum_structure`):
 eliminating ``k`` multiplies every ``(k -> j) x (i -> k)`` pair, adds the product into
-``(i -> j)`` (fill-in) and removes ``k``.
+``(i -> j)`` (fill-in) and removes ``k``. Counts follow ``convention``
+(``"structured"`` or ``"paper"``, :meth:`~spikead.ad._structure.ProductPlan.cost_in`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from spikead.ad._structure import Structure, product_plan, sum_structure
+from spikead.ad._structure import Structure, check_convention, product_plan, sum_structure
 
 from ._graph import Edge, SymGraph
 
@@ -35,7 +36,7 @@ def check_order(graph: SymGraph, order: Iterable[int]) -> list[int]:
     return order
 
 
-def eliminate(edges: dict[Edge, Structure], k: int) -> int:
+def eliminate(edges: dict[Edge, Structure], k: int, convention: str = "structured") -> int:
     """Eliminate vertex ``k`` in place in ``edges``; returns the multiplications."""
     preds = [(i, s) for (i, j), s in edges.items() if j == k]
     succs = [(j, s) for (i, j), s in edges.items() if i == k]
@@ -43,7 +44,7 @@ def eliminate(edges: dict[Edge, Structure], k: int) -> int:
     for j, a in succs:
         for i, b in preds:
             plan = product_plan(a, b)
-            cost += plan.cost
+            cost += plan.cost_in(convention)
             old = edges.get((i, j))
             edges[(i, j)] = plan.result if old is None else sum_structure(old, plan.result)
     for i, _ in preds:
@@ -53,13 +54,15 @@ def eliminate(edges: dict[Edge, Structure], k: int) -> int:
     return cost
 
 
-def step_costs(graph: SymGraph, order: Iterable[int], *, check: bool = True) -> list[int]:
+def step_costs(graph: SymGraph, order: Iterable[int], *, check: bool = True,
+               convention: str = "structured") -> list[int]:
     """Multiplications of each elimination of ``order`` (positions), in order."""
+    check_convention(convention)
     order = check_order(graph, order) if check else [int(k) for k in order]
     edges = dict(graph.edges)
-    return [eliminate(edges, k) for k in order]
+    return [eliminate(edges, k, convention) for k in order]
 
 
-def order_cost(graph: SymGraph, order: Iterable[int]) -> int:
+def order_cost(graph: SymGraph, order: Iterable[int], *, convention: str = "structured") -> int:
     """Total multiplications of eliminating ``order`` (positions) on ``graph``."""
-    return sum(step_costs(graph, order))
+    return sum(step_costs(graph, order, convention=convention))

@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from spikead.ad._structure import check_convention
+
 from . import _count
 from ._env import (
     SCORES,
@@ -333,14 +335,17 @@ class TooLargeError(ValueError):
     """The exact search was asked for a graph with too many eliminable vertices."""
 
 
-def exact_dp(graph: SymGraph, *, max_vertices: int = 16) -> SearchResult:
+def exact_dp(graph: SymGraph, *, max_vertices: int = 16,
+             convention: str = "structured") -> SearchResult:
     """Minimal cost over all orders by dynamic programming over eliminated subsets.
 
     The graph after eliminating a set ``S`` is taken from the best predecessor
     ``S - {k}``; for scalar graphs it does not depend on the order within ``S``, so the
     result is the exact optimum (for tensor graphs a valid upper bound). Uses the
-    plain-Python reference rules; ``O(2^n n)`` eliminations.
+    plain-Python reference rules, counting with ``convention`` (``"structured"`` or
+    ``"paper"``); ``O(2^n n)`` eliminations.
     """
+    check_convention(convention)
     elim = list(graph.eliminable)
     n = len(elim)
     if n > max_vertices:
@@ -356,7 +361,7 @@ def exact_dp(graph: SymGraph, *, max_vertices: int = 16) -> SearchResult:
                 if mask >> b & 1:
                     continue
                 e2 = dict(edges)
-                c2 = c + eliminate(e2, k)
+                c2 = c + eliminate(e2, k, convention)
                 steps += 1
                 m2 = mask | (1 << b)
                 if m2 not in nxt or c2 < nxt[m2][0]:

@@ -72,6 +72,8 @@ class EliminationSearchScale:
     expand: int
     max_width: int
     anneal_from_baselines: bool
+    anneal_t_start: float
+    anneal_t_end: float
     agent_tasks: list[str]
     pad_scalar: int
     pad_tensor: int
