@@ -81,6 +81,10 @@ from .api import (
 from .api import (
     executed_costs as executed_costs,
 )
+from .api import executed_count as executed_count
+from ._mulcount import ELIMINATION_SCOPE as ELIMINATION_SCOPE
+from ._mulcount import MulCount as MulCount
+from ._mulcount import count_multiplications as count_multiplications
 from .api import (
     jacve as jacve,
 )
