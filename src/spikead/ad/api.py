@@ -210,8 +210,9 @@ def executed_costs(
         out = []
         for order, scope in zip(orders, scopes):
             graph, _ = _eliminate_traced(traced.graph.copy(), order, scope)
+            blocks = _structured_blocks(traced, graph)
             with jax.named_scope(scope):
-                out.append(_assemble(traced, argnums, lambda o, i: to_dense(_structured_blocks(traced, graph)(o, i))))
+                out.append(_assemble(traced, argnums, lambda o, i, blocks=blocks: to_dense(blocks(o, i))))
         return out
 
     jaxpr = jax.make_jaxpr(run)(*leaves)
