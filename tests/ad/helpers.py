@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from spikead import ad
@@ -48,4 +49,31 @@ def check_all_orders(f, *args, argnums=0, n_random=1, seed=0, rtol=1e-5, atol=1e
     return graph, costs
 
 
-__all__ = ["assert_tree_close", "check_all_orders", "random_orders"]
+def random_structure(rng, out_shape, in_shape) -> ad.Structure:
+    """A random valid structure with the given shapes (pairs only between equal sizes)."""
+    pair = []
+    free_out = list(range(len(out_shape)))
+    for q, n in enumerate(in_shape):
+        options = [p for p in free_out if out_shape[p] == n]
+        if options and rng.random() < 0.6:
+            p = int(rng.choice(options))
+            free_out.remove(p)
+            pair.append(p)
+        else:
+            pair.append(None)
+    s = ad.Structure(tuple(out_shape), tuple(in_shape), tuple(pair), None)
+    r = rng.random()
+    if r < 0.2:
+        return s
+    labels = s.labels()
+    val = tuple(sorted(int(l) for l in labels if rng.random() < 0.6))
+    return ad.Structure(s.out_shape, s.in_shape, s.pair, val)
+
+
+def random_stensor(rng, out_shape, in_shape) -> ad.STensor:
+    s = random_structure(rng, out_shape, in_shape)
+    val = None if s.val_dims is None else jnp.asarray(rng.normal(size=s.val_shape), jnp.float32)
+    return ad.STensor(val, s)
+
+
+__all__ = ["assert_tree_close", "check_all_orders", "random_orders", "random_stensor", "random_structure"]

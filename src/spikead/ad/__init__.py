@@ -9,6 +9,9 @@ tensors (:class:`STensor`, :func:`matmul`, :func:`add`, :func:`to_dense`, ...).
 
 from ._graph import Graph as Graph
 from ._graph import Vertex as Vertex
+from ._mulcount import ELIMINATION_SCOPE as ELIMINATION_SCOPE
+from ._mulcount import MulCount as MulCount
+from ._mulcount import count_multiplications as count_multiplications
 from ._stensor import (
     STensor as STensor,
 )
@@ -81,6 +84,7 @@ from .api import (
 from .api import (
     executed_costs as executed_costs,
 )
+from .api import executed_count as executed_count
 from .api import (
     jacve as jacve,
 )

@@ -79,3 +79,9 @@ def eval_eqn(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
 
 def make_jaxpr(fun: Callable, *args: Any) -> ClosedJaxpr:
     return jax.make_jaxpr(fun)(*args)
+
+
+def name_scopes(eqn: JaxprEqn) -> tuple[str, ...]:
+    """The ``jax.named_scope`` names an equation was traced under (outermost first)."""
+    stack = getattr(eqn.source_info.name_stack, "stack", ())
+    return tuple(getattr(s, "name", str(s)) for s in stack)

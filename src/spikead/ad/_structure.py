@@ -22,12 +22,18 @@ This module holds the one definition of the product rule (:func:`product_plan`) 
 the sum rule (:func:`sum_structure`). Both the executor (which multiplies values) and the
 symbolic cost model use them, so their multiplication counts agree by construction.
 
-Counting convention (matches ``docs/engine-notes.md``): the cost of a product is 0 when
-either factor has no values (a pure identity / broadcast / relabelling), otherwise the
-product of the sizes of the union of both factors' value labels after the contracted
-index of the middle vertex is identified (= the number of scalar products of the einsum).
-Additions are not counted. A contraction over an index along which *both* factors are
-constant multiplies the result by that index's size (a constant rescaling, not counted).
+Counting convention (matches ``docs/engine-notes.md``): the number of scalar
+multiplications the executor performs, which :func:`spikead.ad.executed_count` measures
+from the jaxpr ``jacve`` emits. The products of a product ``A . B`` cost 0 when either
+factor has no values (a pure identity / broadcast / relabelling); otherwise each factor is
+first summed over the contracted labels along which the other factor is constant
+(pre-reduction: additions, not counted), and the products are the size of the union of
+the remaining value labels after the contracted index of the middle vertex is identified
+(= the scalar products of the einsum). A contraction over an index along which *both*
+factors are constant multiplies the result by that index's size; that constant
+multiplies the smallest of the reduced factors and the result, and those
+multiplications are counted (none when neither factor has values: the result is then
+the constant). Additions are not counted.
 
 Two counting conventions (:data:`CONVENTIONS`), both computed here and nowhere else:
 
@@ -173,15 +179,25 @@ class ProductPlan:
 
     ``a_labels`` / ``b_labels`` name the axes of ``a.val`` / ``b.val`` (``None`` when that
     factor has no values), ``c_labels`` the axes of the result's values in the result's
-    canonical order; ``scale`` is the constant factor from indices along which both
-    factors are constant; ``cost`` the number of scalar multiplications.
+    canonical order. ``a_kept`` / ``b_kept`` are the labels left after pre-reduction:
+    each factor is first summed over the contracted labels along which the other factor
+    is constant (additions, free). ``scale`` is the constant factor from indices along
+    which both factors are constant; ``scale_on`` says which array it multiplies (``"a"``,
+    ``"b"`` (reduced factor) or ``"c"`` (result), the smallest; ``None`` when
+    ``scale == 1`` or no factor has values, then the result is the constant itself).
+    ``cost`` is the number of scalar multiplications the executor performs (structured
+    convention): the size of ``a_kept | b_kept`` when both factors have values, plus the
+    size of the array ``scale`` multiplies; ``paper_cost`` Graphax's count.
     """
 
     result: Structure
     a_labels: tuple[int, ...] | None
     b_labels: tuple[int, ...] | None
     c_labels: tuple[int, ...] | None
+    a_kept: tuple[int, ...] | None
+    b_kept: tuple[int, ...] | None
     scale: int
+    scale_on: str | None
     cost: int
     paper_cost: int
 
@@ -235,11 +251,20 @@ def product_plan(a: Structure, b: Structure) -> ProductPlan:
         c_labels = tuple(sorted(val_union - summed, key=lambda label: canon[label]))
         val_dims = tuple(canon[label] for label in c_labels)
     result = Structure(a.out_shape, b.in_shape, c_pair, val_dims)
-    if a_vals is None or b_vals is None:
-        cost = 0
-    else:
-        cost = math.prod(sizes[label] for label in val_union)
-    return ProductPlan(result, a_vals, b_vals, c_labels, scale, cost, paper_product_cost(a, b))
+    # pre-reduction: a factor is first summed over the summed labels the other factor's
+    # values do not vary along (additions only); the products run over what is left
+    a_kept = None if a_vals is None else tuple(l for l in a_vals if l not in summed or l in (b_vals or ()))
+    b_kept = None if b_vals is None else tuple(l for l in b_vals if l not in summed or l in (a_vals or ()))
+    size_of = lambda labels: math.prod(sizes[label] for label in labels)
+    cost = 0 if a_kept is None or b_kept is None else size_of(set(a_kept) | set(b_kept))
+    scale_on = None
+    if scale != 1 and c_labels is not None and (a_kept is not None or b_kept is not None):
+        # the constant factor multiplies the smallest of the reduced factors and the result
+        candidates = [("c", c_labels), ("a", a_kept), ("b", b_kept)]
+        scale_on, labels = min((c for c in candidates if c[1] is not None), key=lambda c: size_of(c[1]))
+        cost += size_of(labels)
+    return ProductPlan(result, a_vals, b_vals, c_labels, a_kept, b_kept, scale, scale_on, cost,
+                       paper_product_cost(a, b))
 
 
 def _paired_outs(s: Structure) -> set[int]:

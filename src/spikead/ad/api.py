@@ -15,6 +15,7 @@ from typing import Any
 import jax
 
 from ._graph import Graph
+from ._mulcount import ELIMINATION_SCOPE, MulCount, count_multiplications
 from ._stensor import STensor, batch_diagonal, to_dense, zeros
 from ._structure import check_convention
 from ._trace import ArgNums, Traced, split_args, trace
@@ -23,13 +24,23 @@ from .orders import resolve_order
 
 
 def _eliminate(fun: Callable, args: Sequence[Any], argnums: ArgNums, has_aux: bool, order: OrderSpec):
+    """Trace ``fun`` (primal and partials), then eliminate ``order`` under :data:`ELIMINATION_SCOPE`.
+
+    Returns the traced function, the eliminated graph and the symbolic count of the order.
+    """
     traced = trace(fun, args, argnums, has_aux)
-    graph = traced.graph
+    graph, count = _eliminate_traced(traced.graph, order, ELIMINATION_SCOPE)
+    return traced, graph, count
+
+
+def _eliminate_traced(graph: Graph, order: OrderSpec, scope: str) -> tuple[Graph, int]:
+    """Eliminate ``order`` in place on ``graph`` (values), under ``jax.named_scope(scope)``."""
     ids = resolve_order(graph, order)
     count = 0
-    for k in ids:
-        count += eliminate_vertex(graph, k, check=True)
-    return traced, graph, count
+    with jax.named_scope(scope):
+        for k in ids:
+            count += eliminate_vertex(graph, k, check=True)
+    return graph, count
 
 
 def _assemble(traced: Traced, argnums: ArgNums, block: Callable[[int, int], Any]) -> Any:
@@ -97,7 +108,8 @@ def _jacobian_with(fun: Callable, order: OrderSpec, argnums: ArgNums, has_aux: b
         def block(o: int, i: int):
             return read_block(blocks(o, i)).astype(traced.in_avals[i].dtype)
 
-        out = _assemble(traced, argnums, block)
+        with jax.named_scope(ELIMINATION_SCOPE):
+            out = _assemble(traced, argnums, block)
         return (out, traced.aux) if has_aux else out
 
     return jac
@@ -161,24 +173,47 @@ def cost(
     return int(sum(apply_order(graph, resolve_order(graph, order), convention=convention)))
 
 
+def executed_count(
+    fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False
+) -> MulCount:
+    """Multiplications in the program that ``jacve(fun, order)`` emits, measured from its jaxpr.
+
+    Counts the ``mul`` and ``dot_general`` equations of
+    ``jax.make_jaxpr(jacve(fun, order, argnums, has_aux))(*args)`` that compute the
+    Jacobian from the partials (the elimination and the read-out of the blocks), not the
+    primal or the partials themselves; see :func:`~spikead.ad._mulcount.count_multiplications`
+    for what counts. Traced abstractly: no arithmetic runs. Under the ``"structured"``
+    convention ``.total`` equals :func:`cost` (tested on every task).
+    """
+    jaxpr = jax.make_jaxpr(jacve(fun, order, argnums=argnums, has_aux=has_aux))(*args)
+    return count_multiplications(jaxpr, scope=ELIMINATION_SCOPE)
+
+
 def executed_cost(fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False) -> int:
-    """Multiplications counted by the executor while it computes the Jacobian (abstractly)."""
-    return executed_costs(fun, [order], *args, argnums=argnums, has_aux=has_aux)[0]
+    """``executed_count(...).total``: the multiplications ``jacve`` performs for ``order``."""
+    return executed_count(fun, order, *args, argnums=argnums, has_aux=has_aux).total
 
 
 def executed_costs(
     fun: Callable, orders: Sequence[OrderSpec], *args: Any, argnums: ArgNums = 0, has_aux: bool = False
 ) -> list[int]:
-    """:func:`executed_cost` for several orders from one trace (the executor runs per order)."""
+    """:func:`executed_cost` for each of ``orders``, from one trace of ``fun``.
+
+    ``fun`` is traced once; each order is eliminated on a copy of the graph under its own
+    named scope (the same elimination code ``jacve`` runs) and counted from that scope.
+    """
     nums, leaves, in_tree = split_args(args, argnums)
-    counts: list[int] = []
+    scopes = [f"{ELIMINATION_SCOPE}_{n}" for n in range(len(orders))]
 
     def run(*diff_leaves):
         traced = trace(fun, _rebuild_args(args, nums, in_tree, diff_leaves), argnums, has_aux)
-        for order in orders:
-            graph = traced.graph.copy()
-            ids = resolve_order(graph, order)
-            counts.append(sum(eliminate_vertex(graph, k, check=True) for k in ids))
+        out = []
+        for order, scope in zip(orders, scopes):
+            graph, _ = _eliminate_traced(traced.graph.copy(), order, scope)
+            blocks = _structured_blocks(traced, graph)
+            with jax.named_scope(scope):
+                out.append(_assemble(traced, argnums, lambda o, i, blocks=blocks: to_dense(blocks(o, i))))
+        return out
 
-    jax.eval_shape(run, *leaves)
-    return counts
+    jaxpr = jax.make_jaxpr(run)(*leaves)
+    return [count_multiplications(jaxpr, scope=scope).total for scope in scopes]
