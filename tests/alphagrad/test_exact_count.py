@@ -83,3 +83,18 @@ def test_to_float_is_monotone_and_close(x64):
         assert np.all(exact - floats <= exact * 2.0 ** -23)
         small = [v for v in values if v < 1 << 24]
         assert np.asarray(_count.to_float(_counts(small))).tolist() == [float(v) for v in small]
+
+
+def test_less_and_minimum_agree_with_python_ints():
+    rng = np.random.default_rng(3)
+    values = [0, 1, 2**16 - 1, 2**16, 2**32 + 5, 2**48 - 1, 2**63] + [
+        int(rng.integers(0, 2**62)) >> int(rng.integers(0, 60)) for _ in range(40)]
+    a = jnp.asarray(np.stack([_count.from_int(v) for v in values]))
+    b = a[::-1]
+    less = np.asarray(_count.less(a, b))
+    low = _count.exact(_count.minimum(a, b))
+    for i, (x, y) in enumerate(zip(values, values[::-1])):
+        assert bool(less[i]) == (x < y)
+        assert int(low[i]) == min(x, y)
+    overflowed = _count.mul(jnp.asarray(_count.from_int(2**63)), jnp.asarray(_count.from_int(4)))
+    assert not bool(_count.less(overflowed, jnp.asarray(_count.from_int(2**63))))  # overflow is above all

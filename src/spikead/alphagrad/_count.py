@@ -8,7 +8,7 @@ of many limbs fit in ``uint32`` without wrapping, whatever ``jax_enable_x64`` sa
 the arithmetic is exact up to ``2**64 - 1`` and never wraps silently beyond.
 
 Under ``jit`` / ``vmap``: :func:`zeros`, :func:`from_small`, :func:`add`, :func:`sum`,
-:func:`mul`, :func:`product`, :func:`where`, :func:`to_float` (an order-preserving
+:func:`mul`, :func:`product`, :func:`less`, :func:`minimum`, :func:`where`, :func:`to_float` (an order-preserving
 ``float32`` for rewards and rankings). On the host: :func:`exact` (an ``int64`` NumPy
 array, raising :class:`CountOverflowError` beyond ``int64``) and :func:`from_int`.
 """
@@ -123,6 +123,23 @@ def product(sizes: Array, mask: Array) -> Array:
     for k in range(sizes.shape[-1]):
         out = _mul(out, from_small(sizes[..., k]), 2)  # a factor below 2**32: two limbs
     return out
+
+
+def less(a: Array, b: Array) -> Array:
+    """``a < b`` elementwise over counts ``[..., WIDTH]`` (bool ``[...]``); an overflowed
+    count compares above every exact one."""
+    a, b = jnp.broadcast_arrays(a, b)
+    result = jnp.zeros(a.shape[:-1], bool)
+    decided = jnp.zeros(a.shape[:-1], bool)
+    for i in (FLAG, *range(LIMBS - 1, -1, -1)):  # most significant first
+        result = result | (~decided & (a[..., i] < b[..., i]))
+        decided = decided | (a[..., i] != b[..., i])
+    return result
+
+
+def minimum(a: Array, b: Array) -> Array:
+    """Elementwise ``min(a, b)`` of counts."""
+    return where(less(b, a), b, a)
 
 
 def where(cond: Array, a: Array, b: Array) -> Array:

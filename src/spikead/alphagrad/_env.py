@@ -181,7 +181,7 @@ def _product_count(counted: Array, size_slot: Array, charged: Array, narrow: boo
     of the ``counted`` slots where ``charged``, else 0.
 
     ``counted``: ``[..., S]`` bool, the slots a product counts (from
-    :func:`_structured_slots` or :func:`_paper_slots`); ``size_slot``: ``[..., S]``
+    :func:`_structured_count` or :func:`_paper_slots`); ``size_slot``: ``[..., S]``
     their sizes; ``charged``: ``[...]`` whether the product costs anything;
     ``narrow``: every product is below ``2**32`` (:func:`narrow_products`).
     """
@@ -193,11 +193,28 @@ def _product_count(counted: Array, size_slot: Array, charged: Array, narrow: boo
     return _count.where(charged, mult, _count.zeros())
 
 
-def _structured_slots(union: Array, va_a: Array, va_b: Array) -> tuple[Array, Array]:
-    """Convention ``"structured"`` (:func:`spikead.ad._structure.product_plan`): a product
-    costs 0 when either factor has no values, else the sizes of the union of both
-    factors' value labels. Returns ``(counted [V, V, 4R], charged [V, V])`` over ``[i, j]``."""
-    return union, va_a[None, :] & va_b[:, None]
+def _structured_count(union, a_part, b_part, summed, size_slot, va_a, va_b, both, scale_big,
+                      narrow: bool) -> Array:
+    """Convention ``"structured"`` (:func:`spikead.ad._structure.product_plan`, what the
+    executor runs): each factor is first summed over the contracted labels the other's
+    values do not vary along (additions); the products are the sizes of the union of the
+    remaining value labels when both factors have values; a contraction over labels along
+    which both are constant multiplies the smallest of the reduced factors and the result
+    by that size (counted when a factor has values). Arrays ``[V(i), V(j), S]`` over the
+    used slots; returns counts ``[V, V, WIDTH]``."""
+    a_red = a_part & ~(summed & ~b_part)
+    b_red = b_part & ~(summed & ~a_part)
+    va_a, va_b = va_a[None, :], va_b[:, None]
+    ones = jnp.ones(both.shape, bool)
+    products = _product_count(a_red | b_red, size_slot, va_a & va_b & both, narrow)
+    # the constant rescaling multiplies the smallest candidate array
+    scaled = _product_count(union & ~summed, size_slot, ones, narrow)
+    scaled = _count.where(va_a, _count.minimum(scaled, _product_count(a_red, size_slot, ones, narrow)),
+                          scaled)
+    scaled = _count.where(va_b, _count.minimum(scaled, _product_count(b_red, size_slot, ones, narrow)),
+                          scaled)
+    rescale = scale_big & (va_a | va_b) & both
+    return _count.add(products, _count.where(rescale, scaled, _count.zeros()))
 
 
 def _paper_slots(state: EnvState, k: Array, size_k: Array) -> Array:
@@ -268,13 +285,6 @@ def _products(state: EnvState, k: Array):
     b_in = jnp.concatenate([jnp.zeros((v, 3 * r), bool), vl_b[:, r:]], axis=-1)[:, None, :]
     union = a_part | b_out | b_in
     both = (ex_a[None, :] & ex_b[:, None])
-    if state.convention == "paper":
-        counted, charged = _paper_slots(state, k, state.sizes[k]), both
-    else:
-        counted, charged = _structured_slots(union, va_a, va_b)
-        charged = charged & both
-    used = np.r_[0:2 * r, 3 * r:4 * r]  # slots 2R..3R are never counted
-    cost = _product_count(counted[..., used], size_slot[..., used], charged, state.narrow)
     # result input labels: c_in[i, j, q]
     rank_i = state.rank[:, None, None]
     rank_j = state.rank[None, :, None]
@@ -288,6 +298,14 @@ def _products(state: EnvState, k: Array):
     k_hit = (a_in[..., None] == slots) & (dims[None, :, None] < rank_k)  # [V, R, 4R]
     summed = jnp.any(k_hit, axis=1)[None, :, :] & ~kept
     scale_big = jnp.any(summed & ~union & (size_slot > 1), axis=-1)
+    used = np.r_[0:2 * r, 3 * r:4 * r]  # slots 2R..3R are never counted
+    if state.convention == "paper":
+        cost = _product_count(_paper_slots(state, k, state.sizes[k])[..., used], size_slot[..., used],
+                              both, state.narrow)
+    else:
+        b_part = b_out | b_in
+        cost = _structured_count(*(x[..., used] for x in jnp.broadcast_arrays(
+            union, a_part, b_part, summed, size_slot)), va_a, va_b, both, scale_big, state.narrow)
     c_valued = va_a[None, :] | va_b[:, None] | scale_big
     c_pair = jnp.where(q_live & (c_in < r), c_in, NO_PAIR)
     out_vals = union[..., :r] & (dims < rank_j)
