@@ -19,7 +19,8 @@ e^z_t = psi_t (e^v_t - beta_a e^b_t):
 
     grad W_in  += (W_out^T dE_t/dy_t) * e^z_t;   grad W_out += dE_t/dy_t z_t^T
 
-Exact (equal to BPTT) because nothing couples neurons. Carry: e^v, e^z (+ e^b for ALIF).
+Exact (equal to BPTT) because nothing couples neurons. Carry: e^v (+ e^b for ALIF) and
+psi_{t-1}; e^z_{t-1} is substituted, so each trace update is one per-neuron multiply-add.
 The batched form is the one a user writes: every array carries a leading batch axis B
 inside ONE scan and the weight gradients are summed over B at each step (no `vmap` of
 per-sample gradients).
@@ -64,52 +65,60 @@ def handwritten_eprop_value_and_grad(net: SingleLayer, loss: Callable, *,
     def col(a):  # per-neuron constant (N,) or batched state (..., N) -> (..., N, 1)
         return a[..., None]
 
-    def trace_step(state, traces, x, w_in):
-        """One step of the neuron and of its traces; x (..., M) -> (state, traces, psi)."""
-        if adaptive:
-            (v, b, z), (ev, eb, ez) = state, traces
-            b_new = rho * b + (1.0 - rho) * z
-            eb_new = col(rho) * eb + col(1.0 - rho) * ez
-        else:
-            (v, z), (ev, ez) = state, traces
+    def trace_step(state, psi_prev, traces, x, w_in):
+        """One step of the neuron and of its traces; x (..., M) -> (state, psi, traces).
+
+        e^z_{t-1} = psi_{t-1} (e^v_{t-1} - beta_a e^b_{t-1}) is substituted, so each new
+        trace is a per-neuron linear combination of the old ones plus x: one fused
+        multiply-add per (..., N, M) trace and no e^z carried.
+        """
+        v, z = state[0], state[-1]
         current = x @ w_in.T
-        if zero_reset:
-            v_new = beta * v * (1.0 - z) + current
-            ev_new = col(1.0 - z) * ev - (col(v) * ez if reset_grad else 0.0)
+        if zero_reset:  # e^v_t = c e^v_{t-1} + d e^z_{t-1} + x_t
+            v_new, c = beta * v * (1.0 - z) + current, beta * (1.0 - z)
+            d = -beta * v if reset_grad else 0.0
         else:
-            v_new = beta * (v - thr * z) + current
-            ev_new = ev - (col(thr) * ez if reset_grad else 0.0)
-        ev_new = col(beta) * ev_new + x[..., None, :]
+            v_new, c = beta * (v - thr * z) + current, beta
+            d = -beta * thr if reset_grad else 0.0
+        ev = traces[0]
+        ev_new = col(c + d * psi_prev) * ev + x[..., None, :]
+        if not adaptive:
+            u = v_new - thr
+            psi = surrogate(u)
+            return (v_new, (u > 0).astype(v.dtype)), psi, (ev_new,)
+        b, eb = state[1], traces[1]
+        b_new = rho * b + (1.0 - rho) * z
+        ev_new = ev_new - col(d * psi_prev * beta_a) * eb
+        eb_new = col((1.0 - rho) * psi_prev) * ev + col(rho - (1.0 - rho) * psi_prev * beta_a) * eb
+        u = v_new - (thr + beta_a * b_new)
+        psi = surrogate(u)
+        return (v_new, b_new, (u > 0).astype(v.dtype)), psi, (ev_new, eb_new)
+
+    def grad_in(signal_psi, traces):
+        """sum over the batch of L_t psi_t e^z_t = L_t psi_t (e^v_t - beta_a e^b_t): (N, M)."""
+        g = jnp.einsum("...n,...nm->nm", signal_psi, traces[0])
         if adaptive:
-            u = v_new - (thr + beta_a * b_new)
-            ez_pre = ev_new - col(beta_a) * eb_new
-        else:
-            u, ez_pre = v_new - thr, ev_new
-        z_new = (u > 0).astype(v.dtype)
-        ez_new = col(surrogate(u)) * ez_pre
-        if adaptive:
-            return (v_new, b_new, z_new), (ev_new, eb_new, ez_new)
-        return (v_new, z_new), (ev_new, ez_new)
+            g = g - jnp.einsum("...n,...nm->nm", signal_psi * beta_a, traces[1])
+        return g
 
     def fn(params, state0, xs, targets):
         w_in, w_out = params["w_in"], params["w_out"]
         e0 = jnp.zeros((*xs.shape[1:-1], *w_in.shape), w_in.dtype)  # (..., N, M)
-        traces0 = tuple(e0 for _ in state0)
+        traces0 = (e0, e0) if adaptive else (e0,)
 
         def body(carry, inp):
-            state, traces, g_in, g_out, total = carry
+            state, psi, traces, g_in, g_out, total = carry
             x, target = inp
-            state, traces = trace_step(state, traces, x, w_in)
+            state, psi, traces = trace_step(state, psi, traces, x, w_in)
             z = state[-1]
             value, dy = step_loss(z @ w_out.T, target)      # dy (..., K)
-            signal = dy @ w_out                             # (..., N)
-            g_in = g_in + jnp.einsum("...n,...nm->nm", signal, traces[-1])
+            g_in = g_in + grad_in((dy @ w_out) * psi, traces)
             g_out = g_out + jnp.einsum("...k,...n->kn", dy, z)
-            return (state, traces, g_in, g_out, total + jnp.sum(value)), None
+            return (state, psi, traces, g_in, g_out, total + jnp.sum(value)), None
 
-        carry0 = (tuple(state0), traces0, jnp.zeros_like(w_in), jnp.zeros_like(w_out),
-                  jnp.zeros((), w_in.dtype))
-        (_, _, g_in, g_out, total), _ = jax.lax.scan(body, carry0, (xs, targets))
+        carry0 = (tuple(state0), jnp.zeros_like(state0[0]), traces0, jnp.zeros_like(w_in),
+                  jnp.zeros_like(w_out), jnp.zeros((), w_in.dtype))
+        (_, _, _, g_in, g_out, total), _ = jax.lax.scan(body, carry0, (xs, targets))
         return total, {"w_in": g_in, "w_out": g_out}
 
     return fn
