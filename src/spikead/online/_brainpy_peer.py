@@ -12,7 +12,7 @@ batch B, random binary inputs, summed half squared error per step; the dynamics 
 brainpy's ALIF (soft reset, ReLU surrogate, a bias), not bit-identical to `spikead.snn.ALIF`.
 The two libraries differ only in how a training step is driven (`_brainscale_step`,
 `_braintrace_step`). Reports the first call (compile + run), the median of 3 timed calls of
-one training step (gradients summed over T) and the peak RSS of the process.
+one training step (gradients summed over T) and the peak RSS of the process (`_peak_rss`).
 """
 
 import importlib
@@ -90,6 +90,25 @@ def _braintrace_step(lib, algorithm, net, xs, b: int):
 DRIVERS = {"brainscale": _brainscale_step, "braintrace": _braintrace_step}
 
 
+def _peak_rss() -> tuple[int, str]:
+    """(bytes, source): peak RSS of THIS process since its exec.
+
+    Linux: VmHWM of /proc/self/status (a fresh address space at exec). Not
+    ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux keeps it across fork and exec, so a peer
+    started by a large parent reported the parent's peak (seen: the same 2.97 GB for every
+    peer row). Elsewhere ru_maxrss is the fallback, and the source says so.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024, "VmHWM"
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, "ru_maxrss (may include the parent's)"
+
+
 def main(library: str, algorithm: str, n: int, t: int, b: int, m: int, k: int) -> dict:
     if library not in DRIVERS:
         raise SystemExit(f"library={library!r}; use one of {sorted(DRIVERS)}")
@@ -112,9 +131,9 @@ def main(library: str, algorithm: str, n: int, t: int, b: int, m: int, k: int) -
             start = time.perf_counter()
             jax.block_until_ready(train_step(xs, ys))
             times.append(time.perf_counter() - start)
+    rss, rss_source = _peak_rss()
     return {"first_call_s": first, "time_ms": 1e3 * sorted(times)[1],
-            "rss_peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            "jax": jax.__version__, "library": library, "version": lib.__version__}
+            "rss_peak_bytes": rss, "rss_source": rss_source, "jax": jax.__version__, "library": library, "version": lib.__version__}
 
 
 if __name__ == "__main__":

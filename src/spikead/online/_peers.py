@@ -80,7 +80,7 @@ def peer_row(method: str, s: ScalingSetting, venv: str | None, *,
                compile_s=out["first_call_s"],
                status=(f"ok ({out['library']} {out['version']} {peer.algorithm}, jax "
                        f"{out['jax']}; brainpy ALIF, same sizes, not bit-identical dynamics; "
-                       "time and peak RSS only)"))
+                       f"time and peak RSS ({out.get('rss_source', 'ru_maxrss')}) only)"))
     return row
 
 
