@@ -10,6 +10,7 @@ e-prop) and the JAX peers where they ran (brainscale, BrainTrace: markers, time 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from _style import (
     TEXT_WIDTH,
@@ -31,6 +32,17 @@ LIF_SWEEPS = {"T_factorised": ("-.", "factorised LIF"),
 #: peer method in scaling.csv -> legend label
 PEER_LABELS = {"brainscale_drtrl": "brainscale D-RTRL", "braintrace_drtrl": "BrainTrace D-RTRL",
                "braintrace_eprop": "BrainTrace e-prop"}
+
+
+def spread_out(ticks, min_decades: float = 0.35) -> set:
+    """The ticks to label on a log axis: each at least ``min_decades`` from the last one
+    labelled (300 and 500, 1000 and 2000 overlap at half the text width)."""
+    shown, last = set(), None
+    for t in sorted(ticks):
+        if last is None or np.log10(t) - np.log10(last) >= min_decades:
+            shown.add(t)
+            last = t
+    return shown
 
 
 def main() -> None:
@@ -77,7 +89,8 @@ def main() -> None:
                    xlabel="sequence length T" if sweep == "T" else "hidden neurons N",
                    title=f"vs T (N = {n_fixed})" if sweep == "T" else "vs N")
             ticks = sorted(data[x].unique())
-            ax.set_xticks(ticks, [str(int(t)) for t in ticks])
+            shown = spread_out(ticks)
+            ax.set_xticks(ticks, [str(int(t)) if t in shown else "" for t in ticks])
             ax.xaxis.set_minor_formatter(NullFormatter())
     handles, labels = figure_legend_entries(fig)
     t_for_n = sorted(frame.loc[frame["sweep"] == "N", "T"].unique())
