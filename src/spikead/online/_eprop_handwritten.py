@@ -95,11 +95,13 @@ def handwritten_eprop_value_and_grad(net: SingleLayer, loss: Callable, *,
         return (v_new, b_new, (u > 0).astype(v.dtype)), psi, (ev_new, eb_new)
 
     def grad_in(signal_psi, traces):
-        """sum over the batch of L_t psi_t e^z_t = L_t psi_t (e^v_t - beta_a e^b_t): (N, M)."""
-        g = jnp.einsum("...n,...nm->nm", signal_psi, traces[0])
-        if adaptive:
-            g = g - jnp.einsum("...n,...nm->nm", signal_psi * beta_a, traces[1])
-        return g
+        """sum over the batch of L_t psi_t e^z_t = L_t psi_t (e^v_t - beta_a e^b_t): (N, M).
+
+        A multiply and a sum over B, not ``einsum("bn,bnm->nm")``: XLA:CPU lowers that to
+        N batched (B x M) products, 2.2x slower for the whole step (ALIF and LIF, B 16,
+        N 128, M 140, T 300, interleaved)."""
+        ez = traces[0] - col(beta_a) * traces[1] if adaptive else traces[0]
+        return jnp.sum(col(signal_psi) * ez, axis=tuple(range(ez.ndim - 2)))
 
     def fn(params, state0, xs, targets):
         w_in, w_out = params["w_in"], params["w_out"]
