@@ -11,17 +11,23 @@ Memory = XLA's compiled buffers (temps + arguments + outputs; ``memory_without_i
 leaves out the T x B x M input arguments every method reads), cross-checked by the peak RSS
 of one call in a fresh interpreter for ``rss_settings``; time = median of repeated calls
 after warm-up. Settings predicted too slow / too large are rows with a "skipped" status.
-``factorised_t``: an extra T sweep (sweep "T_factorised") of a LIF with reset by subtraction,
-its gradient stopped and one decay for all neurons, for sparse and BPTT only: the sparse
-input-weight trace is then factorised (B x M) and its updates are matmuls (goal: sparse no
-slower than BPTT at T >= 1000). ``probe_settings`` (method, N, T) that are too slow to time at
-T are timed at the short lengths ``probe_steps`` instead: the time at the longest probe is a
-measured lower bound of the time at T, a line through the probes an extrapolation (columns
-``time_lower_bound_ms`` / ``time_extrapolated_ms``; goal: sparse >= 10x faster than dense and
-RTRL at N = 128, T = 300).
-The D-RTRL peer of brainscale (jax 0.9.x) runs in its own venv ``scale.brainscale_venv`` (default:
-the environment variable SPIKEAD_BRAINSCALE_VENV) as a subprocess at ``brainscale_settings``
-(N, T); without that venv its rows have status "missing: ..." with the setup command. Writes ``scaling.csv``, ``rss.csv`` and ``metrics.json``.
+``factorised_t`` / ``lif_zero_t``: extra T sweeps at N = n_for_t of two LIF variants
+(`EXTRA_SWEEPS`): "T_factorised", a LIF with reset by subtraction, its gradient stopped
+and one decay for all neurons (sparse and BPTT: the sparse input-weight trace is then
+factorised, B x M, and its updates are matmuls), and "T_lif_zero", the paper's LIF with
+reset to zero (per-neuron traces; sparse, BPTT and the hand-written e-prop).
+``probe_settings`` (method, N, T) that are too slow to time at T are timed at the short
+lengths ``probe_steps`` instead: the time at the longest probe is a measured lower bound of
+the time at T, a line through the probes an extrapolation (columns ``time_lower_bound_ms`` /
+``time_extrapolated_ms``; goal: sparse >= 10x faster than dense and RTRL at N = 128, T = 300).
+The JAX peers ``peers`` (`spikead.online.PEERS`: brainscale D-RTRL, jax 0.9.x; BrainTrace
+D-RTRL and e-prop) run in their own venvs ``scale.brainscale_venv`` / ``scale.braintrace_venv``
+(defaults: the environment variables SPIKEAD_BRAINSCALE_VENV / SPIKEAD_BRAINTRACE_VENV, else
+.venvs/<library> from scripts/install_peers.sh) as subprocesses at ``peer_settings`` (N, T);
+without a venv their rows have status "missing: ..." with the setup command.
+``metrics.json`` holds the goals of issue 18 by name under ``goals`` (`goals_from`): each
+with its measured ``value``, ``limit`` and ``met`` (None: reported, no limit).
+Writes ``scaling.csv``, ``rss.csv`` and ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -35,7 +41,15 @@ from spikead.runs import progress_bar, start_run, typed_config
 from spikead.runs.config import ConfigError
 from spikead.runs.schemas import MemoryScalingScale as Scale
 
-FACTORISED_METHODS = ("sparse", "bptt")
+#: neuron -> (sweep name, the `Scale` field with its T values, methods): T sweeps at n_for_t
+EXTRA_SWEEPS = {
+    "lif_factorised": ("T_factorised", "factorised_t", ("sparse", "bptt")),
+    "lif_zero": ("T_lif_zero", "lif_zero_t", ("sparse", "bptt", "handwritten")),
+}
+#: the goals' limits (issue 18): sparse memory T_hi / T_lo; factorised sparse / BPTT time at
+#: T >= 1000; per-neuron sparse / hand-written e-prop time
+MEMORY_FLAT_LIMIT, FACTORISED_TIME_LIMIT, PER_NEURON_TIME_LIMIT = 1.05, 1.0, 1.25
+PER_NEURON = ("alif", "lif_zero")
 
 
 def sweep_points(scale: Scale) -> list[tuple[str, int, int]]:
@@ -46,22 +60,75 @@ def sweep_points(scale: Scale) -> list[tuple[str, int, int]]:
 
 
 def jobs_of(scale: Scale) -> list[tuple[str, str, int, int, str]]:
-    """(sweep, neuron, N, T, method): the ALIF sweeps for every method, then the
-    factorised-LIF T sweep (sweep "T_factorised", sparse and BPTT only)."""
+    """(sweep, neuron, N, T, method): the ALIF sweeps for every method, then the LIF T
+    sweeps of `EXTRA_SWEEPS` (their methods only)."""
     jobs = [(sweep, "alif", n, t, m) for sweep, n, t in sweep_points(scale) for m in scale.methods]
-    jobs += [("T_factorised", "lif_factorised", scale.n_for_t, t, m)
-             for t in scale.factorised_t for m in FACTORISED_METHODS if m in scale.methods]
+    jobs += [(sweep, neuron, scale.n_for_t, t, m)
+             for neuron, (sweep, key, methods) in EXTRA_SWEEPS.items()
+             for t in getattr(scale, key) for m in methods if m in scale.methods]
     return jobs
 
 
 def metrics_from(frame: pd.DataFrame, scale: Scale) -> dict:
     """The ratios Paper A's claims are about (None where a setting was not measured)."""
-    if "neuron" in frame:
-        out = _factorised_metrics(frame[frame["neuron"] == "lif_factorised"])
-        frame = frame[frame["neuron"] != "lif_factorised"]
-    else:
-        out = {}
-    return {**_alif_metrics(frame, scale), **out}
+    if "neuron" not in frame:
+        return _alif_metrics(frame, scale)
+    out = _factorised_metrics(frame[frame["neuron"] == "lif_factorised"])
+    return {**_alif_metrics(frame[frame["neuron"] == "alif"], scale), **out,
+            "goals": goals_from(frame, scale)}
+
+
+def _goal(per_t: dict, limit: float | None, **extra) -> dict:
+    """One goal: the worst (largest) ratio over ``per_t`` {"T<t>": ratio}, its limit, met."""
+    value = max(per_t.values()) if per_t else None
+    met = None if value is None or limit is None else bool(value <= limit)
+    return {"value": value, "limit": limit, "met": met, "per_T": per_t, **extra}
+
+
+def _ratio_per_t(frame: pd.DataFrame, col: str, num: str, den: str, t_min: int = 0) -> dict:
+    """{"T<t>": num / den} of column ``col`` at every T >= t_min where both were measured."""
+    data = frame[frame[col].notna() & (frame["T"] >= t_min)].drop_duplicates(["method", "T"])
+    both = data.pivot_table(index="T", columns="method", values=col)
+    if not {num, den} <= set(both.columns):
+        return {}
+    return {f"T{t}": float(v) for t, v in (both[num] / both[den]).dropna().items()}
+
+
+def goals_from(frame: pd.DataFrame, scale: Scale) -> dict:
+    """Issue 18's goals at N = n_for_t, by name, each with its measured value (`_goal`).
+
+    memory: sparse compiled memory without the T x B x M inputs (which every method reads),
+    longest over shortest T (100 -> 2000 where swept), per neuron model; the same with the
+    inputs is reported beside it. factorised time: sparse / BPTT at T >= 1000 (worst T).
+    per-neuron time (ALIF, LIF with reset to zero): sparse / hand-written exact e-prop at
+    T >= 100 (worst T), and sparse / BPTT reported without a limit.
+    """
+    at = frame[(frame["N"] == scale.n_for_t) & frame["method"].isin(online.SCALING_METHODS)]
+    memory, handwritten, bptt = {}, {}, {}
+    for neuron, rows in sorted(at.groupby("neuron")):
+        sparse = rows[(rows["method"] == "sparse") & rows["memory_bytes"].notna()]
+        sparse = sparse.drop_duplicates("T").set_index("T").sort_index()
+        if len(sparse) >= 2:
+            ts = list(sparse.index)
+            lo, hi = (100 if 100 in ts else ts[0]), (2000 if 2000 in ts else ts[-1])
+            ratio = float(sparse.loc[hi, "memory_without_inputs_bytes"]
+                          / sparse.loc[lo, "memory_without_inputs_bytes"])
+            memory[neuron] = _goal({f"T{hi}_over_T{lo}": ratio}, MEMORY_FLAT_LIMIT,
+                                   with_inputs=float(sparse.loc[hi, "memory_bytes"]
+                                                     / sparse.loc[lo, "memory_bytes"]))
+        if neuron in PER_NEURON:
+            handwritten[neuron] = _goal(_ratio_per_t(rows, "time_ms", "sparse", "handwritten",
+                                                     100), PER_NEURON_TIME_LIMIT)
+            bptt[neuron] = _goal(_ratio_per_t(rows, "time_ms", "sparse", "bptt", 100), None)
+    factorised = at[at["neuron"] == "lif_factorised"]
+    return {
+        "n_hidden": scale.n_for_t, "batch": scale.batch,
+        "sparse_memory_flat_in_T": memory,
+        "factorised_sparse_over_bptt_time_T_ge_1000": _goal(
+            _ratio_per_t(factorised, "time_ms", "sparse", "bptt", 1000), FACTORISED_TIME_LIMIT),
+        "per_neuron_sparse_over_handwritten_time": handwritten,
+        "per_neuron_sparse_over_bptt_time": bptt,
+    }
 
 
 def _factorised_metrics(frame: pd.DataFrame) -> dict:
@@ -137,9 +204,9 @@ def _alif_metrics(frame: pd.DataFrame, scale: Scale) -> dict:
     return out
 
 
-def _peer_metrics(frame: pd.DataFrame, scale: Scale) -> dict | str:
-    """brainscale D-RTRL time over sparse time where both ran, else the peer's status."""
-    peer = frame[frame.method == "brainscale_drtrl"]
+def _peer_metrics(frame: pd.DataFrame, method: str) -> dict | str:
+    """A peer's time over sparse time (ALIF) where both ran, else the peer's status."""
+    peer = frame[frame.method == method]
     timed = peer[peer.time_ms.notna()] if "time_ms" in peer else peer.iloc[0:0]
     if not len(timed):
         return str(peer.status.iloc[0]) if len(peer) else "not run"
@@ -155,11 +222,38 @@ def _peer_metrics(frame: pd.DataFrame, scale: Scale) -> dict | str:
     return out
 
 
+def peer_rows(scale: Scale, log) -> list[dict]:
+    """One row per (peer, sweep point) of the ALIF sweeps: run at ``peer_settings``, else
+    skipped; without the peer's venv every row is "missing" and says how to make it."""
+    venvs = {"brainscale": scale.brainscale_venv, "braintrace": scale.braintrace_venv}
+    wanted = {(int(n), int(t)) for n, t in scale.peer_settings}
+    rows = []
+    for method in scale.peers:
+        venv = venvs[online.PEERS[method].library] or None
+        done: dict[tuple[int, int], dict] = {}
+        for sweep, n, t in sweep_points(scale):
+            if (n, t) not in done:
+                setting = online.ScalingSetting("sparse", n, t, scale.batch, scale.n_in,
+                                                scale.n_out)
+                if (n, t) in wanted or venv is None:
+                    done[(n, t)] = online.peer_row(method, setting, venv)
+                else:
+                    done[(n, t)] = {"method": method, "N": n, "T": t, "batch": scale.batch,
+                                    "n_in": scale.n_in, "neuron": "alif",
+                                    "status": "skipped: not in scale.peer_settings"}
+                log.info("%s", done[(n, t)])
+            rows.append({"sweep": sweep, **done[(n, t)]})
+    return rows
+
+
 def run(cfg: DictConfig, out_dir=None) -> dict:
     scale = typed_config(cfg.scale, Scale, where="scale")
     unknown = sorted(set(scale.methods) - set(online.SCALING_METHODS))
     if unknown:
         raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(online.SCALING_METHODS)}")
+    unknown = sorted(set(scale.peers) - set(online.PEERS))
+    if unknown:
+        raise ConfigError(f"scale.peers: unknown {unknown}; known: {list(online.PEERS)}")
     run_ = start_run(cfg, "memory_scaling", out_dir=out_dir,
                      data_label="synthetic (random binary input spikes)")
     measured: dict[tuple[str, str, int, int], dict] = {}
@@ -179,20 +273,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
                 "method", "neuron", "N", "T", "memory_bytes", "time_ms", "time_lower_bound_ms",
                 "status")})
         rows.append({"sweep": sweep, **measured[key]})
-    peer: dict[tuple[int, int], dict] = {}
-    wanted = {(int(n), int(t)) for n, t in scale.brainscale_settings}
-    for sweep, n, t in sweep_points(scale):
-        if (n, t) not in peer:
-            setting = online.ScalingSetting("sparse", n, t, scale.batch, scale.n_in, scale.n_out)
-            venv = scale.brainscale_venv or None
-            if (n, t) in wanted or venv is None:  # without a venv: the row says how to set it up
-                peer[(n, t)] = online.brainscale_row(setting, venv)
-            else:
-                peer[(n, t)] = {"method": "brainscale_drtrl", "N": n, "T": t, "batch": scale.batch,
-                                "n_in": scale.n_in, "neuron": "alif",
-                                "status": "skipped: not in scale.brainscale_settings"}
-            run_.log.info("%s", peer[(n, t)])
-        rows.append({"sweep": sweep, **peer[(n, t)]})
+    rows += peer_rows(scale, run_.log)
     frame = pd.DataFrame(rows)
     run_.write_csv("scaling.csv", frame)
     rss = []
@@ -204,8 +285,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
             "memory_bytes")
         rss.append(row)
     run_.write_csv("rss.csv", pd.DataFrame(rss))
-    metrics = metrics_from(frame[frame.method != "brainscale_drtrl"], scale)
-    metrics["brainscale_drtrl"] = _peer_metrics(frame, scale)
+    metrics = metrics_from(frame[~frame.method.isin(list(online.PEERS))], scale)
+    for method in scale.peers:
+        metrics[method] = _peer_metrics(frame, method)
     return run_.finish(metrics)
 
 

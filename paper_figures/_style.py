@@ -32,6 +32,7 @@ STYLES = {
     # Paper A: online gradients (sparse = e-prop) vs BPTT and the references
     "sparse": (0, "o"), "eprop": (0, "o"), "bptt": (1, "s"), "dense": (2, "^"),
     "rtrl": (4, "D"), "handwritten": (5, "v"), "brainscale_drtrl": ("k", "x"),
+    "braintrace_drtrl": (7, "P"), "braintrace_eprop": (6, "*"),
     # Paper B: frameworks
     "spikead": (0, "o"), "jax_scan": (2, "s"), "jax_scan_stepwise": (9, "^"), "spyx": (4, "D"),
     "snntorch": (1, "v"), "norse": (5, "P"), "spikingjelly": (6, "X"), "rockpool": (7, "*"),

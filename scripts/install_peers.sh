@@ -16,6 +16,9 @@
 # cannot share an environment with spikead (jax 0.10): it gets its own virtual environment
 # in .venvs/brainscale (BRAINSCALE_VENV=... to put it elsewhere, SPIKEAD_SKIP_BRAINSCALE=1
 # to skip it; the experiment then records the peer as missing with this command).
+# BrainTrace (braintrace, brainscale's successor: D-RTRL and e-prop peers) pins its own JAX
+# through brainstate/brainpy, so it too gets a venv: .venvs/braintrace (BRAINTRACE_VENV=...,
+# SPIKEAD_SKIP_BRAINTRACE=1 to skip). Versions pinned to the ones tested (0.2.6 with jax 0.10.2).
 set -euo pipefail
 
 PY="${PYTHON:-python}"
@@ -40,6 +43,17 @@ if [ "${SPIKEAD_SKIP_BRAINSCALE:-0}" != "1" ]; then
     "$BS_VENV/bin/python" -m pip install "brainscale==0.1.0" "brainstate==0.5.4" "brainpy==2.8.2" \
         "brainunit==0.5.2" "braintools==0.3.0" "brainevent==0.2.1" "jax[cpu]==0.9.2" "jaxlib==0.9.2"
     "$BS_VENV/bin/python" -c "import brainscale, jax; print(f'{\"brainscale\":14s} ok  {brainscale.__version__} (jax {jax.__version__}, own venv $BS_VENV)')"
+fi
+
+if [ "${SPIKEAD_SKIP_BRAINTRACE:-0}" != "1" ]; then
+    BT_VENV="${BRAINTRACE_VENV:-.venvs/braintrace}"
+    if [ ! -x "$BT_VENV/bin/python" ]; then
+        "$PY" -m venv "$BT_VENV"
+    fi
+    "$BT_VENV/bin/python" -m pip install "braintrace==0.2.6" "brainstate==0.5.4" "brainpy==2.8.2" \
+        "brainpy_state==0.1.0" "brainunit==0.5.2" "braintools==0.3.0" "brainevent==0.2.1" \
+        "jax[cpu]==0.10.2" "jaxlib==0.10.2"
+    "$BT_VENV/bin/python" -c "import braintrace, jax; print(f'{\"braintrace\":14s} ok  {braintrace.__version__} (jax {jax.__version__}, own venv $BT_VENV)')"
 fi
 
 "$PY" - <<'PY'

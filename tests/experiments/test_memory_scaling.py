@@ -2,11 +2,16 @@
 
 import json
 import math
+import sys
 
 import pandas as pd
 import pytest
 from conftest import REPO, SMOKE_GROUP
 from hydra import compose, initialize_config_dir
+
+sys.path.insert(0, str(REPO / "experiments"))
+
+import memory_scaling
 
 
 @pytest.mark.slow
@@ -24,7 +29,9 @@ def test_smoke_run(smoke_workflow):
     measured = frame[frame.status == "ok"]
     assert set(measured.method) == set(cfg.scale.methods)
     assert (measured.memory_bytes > 0).all() and (measured.time_ms > 0).all()
-    assert frame[frame.method == "brainscale_drtrl"].status.str.startswith("missing").all()
+    peers = frame[frame.method.isin(list(cfg.scale.peers))]
+    assert set(peers.method) == {"brainscale_drtrl", "braintrace_drtrl", "braintrace_eprop"}
+    assert peers.status.str.startswith("missing").all()
     # BPTT keeps activations for every step: its memory grows with T
     bptt = measured[(measured.method == "bptt") & (measured.sweep == "T")].sort_values("T")
     assert bptt.memory_bytes.iloc[-1] > bptt.memory_bytes.iloc[0]
@@ -36,6 +43,12 @@ def test_smoke_run(smoke_workflow):
     fact = measured[measured.sweep == "T_factorised"]
     assert set(fact.neuron) == {"lif_factorised"} and set(fact.method) == {"sparse", "bptt"}
     assert set(metrics["factorised_sparse_over_bptt_time"]) == {f"T{t}" for t in cfg.scale.factorised_t}
+    # the paper's LIF (reset to zero): sparse, BPTT and the hand-written e-prop
+    lif0 = measured[measured.sweep == "T_lif_zero"]
+    assert set(lif0.method) == {"sparse", "bptt", "handwritten"}
+    goals = metrics["goals"]
+    assert set(goals["sparse_memory_flat_in_T"]) == {"alif", "lif_factorised", "lif_zero"}
+    assert set(goals["per_neuron_sparse_over_handwritten_time"]) == {"alif", "lif_zero"}
     assert metrics["meta"]["profile"] == "smoke"
 
 
@@ -79,3 +92,58 @@ def test_brainscale_peer_without_venv_is_missing_with_setup(tmp_path):
     row = online.brainscale_row(setting, str(tmp_path / "venv"))
     assert row["status"].startswith("failed: exit 3") and "brainscale" in row["status"]
     assert row["time_ms"] is None
+
+
+def _frame(rows):
+    cols = ("sweep", "neuron", "method", "N", "T", "memory_bytes", "memory_without_inputs_bytes",
+            "time_ms")
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows])
+
+
+def test_goals_are_named_with_their_measured_values():
+    scale = memory_scaling.Scale(n_for_t=8, t_sweep=[100, 2000], batch=2)
+    frame = _frame([
+        # ALIF: sparse flat without inputs (ratio 1.0; 3.0 with them), 1.2x / 1.5x hand-written
+        ("T", "alif", "sparse", 8, 100, 200, 100, 12.0), ("T", "alif", "sparse", 8, 2000, 600, 100, 30.0),
+        ("N", "alif", "sparse", 8, 100, 200, 100, 12.0),  # the same setting from the N sweep
+        ("T", "alif", "handwritten", 8, 100, 190, 90, 10.0),
+        ("T", "alif", "handwritten", 8, 2000, 590, 90, 20.0),
+        ("T", "alif", "bptt", 8, 100, 300, 250, 6.0), ("T", "alif", "bptt", 8, 2000, 900, 800, 60.0),
+        ("T", "alif", "sparse", 8, 50, 150, 100, 1.0),    # below T 100: not a time goal
+        ("T", "alif", "handwritten", 8, 50, 140, 90, 100.0),
+        ("T", "alif", "sparse", 16, 2000, 999, 999, 999.0),  # another N: ignored
+        # factorised LIF: memory grows 10 %, sparse 0.9x / 1.1x BPTT at T 1000 / 2000
+        ("T_factorised", "lif_factorised", "sparse", 8, 100, 100, 100, 9.0),
+        ("T_factorised", "lif_factorised", "sparse", 8, 1000, 105, 105, 9.0),
+        ("T_factorised", "lif_factorised", "sparse", 8, 2000, 110, 110, 22.0),
+        ("T_factorised", "lif_factorised", "bptt", 8, 1000, 500, 500, 10.0),
+        ("T_factorised", "lif_factorised", "bptt", 8, 2000, 900, 900, 20.0),
+        ("T_factorised", "lif_factorised", "bptt", 8, 100, 90, 90, 1.0),  # T < 1000: left out
+    ])
+    goals = memory_scaling.goals_from(frame, scale)
+    mem = goals["sparse_memory_flat_in_T"]
+    assert set(mem) == {"alif", "lif_factorised"}
+    assert mem["alif"]["per_T"] == {"T2000_over_T100": 1.0} and mem["alif"]["met"] is True
+    assert mem["alif"]["with_inputs"] == 3.0
+    assert mem["lif_factorised"]["value"] == pytest.approx(1.1) and mem["lif_factorised"]["met"] is False
+    fact = goals["factorised_sparse_over_bptt_time_T_ge_1000"]
+    assert fact["per_T"] == pytest.approx({"T1000": 0.9, "T2000": 1.1})
+    assert fact["value"] == pytest.approx(1.1) and fact["limit"] == 1.0 and fact["met"] is False
+    hand = goals["per_neuron_sparse_over_handwritten_time"]["alif"]
+    assert hand["per_T"] == pytest.approx({"T100": 1.2, "T2000": 1.5})
+    assert hand["value"] == pytest.approx(1.5) and hand["met"] is False and hand["limit"] == 1.25
+    bptt = goals["per_neuron_sparse_over_bptt_time"]["alif"]
+    assert bptt["per_T"] == pytest.approx({"T100": 2.0, "T2000": 0.5})
+    assert bptt["limit"] is None and bptt["met"] is None
+
+
+def test_braintrace_peers_without_venv_are_missing_with_setup(tmp_path):
+    from spikead import online
+
+    setting = online.ScalingSetting("sparse", 8, 5)
+    for method in ("braintrace_drtrl", "braintrace_eprop"):
+        row = online.peer_row(method, setting, str(tmp_path / "absent"))
+        assert row["method"] == method and row["status"].startswith("missing")
+        assert "pip install braintrace" in row["status"] and "install_peers.sh" in row["status"]
+    with pytest.raises(ValueError, match="braintrace_drtrl"):
+        online.peer_row("braintrace", setting, None)

@@ -1,25 +1,21 @@
 """Memory and time per training step of the gradient methods (Paper A, experiment 3).
 
-A setting (method, N, T) of the batched single-layer ALIF network is measured with
-`spikead.bench`: memory = `compiled_memory` (temps + args + outputs; also without the
-T x B x M input arguments, which every method needs), time = median of
-repeated calls after warm-up. Settings predicted too slow or too large are recorded as
+A setting (method, N, T, neuron) of the batched single-layer network (neurons:
+`SCALING_NEURONS`) is measured with `spikead.bench`: memory = `compiled_memory` (temps +
+args + outputs; also without the T x B x M input arguments, which every method needs),
+time = median of repeated calls after warm-up. Settings predicted too slow or too large are recorded as
 skipped with the reason (the predictions are simple operation/byte counts, documented in
 `predicted_cost`). Methods: the four of `value_and_grad` plus ``"handwritten"``, the
-hand-derived exact e-prop of the same ALIF model (`alif_eprop_value_and_grad`, a `vmap`
-of per-sample functions). "bptt" is the standard batched BPTT (one gradient of the batch
-loss through one scan of the `vmap`-ed step, inputs time-major), "dense" and "rtrl" batch
+hand-derived exact e-prop of the same LIF / ALIF model
+(`handwritten_eprop_value_and_grad`, batched inside its one scan). "bptt" is the standard
+batched BPTT (one gradient of the batch loss through one scan of the `vmap`-ed step, inputs time-major), "dense" and "rtrl" batch
 inside their scans too; params are arguments of the jitted function, as in training.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import subprocess
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -28,18 +24,21 @@ import numpy as np
 from spikead import bench
 
 from ._api import value_and_grad
-from ._eprop_alif import alif_eprop_value_and_grad
+from ._eprop_handwritten import handwritten_eprop_value_and_grad
 from ._models import make_single_layer, mse, random_task
 
 SCALING_METHODS = ("sparse", "bptt", "dense", "rtrl", "handwritten")
-N_STATE_ALIF = 3
 #: neuron of a setting -> (`spikead.snn` name, kwargs). "lif_factorised": LIF with reset by
 #: subtraction and the reset's gradient stopped, one decay for all neurons: its state
 #: Jacobian is a scaled identity, so the sparse input-weight trace is factorised (B x M).
+#: "lif_zero": the paper's LIF (reset to zero, reset gradient kept): per-neuron traces.
 SCALING_NEURONS = {
     "alif": ("alif", {}),
     "lif_factorised": ("lif", {"reset": "subtract", "stop_reset_grad": True}),
+    "lif_zero": ("lif", {"reset": "zero"}),
 }
+#: state variables per neuron (S in `predicted_cost`)
+N_STATE = {"alif": 3, "lif_factorised": 2, "lif_zero": 2}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +61,7 @@ def predicted_cost(s: ScalingSetting) -> tuple[float, float]:
     Bytes: bptt keeps T x B x (S N + M) activations; dense B S N^2 M traces; rtrl
     B P S N tangents; sparse and handwritten B S N M traces.
     """
-    B, T, N, M, K, S = s.batch, s.seq_len, s.n_hidden, s.n_in, s.n_out, N_STATE_ALIF
+    B, T, N, M, K, S = s.batch, s.seq_len, s.n_hidden, s.n_in, s.n_out, N_STATE[s.neuron]
     P = N * M + K * N
     ops = {
         "sparse": 12 * B * T * N * M,
@@ -93,11 +92,7 @@ def build(s: ScalingSetting, seed: int = 0):
     xs, targets = jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1)
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (s.batch, *a.shape)), net.init_state())
     if s.method == "handwritten":
-        one = alif_eprop_value_and_grad(net, mse)
-
-        def fn(p, st, x, t):
-            losses, grads = jax.vmap(one, in_axes=(None, 0, 1, 1))(p, st, x, t)
-            return jnp.sum(losses), jax.tree.map(lambda g: jnp.sum(g, 0), grads)
+        fn = handwritten_eprop_value_and_grad(net, mse, batched=True)
     else:
         fn = value_and_grad(net.step, mse, s.method, batched=True, time_major=True)
     return fn, (params, state0, xs, targets)
@@ -211,47 +206,3 @@ def rss_row(s: ScalingSetting, *, timeout: float = 600.0) -> dict:
     m = bench.measure_peak_rss(code, setup=setup, timeout=timeout)
     return {"method": s.method, "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
             "rss_peak_bytes": m.peak_bytes, "rss_delta_bytes": m.delta_bytes}
-
-
-BRAINSCALE_SETUP = ("python3 -m venv {venv} && {venv}/bin/pip install brainscale 'jax<0.10' "
-                    "(tested: brainscale 0.1.0, jax 0.9.2, brainstate 0.5.4, brainpy 2.8.2)")
-
-
-def brainscale_row(s: ScalingSetting, venv: str | None, *, timeout: float = 900.0) -> dict:
-    """The brainscale D-RTRL peer at a setting's sizes, run in its own venv (a subprocess).
-
-    ``venv``: the directory of a virtual environment with brainscale (jax 0.9.x; see
-    ``BRAINSCALE_SETUP``). Without it the row has status ``"missing: ..."`` and the reason;
-    a failed run has status ``"failed: ..."`` with the end of its stderr. Measured: time per
-    training step (median of 3 after a first call) and the peak RSS of the peer process
-    (brainpy's ALIF: same sizes, not bit-identical dynamics; see `_brainscale_peer`).
-    """
-    row = {"method": "brainscale_drtrl", "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
-           "n_in": s.n_in, "neuron": s.neuron, "time_ms": None, "rss_peak_bytes": None,
-           "compile_s": None}
-    python = Path(venv) / "bin" / "python" if venv else None
-    if python is None or not python.exists():
-        where = f"at {venv}" if venv else "configured (scale.brainscale_venv is empty)"
-        row["status"] = (f"missing: no brainscale venv {where}; brainscale 0.1.0 needs jax 0.9.x, "
-                         f"set it up with: {BRAINSCALE_SETUP.format(venv=venv or '<venv>')}")
-        return row
-    script = Path(__file__).with_name("_brainscale_peer.py")
-    args = [str(python), str(script), *(str(v) for v in (s.n_hidden, s.seq_len, s.batch, s.n_in,
-                                                         s.n_out))]
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "JAX_PLATFORMS": "cpu"}, check=False)
-    except subprocess.TimeoutExpired:
-        row["status"] = f"failed: timed out after {timeout:.0f} s"
-        return row
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    if done.returncode != 0 or not lines:
-        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-        row["status"] = f"failed: exit {done.returncode}: {tail}"
-        return row
-    out = json.loads(lines[-1])
-    row.update(time_ms=out["time_ms"], rss_peak_bytes=out["rss_peak_bytes"],
-               compile_s=out["first_call_s"],
-               status=(f"ok (brainscale {out['brainscale']}, jax {out['jax']}; brainpy ALIF, "
-                       "same sizes, not bit-identical dynamics; time and peak RSS only)"))
-    return row

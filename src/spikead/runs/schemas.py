@@ -139,8 +139,11 @@ class MemoryScalingScale:
     factorised_t: list[int]
     probe_settings: list[list[Any]]
     probe_steps: list[int]
+    lif_zero_t: list[int]
+    peers: list[str]
     brainscale_venv: str
-    brainscale_settings: list[list[int]]
+    braintrace_venv: str
+    peer_settings: list[list[int]]
 
 
 @dataclass
