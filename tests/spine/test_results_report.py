@@ -64,7 +64,7 @@ def test_readme_block_is_replaced_and_needs_its_markers(tree, tmp_path):
     text = readme.read_text()
     assert "old numbers" not in text and text.startswith("intro\n") and text.endswith("rest\n")
     assert "Online gradient vs BPTT, no recurrence: min cosine" in text
-    assert "max relative L2" not in text  # detail rows stay in RESULTS.md only
+    assert "no recurrence: max relative L2" not in text  # detail rows stay in RESULTS.md only
     readme.write_text("no markers\n")
     done = _report(results, figures, tmp_path / "RESULTS.md", "--readme", str(readme))
     assert done.returncode != 0 and "<!-- headline -->" in done.stderr
