@@ -124,6 +124,23 @@ def test_stops_are_placed_on_the_summed_operand_only():
     assert _sparse._choose_source("auto", plan, params, state0, xs[0]) == "engine"
 
 
+def test_a_sum_behind_stop_gradient_is_not_stopped():
+    """A state that accumulates ``stop_gradient(W_out @ z_t)`` (e.g. a prediction count)
+    needs the readout's sum for its value only: the readout keeps its derivative (stopping
+    it would zero the learning signal) and the gradient is the plain step's."""
+    def counting(p, s, x):
+        *inner, total = s
+        new, y = _alif(p, tuple(inner), x)
+        return (*new, total + jax.lax.stop_gradient(y)), y
+
+    _, params, state0, xs, targets = _case("alif", 1)
+    assert len(online.eprop_step(counting, params, (*state0, jnp.zeros(K)), xs[0]).stops) == 1
+    got = online.value_and_grad(counting, online.mse, approximation="eprop")(
+        params, (*state0, jnp.zeros(K)), xs, targets)
+    want = online.value_and_grad(_alif, online.mse, approximation="eprop")(params, state0, xs, targets)
+    assert max(_rel_l2(got[1], want[1]).values()) < 1e-6
+
+
 def test_exact_step_has_no_stops_and_its_reference_is_bptt():
     net, params = online.make_single_layer("alif", M, 5, K, key=jax.random.key(3))
     xs, targets = online.random_task(jax.random.key(4), M, K, 10, rate=0.4)

@@ -142,7 +142,9 @@ def _reached(jaxpr, sources) -> set:
 def _find_stops(closed: jcore.ClosedJaxpr, args: StepArgs) -> list[Stop]:
     jaxpr = closed.jaxpr
     n_p, n_s, _ = args.sizes
-    needed = needed_eqns(jaxpr, jaxpr.outvars[:n_s])
+    # sums a derivative of the new state goes through (not those behind a stop_gradient,
+    # e.g. a state accumulating stop_gradient(readout @ z_t): stopping them would cut y)
+    needed = needed_eqns(jaxpr, jaxpr.outvars[:n_s], differentiable=True)
     reached = _reached(jaxpr, jaxpr.invars[n_p:n_p + n_s])
     candidates = [(k, i) for k, eqn in enumerate(jaxpr.eqns)
                   if k in needed and eqn.primitive.name in SUMS
