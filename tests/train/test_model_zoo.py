@@ -87,12 +87,10 @@ def test_eprop_accepts_one_layer_models(model):
 
 
 @pytest.mark.parametrize("model", ["shd_adlif_mlp", "ssc_recurrent_alif"])
-def test_eprop_refuses_deep_models_at_build_time(model):
+def test_eprop_accepts_deep_models_at_build_time(model):
     cfg = _model_cfg(model)
-    with pytest.raises(train.TrainConfigError, match=rf"eprop.*{model}.*2 hidden layer.*algorithm=bptt"):
-        train.build_model(cfg, 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("eprop"))
-    net = train.build_model(cfg, 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("bptt"))
-    assert len(net.weights) == 2  # BPTT trains it
+    net = train.build_model(cfg, 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("eprop"))
+    assert len(net.weights) == 2  # per-layer e-prop (tests/train/test_depth.py)
 
 
 def test_unsupported_model_is_refused_when_built(monkeypatch):

@@ -141,11 +141,12 @@ def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "",
     """Fail now, not at the first training step, when `algorithm` cannot train `model`.
 
     Traces one gradient step (`jax.eval_shape`: no arithmetic) on a batch of 1 sample and
-    2 time steps. BPTT differentiates every model; an online method refuses steps it cannot
-    handle (e.g. e-prop with more than one hidden layer: the second layer's input sums the
-    first layer's state over neurons with a trained weight), which becomes a
-    `TrainConfigError` naming the model, the algorithm and the fix.
-    `build_model(..., algorithm=...)` calls this.
+    2 time steps. BPTT differentiates every model. e-prop (online method "sparse") trains
+    every model of `spikead.train` (several layers: per-layer e-prop, see
+    `spikead.online._eprop`, "Depth"), but refuses a step it cannot express (a state
+    primitive without a structure rule, a state array not indexed by neurons); that
+    `UnsupportedStepError` becomes a `TrainConfigError` naming the model, the algorithm,
+    the reason and the fix. `build_model(..., algorithm=...)` calls this.
 
     Args:
         model: an `SNNClassifier` (any size: only its structure matters).
@@ -169,4 +170,4 @@ def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "",
         raise TrainConfigError(
             f"algorithm={algorithm.name} (online_method={algorithm.online_method}) cannot train "
             f"model {label or '?'} ({layers}, neuron {type(model.neurons[0]).__name__}): {err} "
-            "Use algorithm=bptt, or a one-layer model (model.depth=1).") from err
+            "Use algorithm=bptt (exact for every model).") from err
