@@ -124,6 +124,70 @@ def test_stops_are_placed_on_the_summed_operand_only():
     assert _sparse._choose_source("auto", plan, params, state0, xs[0]) == "engine"
 
 
+def test_a_sum_behind_stop_gradient_is_not_stopped():
+    """A state that accumulates ``stop_gradient(W_out @ z_t)`` (e.g. a prediction count)
+    needs the readout's sum for its value only: the readout keeps its derivative (stopping
+    it would zero the learning signal) and the gradient is the plain step's."""
+    def counting(p, s, x):
+        *inner, total = s
+        new, y = _alif(p, tuple(inner), x)
+        return (*new, total + jax.lax.stop_gradient(y)), y
+
+    _, params, state0, xs, targets = _case("alif", 1)
+    assert len(online.eprop_step(counting, params, (*state0, jnp.zeros(K)), xs[0]).stops) == 1
+    got = online.value_and_grad(counting, online.mse, approximation="eprop")(
+        params, (*state0, jnp.zeros(K)), xs, targets)
+    want = online.value_and_grad(_alif, online.mse, approximation="eprop")(params, state0, xs, targets)
+    assert max(_rel_l2(got[1], want[1]).values()) < 1e-6
+
+
+def _two_layers(p, s, x, stop_top=False, stop_rec=False):
+    """Two recurrent LIF layers, layer 2 reading layer 1's new spikes; ``stop_top`` stops
+    layer 2's previous state, ``stop_rec`` the recurrent synapses' input (Bellec)."""
+    v1, z1, v2, z2 = s
+    v1 = BETA * v1 + p["w1"] @ x + p["r1"] @ _stop(z1, stop_rec) - z1
+    z1 = spike(v1 - 1.0)
+    v2 = (BETA * _stop(v2, stop_top) + p["w2"] @ z1 + p["r2"] @ _stop(z2, stop_top or stop_rec)
+          - _stop(z2, stop_top))
+    z2 = spike(v2 - 1.0)
+    return (v1, z1, v2, z2), p["w_out"] @ z2
+
+
+def test_deep_step_is_per_layer_eprop():
+    """Layer 2's input ``w2 @ z1_t`` sums layer 1's state AND carries w1, r1: stopped on the
+    way to the new state only. Layer 1's weights get BPTT's gradient with layer 2's previous
+    state and the recurrent inputs stopped; layer 2's with the recurrent inputs stopped
+    (Bellec within the layer); w_out stays exact (float32, T = 50, N = 16, <= 1e-5)."""
+    k = jax.random.split(jax.random.key(5), 6)
+    params = {"w1": 1.5 * jax.random.normal(k[0], (N, M)),
+              "r1": jax.random.normal(k[1], (N, N)) / np.sqrt(N),
+              "w2": 2.0 * jax.random.normal(k[2], (N, N)) / np.sqrt(N),
+              "r2": jax.random.normal(k[3], (N, N)) / np.sqrt(N),
+              "w_out": jax.random.normal(k[4], (K, N)) / np.sqrt(N)}
+    xs, targets = online.random_task(k[5], M, K, T, rate=0.4)
+    state0 = (jnp.zeros(N),) * 4
+    spikes = jax.lax.scan(lambda s, x: (_two_layers(params, s, x)[0],) * 2, state0, xs)[1]
+    assert 0 < float(spikes[1].sum()) < 0.8 * N * T and 0 < float(spikes[3].sum()) < 0.8 * N * T
+    stops = online.eprop_step(_two_layers, params, state0, xs[0]).stops
+    assert sorted(s.params for s in stops) == [(), (), (0, 2)]  # w1, r1 inside w2 @ z1_t
+    got = jax.jit(online.value_and_grad(_two_layers, online.mse, approximation="eprop"))(
+        params, state0, xs, targets)[1]
+    ref = jax.jit(online.eprop_reference_value_and_grad(_two_layers, online.mse))(
+        params, state0, xs, targets)[1]
+
+    def bptt(**stop):
+        fn = lambda p, s, x: _two_layers(p, s, x, **stop)
+        return jax.jit(online.value_and_grad(fn, online.mse, "bptt"))(params, state0, xs, targets)[1]
+
+    exact, lower, upper = bptt(), bptt(stop_top=True, stop_rec=True), bptt(stop_rec=True)
+    to_lower, to_upper, to_exact = _rel_l2(got, lower), _rel_l2(got, upper), _rel_l2(got, exact)
+    assert max(_rel_l2(got, ref).values()) < 1e-5, _rel_l2(got, ref)
+    assert max(to_lower["w1"], to_lower["r1"]) < 1e-5, to_lower
+    assert max(to_upper["w2"], to_upper["r2"], to_upper["w_out"]) < 1e-5, to_upper
+    assert to_exact["w_out"] < 1e-5, to_exact
+    assert to_exact["w1"] > 1e-2 and to_upper["w1"] > 1e-2  # the approximations are real
+
+
 def test_exact_step_has_no_stops_and_its_reference_is_bptt():
     net, params = online.make_single_layer("alif", M, 5, K, key=jax.random.key(3))
     xs, targets = online.random_task(jax.random.key(4), M, K, 10, rate=0.4)

@@ -87,9 +87,23 @@ def test_eprop_accepts_one_layer_models(model):
 
 
 @pytest.mark.parametrize("model", ["shd_adlif_mlp", "ssc_recurrent_alif"])
-def test_eprop_refuses_deep_models_at_build_time(model):
+def test_eprop_accepts_deep_models_at_build_time(model):
     cfg = _model_cfg(model)
-    net = train.build_model(cfg, 3, 2, key=jax.random.key(0))
-    with pytest.raises(train.TrainConfigError, match=rf"eprop.*{model}.*2 hidden layer.*algorithm=bptt"):
-        train.check_algorithm(net, train.AlgorithmConfig("eprop", "sparse"), label=model)
-    train.check_algorithm(net, train.AlgorithmConfig("bptt"), label=model)  # BPTT trains it
+    net = train.build_model(cfg, 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("eprop"))
+    assert len(net.weights) == 2  # per-layer e-prop (tests/train/test_depth.py)
+
+
+def test_unsupported_model_is_refused_when_built(monkeypatch):
+    from spikead import online
+    from spikead.train import _grads
+
+    def refuse(algorithm):
+        def fn(*args):
+            raise online.UnsupportedStepError("primitive 'cumsum' acts on previous-state tangents")
+        return fn
+
+    monkeypatch.setattr(_grads, "make_value_and_grad", refuse)
+    with pytest.raises(train.TrainConfigError, match=r"eprop.*lif.*1 hidden layer.*cumsum.*algorithm=bptt"):
+        train.build_model(_model_cfg("lif"), 3, 2, key=jax.random.key(0),
+                          algorithm=train.AlgorithmConfig("eprop"))
+    train.build_model(_model_cfg("lif"), 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("bptt"))

@@ -22,7 +22,7 @@ def toy_splits(n_train=96, n_test=48, n_steps=20, n_inputs=12, n_classes=3, seed
 
 
 def small_model(neuron="lif", width=16, n_inputs=12, n_classes=3, recurrent=False, seed=0, **kw):
-    params = {"adlif": {"alpha": 0.95, "beta": 0.8, "a": 0.95, "b": 1.0}}.get(neuron, {})
+    params = kw.pop("neuron_params", {"adlif": {"alpha": 0.95, "beta": 0.8, "a": 0.95, "b": 1.0}}.get(neuron, {}))
     scale = 20.0 if neuron == "adlif" else 1.0  # as configs/model/paper_a_alif.yaml in quick: 1 / (1 - alpha)
     cfg = train.ModelConfig(neuron=neuron, width=width, recurrent=recurrent, neuron_params=params,
                             input_gain=kw.pop("input_gain", 2.0**0.5),

@@ -349,9 +349,21 @@ def analyse_jvp(closed: jcore.ClosedJaxpr, p_leaves, s_leaves, rest) -> Analysis
         f = lambda *ps: fn(*ps, *primal[n:])
         return list(jax.jvp(f, tuple(primal[:n]), tuple(tangent))[1])
 
-    jvp_closed = trace_inlined(jvp, *p_leaves, *s_leaves, *rest, *p_leaves, *s_leaves)
+    jvp_closed = _live(trace_inlined(jvp, *p_leaves, *s_leaves, *rest, *p_leaves, *s_leaves))
     shapes = tuple(tuple(np.shape(a)) for a in (*p_leaves, *s_leaves))
     return analyse(jvp_closed, n_primal, shapes, set(range(len(p_leaves), n)))
+
+
+def _live(closed: jcore.ClosedJaxpr) -> jcore.ClosedJaxpr:
+    """``closed`` without the equations no output needs (e.g. a JVP's tangent of a value
+    that then goes through `stop_gradient`: its sums would read as couplings)."""
+    jaxpr = closed.jaxpr
+    keep = needed_eqns(jaxpr, jaxpr.outvars)
+    if len(keep) == len(jaxpr.eqns):
+        return closed
+    eqns = [e for k, e in enumerate(jaxpr.eqns) if k in keep]
+    return jcore.ClosedJaxpr(jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns,
+                                         jaxpr.effects), closed.consts)
 
 
 def summed_states(eqn, operand: int, deps: dict[int, Block], state_sources: set[int],
@@ -388,15 +400,20 @@ def varying_dims(value) -> frozenset[int] | None:
     return frozenset(dims)
 
 
-def needed_eqns(jaxpr, outvars) -> set[int]:
-    """Indices of equations the given outputs depend on (backward reachability)."""
+def needed_eqns(jaxpr, outvars, *, differentiable: bool = False) -> set[int]:
+    """Indices of equations the given outputs depend on (backward reachability).
+
+    With ``differentiable``, only along paths a derivative can take: the search does not
+    go past a `stop_gradient` (its operand's equations are needed for the value only).
+    """
     need = {v for v in outvars if not _is_lit(v)}
     idx: set[int] = set()
     for k in range(len(jaxpr.eqns) - 1, -1, -1):
         eqn = jaxpr.eqns[k]
         if any(o in need for o in eqn.outvars):
             idx.add(k)
-            need.update(a for a in eqn.invars if not _is_lit(a))
+            if not (differentiable and eqn.primitive.name == "stop_gradient"):
+                need.update(a for a in eqn.invars if not _is_lit(a))
     return idx
 
 

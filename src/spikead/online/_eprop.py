@@ -20,6 +20,19 @@ e-prop step's new state has no cross-neuron path of the previous state left and 
 primitive the analysis cannot see through (`UnsupportedStepError` otherwise).
 
 Why this is e-prop: `_reference.eprop_reference_value_and_grad`.
+
+Depth. A summed operand that also depends on parameters and whose sum feeds only OTHER
+state leaves than those it sums (layer l+1's input ``W_[l+1] @ z^l_t``: z^l_t carries layer
+l's previous state and W_l) is stopped on the path to the new state only; the output y_t
+reads the step's own operand (the e-prop step's jaxpr computes the new state and y_t by
+two copies of the step, with the two sets of stops; their forward values are equal, and
+the readout taps no new state of this step). BPTT of this step is per-layer e-prop: for
+W_l, `jax.grad` with `stop_gradient` on the previous state of every layer above l (exact
+within each step, layer l's own dynamics kept, later-step paths through the layers above
+dropped). Recurrent sums (operands without parameters) keep Bellec's stops on both
+paths. A parameter-carrying operand whose sum feeds back into the states it sums (a
+recurrence through a parameter, ``R @ (h * g)``) is refused: no layer-wise reference
+says which of its paths to keep.
 """
 
 from __future__ import annotations
@@ -58,6 +71,8 @@ class Stop:
         primitive: ``"dot_general"`` or ``"reduce_sum"``.
         states: indices of the state leaves whose neuron index the equation sums over.
         line: the line of the step's code that emitted the equation (None if unknown).
+        params: parameter leaves the operand also depends on (module doc, "Depth"): such an
+            operand is stopped on the way to the new state only; the output keeps it.
     """
 
     eqn: int
@@ -65,6 +80,7 @@ class Stop:
     primitive: str
     states: tuple[int, ...]
     line: str | None
+    params: tuple[int, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,8 +109,9 @@ def eprop_step(step: Callable, params, state, x) -> EpropStep:
     empty when nothing reaches other neurons (then it computes the step's own gradient).
 
     Raises:
-        UnsupportedStepError: a stopped operand also depends on params (the stop would
-            drop parameter paths), or after the stops the new state still depends on the
+        UnsupportedStepError: a stopped operand also depends on params and its sum feeds
+            back into the states it sums (the stop would drop parameter paths of a
+            recurrence), or after the stops the new state still depends on the
             previous state through a primitive the analysis has no rule for, or across
             neurons.
     """
@@ -116,6 +133,9 @@ def eprop_step(step: Callable, params, state, x) -> EpropStep:
     closed = trace_inlined(flat_step, *args.p_leaves, *args.s_leaves, *args.x_leaves)
     stops = tuple(_find_stops(closed, args))
     stopped = _with_stops(closed, stops) if stops else closed
+    if any(s.params for s in stops):  # deep: the output keeps the feed-forward sums
+        signal = _with_stops(closed, [s for s in stops if not s.params])
+        stopped = _join(stopped, signal, args)
     _check_local(stopped, args)
     return EpropStep(stopped, stops, *trees)
 
@@ -142,7 +162,9 @@ def _reached(jaxpr, sources) -> set:
 def _find_stops(closed: jcore.ClosedJaxpr, args: StepArgs) -> list[Stop]:
     jaxpr = closed.jaxpr
     n_p, n_s, _ = args.sizes
-    needed = needed_eqns(jaxpr, jaxpr.outvars[:n_s])
+    # sums a derivative of the new state goes through (not those behind a stop_gradient,
+    # e.g. a state accumulating stop_gradient(readout @ z_t): stopping them would cut y)
+    needed = needed_eqns(jaxpr, jaxpr.outvars[:n_s], differentiable=True)
     reached = _reached(jaxpr, jaxpr.invars[n_p:n_p + n_s])
     candidates = [(k, i) for k, eqn in enumerate(jaxpr.eqns)
                   if k in needed and eqn.primitive.name in SUMS
@@ -161,17 +183,36 @@ def _find_stops(closed: jcore.ClosedJaxpr, args: StepArgs) -> list[Stop]:
         summed = summed_states(eqn, i, dep, states, shapes)
         if not summed:
             continue
-        mixed = sorted(s for s in dep if s not in states)
-        if mixed:
+        mixed = tuple(sorted(s for s in dep if s not in states))
+        fed = _fed_states(jaxpr, eqn, n_s) & {s - n_p for s in summed}
+        if mixed and fed:
             raise UnsupportedStepError(
                 f"the {eqn.primitive.name} at equation {k} of the step ({source_line(eqn)}) "
                 f"sums previous-state values over neurons (a cross-neuron coupling e-prop "
-                f"drops) but its operand {i} also depends on parameter leaves {mixed}; "
-                f"stopping its gradient would drop parameter paths. Move the parameter out "
-                f"of the summed operand, or use method='bptt'/'rtrl'.")
+                f"drops) but its operand {i} also depends on parameter leaves {list(mixed)} "
+                f"and the sum feeds back into the state leaves {sorted(fed)} it sums; "
+                f"stopping its gradient would drop parameter paths of that recurrence. Move "
+                f"the parameter out of the summed operand, or use method='bptt'/'rtrl'.")
         stops.append(Stop(k, i, eqn.primitive.name, tuple(s - n_p for s in summed),
-                          source_line(eqn)))
+                          source_line(eqn), mixed))
     return stops
+
+
+def _fed_states(jaxpr, eqn, n_s: int) -> set[int]:
+    """New-state leaves (indices) whose value depends on ``eqn``'s output."""
+    seen = _reached(jaxpr, eqn.outvars)
+    return {j for j, v in enumerate(jaxpr.outvars[:n_s]) if v in seen}
+
+
+def _join(state_from: jcore.ClosedJaxpr, y_from: jcore.ClosedJaxpr, args: StepArgs):
+    """One jaxpr: the new state of ``state_from`` and the output of ``y_from`` (same
+    inputs). The two paths share no variable, so the readout taps no new state of it."""
+    n_s = args.sizes[1]
+
+    def joined(*flat):
+        return [*jaxpr_as_fun(state_from)(*flat)[:n_s], *jaxpr_as_fun(y_from)(*flat)[n_s:]]
+
+    return trace_inlined(joined, *args.p_leaves, *args.s_leaves, *args.x_leaves)
 
 
 @functools.cache

@@ -131,6 +131,10 @@ def eprop_reference_value_and_grad(step: Callable, loss: Callable, *, batched: b
     ``dE/dz_j^t``) are exactly what the stops remove. The readout weights get their exact
     gradient. Self-connections ``W_rec[j, j]`` go through the stopped sum too.
 
+    Several layers: a deeper layer's input (a sum carrying a lower layer's weights) is
+    stopped on the way to the new state only; BPTT of that step is per-layer e-prop
+    (`_eprop`, "Depth").
+
     Same layouts as `bptt_value_and_grad`. Raises `UnsupportedStepError` where the stops
     cannot be placed (`eprop_step`).
     """

@@ -56,10 +56,21 @@ e-prop: BPTT of the e-prop step (`_reference.eprop_reference_value_and_grad`, wh
 why), to float rounding (tested at 1e-5 relative L2). Without such sums the result equals
 BPTT exactly (`SparsePlan.exact`).
 
+Depth (several layers). Layer l+1 reads ``W_[l+1] @ z^l_t``: a cross-neuron sum whose
+operand carries layer l's previous state AND the tangents of layer l's (and lower layers')
+parameters. The e-prop step stops it on the way to the new state only (`_eprop`, "Depth"),
+so the traces drop every path from those parameters through layer l+1's state into LATER
+steps (the exact trace d s^[l+1] / d W_l would be N x N x M per sample), while the learning
+signal backpropagates exactly through the layers within each step. The result is
+per-layer e-prop: for W_l, `jax.grad` of the loss with `stop_gradient` on the previous
+state of every layer above l (tests/train/test_depth.py); the top layer's weights and the
+readout are exact. Such a coupling's description says so.
+
 Errors. `UnsupportedStepError` when a previous-state tangent reaches the new state
 through a primitive without a structure rule, when a summed operand also carries a
-parameter tangent (the stop would drop a parameter path), or when a state-to-state block
-is not paired one-to-one (state arrays must be indexed by neurons only).
+parameter tangent and its sum feeds back into the states it sums (the stop would drop a
+parameter path of a recurrence), or when a state-to-state block is not paired one-to-one
+(state arrays must be indexed by neurons only).
 """
 
 from __future__ import annotations
@@ -224,13 +235,25 @@ def _eprop_plan(step: Step, params, state, x, closed, cuts) -> SparsePlan:
     ``stop_gradient`` on each cross-neuron sum of the previous state), with the couplings
     of ``step`` (equations of its JVP ``closed``) recorded for `classify` and the errors."""
     n_p = len(jax.tree.leaves(params))
-    couplings = tuple(_describe_coupling(closed, c, n_p, state) for c in cuts)
     stopped = eprop_step(step, params, state, x)
+    deep = {(s.line, frozenset(s.states)) for s in stopped.stops if s.params}
+    couplings = tuple(
+        _describe_coupling(closed, c, n_p, state)
+        + (_DEPTH_NOTE if (source_line(closed.jaxpr.eqns[c.eqn]),
+                           frozenset(x - n_p for x in c.sources)) in deep else "")
+        for c in cuts)
     plan = make_plan(stopped, params, state, x)
     if plan.cuts:  # pragma: no cover - eprop_step checks that no coupling is left
         raise RuntimeError(f"the e-prop step still has cross-neuron couplings {plan.cuts}")
     return dataclasses.replace(plan, cuts=tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts),
                                couplings=couplings)
+
+
+#: appended to a coupling whose summed operand also carries parameter tangents
+_DEPTH_NOTE = ("; the operand also carries parameter tangents (a deeper layer's input "
+               "W_[l+1] @ z^l_t): their paths through this sum into LATER steps are dropped "
+               "from the traces, the same-step path stays in the learning signal (per-layer "
+               "e-prop, `spikead.online._eprop`)")
 
 
 def _describe_coupling(closed, coupling, n_p: int, state) -> str:

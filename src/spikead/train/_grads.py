@@ -81,40 +81,78 @@ def _bptt_value_and_grad(params, frozen, x, labels, weights):
 
 
 def _online_value_and_grad(method: str) -> Callable:
+    """e-prop's `fn(params, frozen, x, labels, weights)`: the loss AND the accuracy come out of
+    the online method's own forward pass (no second pass over the batch).
+
+    The accuracy needs ``argmax_c sum_t y_t[c]`` per sample, which a per-step loss cannot
+    see; so the online method differentiates an augmented step (`_counting_step`): its state
+    also carries ``ysum_t = ysum_[t-1] + stop_gradient(y_t)`` (no parameter tangent: no
+    trace), its input also carries ``last_t`` (``weight * one_hot(label)`` at the last step,
+    zeros before), and its output also carries ``counter * hit_t`` with ``hit_t = last_t .
+    one_hot(argmax ysum_t)`` and a scalar ``counter`` parameter equal to 0. The loss adds
+    that output, so its value is unchanged and ``d loss / d counter = sum_b hit_T[b]``, the
+    number of correct real samples, is read from the gradient.
+    """
     from spikead import online
 
-    def fn(params, frozen, x, labels, weights):
-        def step(p, state, x_t):
-            return eqx.combine(p, frozen).step(state, x_t)
+    def loss(y_t, target_t):
+        logits, counted = y_t
+        return step_cross_entropy(logits, target_t) + counted
 
+    def fn(params, frozen, x, labels, weights):
         model = eqx.combine(params, frozen)
         batch, n_steps = x.shape[:2]
         state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (batch, *a.shape)), model.init_state())
         targets = make_targets(labels, weights, model.n_classes, n_steps)
+        # ysum0 and last_t from the targets, so they share the batch's sharding (a mismatch
+        # would put `reshard` ops on state tangents, which the plan cannot read)
+        state0 = (*state0, jnp.zeros_like(targets[:, 0]))
+        last = jnp.where(jnp.arange(n_steps)[None, :, None] == n_steps - 1, targets, 0.0)
         approximation = "eprop" if method == "sparse" else None  # the algorithm is e-prop
-        grad_fn = online.value_and_grad(step, step_cross_entropy, method=method, batched=True,
-                                        approximation=approximation)
-        _, grads = grad_fn(params, state0, x, targets)
-        result = forward_metrics(params, frozen, x, labels, weights)
-        grads = jax.tree.map(lambda g: g / jnp.maximum(result.count, 1.0), grads)
+        grad_fn = online.value_and_grad(_counting_step(frozen, model.n_classes), loss, method=method,
+                                        batched=True, approximation=approximation)
+        total, (grads, correct) = grad_fn((params, jnp.zeros((), jnp.float32)), state0, (x, last), targets)
+        count = jnp.sum(weights)
+        result = BatchResult(total / jnp.maximum(count, 1.0), total, correct, count)
+        grads = jax.tree.map(lambda g: g / jnp.maximum(count, 1.0), grads)
         return result, grads
 
     return fn
 
 
-def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "") -> None:
+def _counting_step(frozen, n_classes: int) -> Callable:
+    """The model's step augmented to count correct predictions (see `_online_value_and_grad`):
+    params ``(model params, counter)``, state ``(*model state, ysum)``, input ``(x_t, last_t)``,
+    output ``(y_t, counter * hit_t)``."""
+
+    def step(p, state, inp):
+        params, counter = p
+        x_t, last_t = inp
+        new_state, y = eqx.combine(params, frozen).step(tuple(state[:-1]), x_t)
+        ysum = state[-1] + jax.lax.stop_gradient(y)
+        hit = jnp.sum(last_t * jax.nn.one_hot(jnp.argmax(ysum), n_classes, dtype=ysum.dtype))
+        return (*new_state, ysum), (y, counter * jax.lax.stop_gradient(hit))
+
+    return step
+
+
+def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "",
+                    train_neuron_params: bool = False) -> None:
     """Fail now, not at the first training step, when `algorithm` cannot train `model`.
 
     Traces one gradient step (`jax.eval_shape`: no arithmetic) on a batch of 1 sample and
-    2 time steps. BPTT differentiates every model; an online method refuses steps it cannot
-    handle (e.g. e-prop with more than one hidden layer: the second layer's input sums the
-    first layer's state over neurons with a trained weight), which becomes a
-    `TrainConfigError` naming the model, the algorithm and the fix.
+    2 time steps. BPTT differentiates every model. e-prop (online method "sparse") trains
+    every model of `spikead.train` (several layers: per-layer e-prop, see
+    `spikead.online._eprop`, "Depth"), but refuses a step it cannot express (a state
+    primitive without a structure rule, a state array not indexed by neurons); that
+    `UnsupportedStepError` becomes a `TrainConfigError` naming the model, the algorithm,
+    the reason and the fix. `build_model(..., algorithm=...)` calls this.
 
     Args:
         model: an `SNNClassifier` (any size: only its structure matters).
         algorithm: the gradient algorithm.
         label: the model's name in the message (e.g. the config choice).
+        train_neuron_params: the neuron parameters are trained too (as in `fit`).
     """
     if algorithm.name == "bptt":
         return
@@ -122,7 +160,7 @@ def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "") -> No
 
     from ._model import split_model
 
-    params, frozen = split_model(model)
+    params, frozen = split_model(model, train_neuron_params)
     x = jnp.zeros((1, 2, model.n_inputs), jnp.float32)
     labels, weights = jnp.zeros((1,), jnp.int32), jnp.ones((1,), jnp.float32)
     try:
@@ -132,4 +170,4 @@ def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "") -> No
         raise TrainConfigError(
             f"algorithm={algorithm.name} (online_method={algorithm.online_method}) cannot train "
             f"model {label or '?'} ({layers}, neuron {type(model.neurons[0]).__name__}): {err} "
-            "Use algorithm=bptt, or a one-layer model (model.depth=1).") from err
+            "Use algorithm=bptt (exact for every model).") from err

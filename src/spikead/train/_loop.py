@@ -19,6 +19,7 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
@@ -109,15 +110,25 @@ def _padded_batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.nda
 
 
 class _Totals:
-    """Running sums of BatchResults (kept on device until read)."""
+    """Running sums of BatchResults and each batch's loss, kept on device until read."""
 
     def __init__(self):
         self.loss = self.correct = self.count = 0.0
+        self.losses: list = []
 
     def add(self, r: BatchResult) -> None:
         self.loss = self.loss + r.loss_sum
         self.correct = self.correct + r.correct
         self.count = self.count + r.count
+        self.losses.append(r.loss)
+
+    def first_nonfinite(self) -> tuple[int, float] | None:
+        """(batch index, loss) of the first batch whose loss is NaN/inf, else None (one sync)."""
+        if not self.losses:
+            return None
+        losses = np.asarray(jax.device_get(jnp.stack(self.losses)))
+        bad = np.flatnonzero(~np.isfinite(losses))
+        return (int(bad[0]), float(losses[bad[0]])) if bad.size else None
 
     def means(self) -> tuple[float, float]:
         count = float(self.count)
@@ -169,6 +180,7 @@ def fit(
         raise TrainConfigError(
             f"train inputs have shape {x_train.shape}; expected (S, T, {model.n_inputs}) for a model "
             f"with {model.n_inputs} inputs.")
+    check_labels(splits, model.n_classes)
     dp = DataParallel(devices)
     eval_bs = train.eval_batch_size or train.batch_size
     dp.check_batch_size(train.batch_size)
@@ -191,16 +203,10 @@ def fit(
         ckpt = load_checkpoint(ckpt_path, params, opt_state, expected_fingerprint=fp)
         params, opt_state, start, history = ckpt.params, ckpt.opt_state, ckpt.epoch, ckpt.history
         log.info("resuming from %s after epoch %d", ckpt_path, start)
+    # closed over before replication: a replicated (committed) constant adds `reshard` ops
+    # to the step, which the online plan has no structure rule for
+    train_step = make_train_step(algorithm, tx, frozen)
     params, frozen, opt_state = dp.replicate((params, frozen, opt_state))
-
-    value_and_grad = make_value_and_grad(algorithm)
-
-    @jax.jit
-    def train_step(params, frozen, opt_state, x, labels, weights):
-        result, grads = value_and_grad(params, frozen, x, labels, weights)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        return eqx.apply_updates(params, updates), opt_state, result
-
     eval_step = jax.jit(forward_metrics)
     data_key = jax.random.fold_in(jax.random.key(train.seed), 1)
 
@@ -226,18 +232,19 @@ def fit(
         batches = _padded_batches(x_train, y_train, train.batch_size, order, train.max_train_batches)
         batch_bar = progress_bar(batches, total=steps_per_epoch, leave=False, nested=True,
                                  desc=f"epoch {epoch + 1}", disable=not train.progress)
-        for b, (xb, yb, wb) in enumerate(batch_bar):
-            params, opt_state, result = train_step(params, frozen, opt_state, *dp.put_batch(xb, yb, wb))
-            loss = float(result.loss)
-            if not math.isfinite(loss):
-                kept = f"epoch {history[-1]['epoch']} in {ckpt_path}" if history and ckpt_path else "none"
-                raise TrainingDivergedError(
-                    f"training loss became {loss} at epoch {epoch + 1}, batch {b + 1} "
-                    f"(algorithm {algorithm.name}, peak_lr {optimizer.peak_lr}). The last good "
-                    f"checkpoint ({kept}) is kept. Check the inputs for NaN/inf, or lower "
-                    "optimizer.peak_lr / optimizer.clip_norm.")
-            totals.add(result)
+        for xb, yb, wb in batch_bar:
+            params, opt_state, result = train_step(params, opt_state, *dp.put_batch(xb, yb, wb))
+            totals.add(result)  # on device: no host sync inside the batch loop
+        bad = totals.first_nonfinite()  # the epoch's one host sync (waits for its last step)
         epoch_time = time.perf_counter() - tic
+        if bad is not None:
+            b, loss = bad
+            kept = f"epoch {history[-1]['epoch']} in {ckpt_path}" if history and ckpt_path else "none"
+            raise TrainingDivergedError(
+                f"training loss became {loss} at epoch {epoch + 1}, batch {b + 1} "
+                f"(algorithm {algorithm.name}, peak_lr {optimizer.peak_lr}). The last good "
+                f"checkpoint ({kept}) is kept. Check the inputs for NaN/inf, or lower "
+                "optimizer.peak_lr / optimizer.clip_norm.")
         tic = time.perf_counter()
         train_loss, train_acc = totals.means()
         valid_loss, valid_acc = evaluate("val")
@@ -261,6 +268,47 @@ def fit(
             on_epoch(row)
     bar.close()
     return TrainResult(eqx.combine(params, frozen), history, completed, start, dp.n_devices, ckpt_path)
+
+
+def make_train_step(algorithm: AlgorithmConfig, tx, frozen) -> Callable:
+    """The jitted update ``step(params, opt_state, x, labels, weights) -> (params, opt_state,
+    BatchResult)``: gradient by `algorithm`, then the optimizer `tx`.
+
+    ``frozen`` (the untrained leaves, e.g. neuron decays) is closed over, not passed as an
+    argument: it never changes during training, and its concrete values are what the
+    online method's plan reads to recognise a decay shared by all neurons (the factorised
+    trace, M values per sample instead of N x M; `spikead.online.classify`). As jit
+    arguments they would be abstract and the plan would have to assume a different decay
+    per neuron. Trained parameters stay arguments (their values never matter to the plan).
+    """
+    value_and_grad = make_value_and_grad(algorithm)
+
+    @jax.jit
+    def train_step(params, opt_state, x, labels, weights):
+        result, grads = value_and_grad(params, frozen, x, labels, weights)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return eqx.apply_updates(params, updates), opt_state, result
+
+    return train_step
+
+
+def check_labels(splits: Splits, n_classes: int) -> None:
+    """Raise `TrainConfigError` when a split's labels are not integers in [0, n_classes)
+    (an out-of-range label would give an all-zero target: a silently wrong loss)."""
+    for name, (_, y) in splits.items():
+        y = np.asarray(y)
+        if y.size == 0:
+            continue
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TrainConfigError(
+                f"splits[{name!r}] labels have dtype {y.dtype}; expected integer class ids in "
+                f"[0, {n_classes}). Convert them with y.astype(np.int32).")
+        bad = np.flatnonzero((y < 0) | (y >= n_classes))
+        if bad.size:
+            raise TrainConfigError(
+                f"splits[{name!r}] has label {int(y[bad[0]])} (sample {int(bad[0])}; {bad.size} "
+                f"such samples) but the model has n_classes={n_classes}: labels must lie in "
+                f"[0, {n_classes}). Build the model with the dataset's number of classes.")
 
 
 def _describe(model: SNNClassifier) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 from spikead import snn
 
-from ._config import ModelConfig
+from ._config import AlgorithmConfig, ModelConfig
 
 #: Model fields holding trainable weights (everything else is frozen unless
 #: `ModelConfig.train_neuron_params`).
@@ -97,7 +97,8 @@ def make_neuron(cfg: ModelConfig) -> snn.AbstractNeuron:
     return snn.neuron_from_name(cfg.neuron, shape=(cfg.width,), surrogate=surrogate, **cfg.neuron_params)
 
 
-def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKeyArray) -> SNNClassifier:
+def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKeyArray,
+                algorithm: AlgorithmConfig | None = None) -> SNNClassifier:
     """Initialise the classifier (Paper A): input and recurrent weights orthogonal with gain
     `input_gain` / `recurrent_gain`, readout Xavier-normal, bias zero; `input_scale` fixed.
 
@@ -106,6 +107,9 @@ def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKey
         n_inputs: M, input channels.
         n_classes: C.
         key: PRNG key of the initialisation.
+        algorithm: when given, the model is refused NOW if this algorithm cannot train it
+            (`check_algorithm`: a `TrainConfigError` with the reason), not at the first
+            training step.
     """
     keys = jax.random.split(key, 2 * cfg.depth + 1)
     n = cfg.width
@@ -119,7 +123,13 @@ def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKey
     readout = jax.nn.initializers.glorot_normal()(keys[-1], (n_classes, n), jnp.float32)
     bias = jnp.zeros((n_classes,), jnp.float32) if cfg.readout_bias else None
     neurons = tuple(make_neuron(cfg) for _ in range(cfg.depth))
-    return SNNClassifier(tuple(weights), tuple(recurrent), neurons, readout, bias, float(cfg.input_scale))
+    model = SNNClassifier(tuple(weights), tuple(recurrent), neurons, readout, bias, float(cfg.input_scale))
+    if algorithm is not None:
+        from ._grads import check_algorithm
+
+        check_algorithm(model, algorithm, label=cfg.name or cfg.neuron,
+                        train_neuron_params=cfg.train_neuron_params)
+    return model
 
 
 def trainable_spec(model: SNNClassifier, train_neuron_params: bool = False):
