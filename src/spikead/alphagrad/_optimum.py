@@ -226,8 +226,9 @@ def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dic
     A product contracts the dims of ``k``. :func:`spikead.ad.paper_product_cost`
     multiplies by the size of every dim of ``k`` that is unpaired in either factor or
     valued along it in either factor; :func:`spikead.ad.product_plan` (``"structured"``,
-    both factors valued) by the size of every label in either factor's values, so of
-    every dim of ``k`` valued in either factor. Both properties persist: an edge into (out
+    both factors valued) by the size of every label left after pre-reduction, which keeps
+    every dim of ``k`` valued in *both* factors (a factor is pre-reduced only over labels
+    the other is constant along). Both properties persist: an edge into (out
     of) ``k`` later is a sum of products of a current edge into (out of) ``k`` with
     another edge; a product keeps the unpaired dims of ``k`` unpaired (pairs compose only
     through pairs in both factors) and its valued labels valued when they survive (a dim of
@@ -246,7 +247,9 @@ def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dic
                if not valued_only or graph.edges[(i, k)].val_dims is not None}
         outs = {_charged_out(graph.edges[(k, j)], convention) for j in graph.succs[k]
                 if not valued_only or graph.edges[(k, j)].val_dims is not None}
-        floor = min((math.prod(shape[q] for q in a | b) for a in ins for b in outs), default=1)
+        charged = (lambda a, b: a & b) if valued_only else (lambda a, b: a | b)
+        floor = min((math.prod(shape[q] for q in charged(a, b)) for a in ins for b in outs),
+                    default=1)
         out[k] = max(floor, 1)
     return out
 
