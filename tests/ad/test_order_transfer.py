@@ -102,10 +102,22 @@ def test_free_relabellings_come_first_at_no_cost():
     assert all(g.vertices[a].primitive == gv.vertices[b].primitive for a, b in corr.items())
 
 
+# The paper's f, MLP and Encoder: under vmap a scalar operand becomes a batched
+# broadcast_in_dim vertex that the unbatched graph has no counterpart of; the transfer
+# refuses, naming it, and the runtime experiment records the refusal instead of timing a
+# wrong order (widening the correspondence to such broadcasts is open work).
+NO_CORRESPONDENCE = {name: rf"{name}: no vertex correspondence: .*broadcast_in_dim \(3, 1, 1\)"
+                     for name in ("f", "MLP", "Encoder")}
+
+
 @pytest.mark.slow
 def test_every_task_corresponds():
     for name in tasks.names():
         g, gv = _graphs(tasks.load(name))
+        if name in NO_CORRESPONDENCE:
+            with pytest.raises(ad.OrderTransferError, match=NO_CORRESPONDENCE[name]):
+                ad.transfer_order(g, gv, ad.reverse_order(g), name=name)
+            continue
         corr = ad.vertex_correspondence(g, gv, name=name)
         assert sorted(corr) == [v.id for v in g.vertices], name
         mapped = ad.transfer_order(g, gv, ad.reverse_order(g), name=name)

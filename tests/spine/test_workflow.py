@@ -212,7 +212,8 @@ def _rounds(work: Path, machine_cores: int, cores: int) -> list[list[str]]:
     assert out.returncode == 0, out.stderr[-3000:]
     chunks = re.split(r"^Execute \d+ jobs\.\.\.$", out.stdout + out.stderr, flags=re.MULTILINE)[1:]
     rounds = [[name for name in re.findall(r"^(?:local)?rule (\w+):", chunk, re.MULTILINE)
-               if not name.startswith("figure_") and name != "all"] for chunk in chunks]
+               if not name.startswith("figure_") and name not in ("all", "results_report")]
+              for chunk in chunks]
     return [names for names in rounds if names]
 
 
