@@ -3,6 +3,7 @@
 import json
 import math
 import sys
+import types
 
 import pandas as pd
 import pytest
@@ -101,7 +102,8 @@ def _frame(rows):
 
 
 def test_goals_are_named_with_their_measured_values():
-    scale = memory_scaling.Scale(n_for_t=8, t_sweep=[100, 2000], batch=2)
+    # the fields goals_from reads (the typed Scale schema has no defaults)
+    scale = types.SimpleNamespace(n_for_t=8, t_sweep=[100, 2000], batch=2)
     frame = _frame([
         # ALIF: sparse flat without inputs (ratio 1.0; 3.0 with them), 1.2x / 1.5x hand-written
         ("T", "alif", "sparse", 8, 100, 200, 100, 12.0), ("T", "alif", "sparse", 8, 2000, 600, 100, 30.0),
