@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from spikead.runs import atomic_write_text, source_commit, utc_now
+from spikead.runs import atomic_write_text, format_number, source_commit, utc_now
 from spikead.tasks import PAPER
 
 README_BEGIN, README_END = "<!-- headline -->", "<!-- /headline -->"
@@ -42,15 +41,9 @@ class Row:
 
 
 def fmt(x: float | None, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits; values within 1e-3 of 1 keep their
-    distance from 1 visible (``1 - 4.0e-13``), and a missing value is a dash."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if isinstance(x, int) or float(x).is_integer() and abs(x) >= 1:
-        return f"{int(x)}"
-    if 0 < abs(1 - x) < 1e-3:
-        return f"1 {'-' if x < 1 else '+'} {abs(1 - x):.1e}"
-    return f"{x:.{digits}g}"
+    """A headline number (:func:`spikead.runs.format_number` with ``digits`` significant
+    digits; a missing value is a dash)."""
+    return "-" if x is None else format_number(x, digits)
 
 
 def load_metrics(folder: Path) -> dict | None:
