@@ -43,9 +43,13 @@ def optimum_columns(graph, convention: str, time_limit: float) -> dict:
     """``optimum`` (when proven) or ``lower_bound`` and ``best_known`` of one task and
     convention (:func:`spikead.alphagrad.optimum`, ``time_limit`` seconds)."""
     res = alphagrad.optimum(graph, convention=convention, time_limit=time_limit)
-    return {"optimum": res.cost if res.proven else None, "lower_bound": res.lower_bound,
-            "best_known": res.cost, "optimum_gap_pct": round(100.0 * res.gap, 2),
-            "optimum_seconds": res.wall_s}
+    return {
+        "optimum": res.cost if res.proven else None,
+        "lower_bound": res.lower_bound,
+        "best_known": res.cost,
+        "optimum_gap_pct": round(100.0 * res.gap, 2),
+        "optimum_seconds": res.wall_s,
+    }
 
 
 def task_rows(name: str, run, optimum_time_limit: float = 0.0) -> list[dict]:
@@ -70,8 +74,13 @@ def task_rows(name: str, run, optimum_time_limit: float = 0.0) -> list[dict]:
         row["best_baseline"] = min(row[b] for b in BASELINES)
         rows.append(row)
     for label, order in orders.items():
-        ad.save_order(run.path(f"orders/{name}_{label}.json"), task=name, graph=graph,
-                      order=order, cost=rows[CONVENTIONS.index("structured")][label])
+        ad.save_order(
+            run.path(f"orders/{name}_{label}.json"),
+            task=name,
+            graph=graph,
+            order=order,
+            cost=rows[CONVENTIONS.index("structured")][label],
+        )
     seconds = round(time.perf_counter() - start, 3)
     for row in rows:
         row["seconds"] = seconds
@@ -88,8 +97,17 @@ def tables(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Per convention, the table to print: under ``paper`` with the paper's columns."""
     cols = ["task", "vertices", "forward", "reverse", "markowitz"]
     cols += [c for c in ("optimum", "lower_bound", "best_known") if c in frame]
-    paper_cols = [c for c in ("paper_vertices", "paper_forward", "paper_reverse",
-                              "paper_markowitz", "matches_paper") if c in frame]
+    paper_cols = [
+        c
+        for c in (
+            "paper_vertices",
+            "paper_forward",
+            "paper_reverse",
+            "paper_markowitz",
+            "matches_paper",
+        )
+        if c in frame
+    ]
     out = {}
     for convention in CONVENTIONS:
         part = frame[frame["convention"] == convention]
@@ -111,23 +129,48 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     parts = tables(frame)
     titles = {
         "paper": "Convention `paper` (Graphax's count, every product of two partials "
-                 "costs >= 1; comparable with the paper's Table 1)",
+        "costs >= 1; comparable with the paper's Table 1)",
         "structured": "Convention `structured` (unit partials, signs and index maps free)",
     }
-    run_.write_text("table.md", "\n\n".join(
-        f"### {titles[c]}\n\n{markdown_table(parts[c])}" for c in CONVENTIONS))
-    run_.write_text("table.tex", "\n\n".join(latex_table(
-        parts[c], caption=f"Multiplications of the baseline elimination orders, convention "
-        f"{c}" + (" (ours vs paper)." if c == "paper" else "."),
-        label=f"tab:elimination-costs-{c}") for c in CONVENTIONS))
-    return run_.finish({
-        "tasks": len(scale.tasks),
-        "costs": {c: {r["task"]: {b: r[b] for b in BASELINES}
-                      for r in rows if r["convention"] == c} for c in CONVENTIONS},
-        **({"optimum": {c: {r["task"]: {k: r[k] for k in ("optimum", "lower_bound", "best_known")}
-                            for r in rows if r["convention"] == c} for c in CONVENTIONS}}
-           if scale.optimum_time_limit > 0 else {}),
-    })
+    run_.write_text(
+        "table.md",
+        "\n\n".join(f"### {titles[c]}\n\n{markdown_table(parts[c])}" for c in CONVENTIONS),
+    )
+    run_.write_text(
+        "table.tex",
+        "\n\n".join(
+            latex_table(
+                parts[c],
+                caption=f"Multiplications of the baseline elimination orders, convention "
+                f"{c}" + (" (ours vs paper)." if c == "paper" else "."),
+                label=f"tab:elimination-costs-{c}",
+            )
+            for c in CONVENTIONS
+        ),
+    )
+    return run_.finish(
+        {
+            "tasks": len(scale.tasks),
+            "costs": {
+                c: {r["task"]: {b: r[b] for b in BASELINES} for r in rows if r["convention"] == c}
+                for c in CONVENTIONS
+            },
+            **(
+                {
+                    "optimum": {
+                        c: {
+                            r["task"]: {k: r[k] for k in ("optimum", "lower_bound", "best_known")}
+                            for r in rows
+                            if r["convention"] == c
+                        }
+                        for c in CONVENTIONS
+                    }
+                }
+                if scale.optimum_time_limit > 0
+                else {}
+            ),
+        }
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="elimination_costs")

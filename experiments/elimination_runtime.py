@@ -48,7 +48,11 @@ from spikead.runs.schemas import EliminationRuntimeScale as Scale
 
 ORDERS = {"jacve_forward": "fwd", "jacve_reverse": "rev", "jacve_markowitz": "markowitz"}
 # the same orders, per-example output (B, out, in) like vmap(jacrev(f)): see ad.vmap_jacve
-COMPACT_ORDERS = {"vmap_jacve_forward": "fwd", "vmap_jacve_reverse": "rev", "vmap_jacve_markowitz": "markowitz"}
+COMPACT_ORDERS = {
+    "vmap_jacve_forward": "fwd",
+    "vmap_jacve_reverse": "rev",
+    "vmap_jacve_markowitz": "markowitz",
+}
 # the cheapest order found by the search (issue #7), dense and per-example output
 SEARCH_ORDERS = {"jacve_best": ORDERS, "vmap_jacve_best": COMPACT_ORDERS}
 BASELINES = ("jacfwd_vmap", "jacrev_vmap", "vmap_jacrev")
@@ -76,9 +80,14 @@ def jacobian_fn(method: str, fn, argnums, order=None):
     vf = jax.vmap(fn)
     if method in SEARCH_ORDERS:
         if order is None:
-            raise ConfigError(f"method {method!r} needs an explicit order (vertex ids of vmap(f)'s graph)")
-        form = ad.jacve(vf, order=order, argnums=argnums) if method == "jacve_best" else \
-            ad.vmap_jacve(fn, order=order, argnums=argnums)
+            raise ConfigError(
+                f"method {method!r} needs an explicit order (vertex ids of vmap(f)'s graph)"
+            )
+        form = (
+            ad.jacve(vf, order=order, argnums=argnums)
+            if method == "jacve_best"
+            else ad.vmap_jacve(fn, order=order, argnums=argnums)
+        )
         return jax.jit(form)
     if method in ORDERS:
         return jax.jit(ad.jacve(vf, order=ORDERS[method], argnums=argnums))
@@ -107,11 +116,23 @@ def best_search_order(task, orders_dir: str | Path) -> dict:
     ``best_baseline``, ``files`` (how many were read) and ``refused``.
     """
     graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
-    baseline_costs = {name: int(sum(ad.apply_order(graph, ad.resolve_order(graph, spec))))
-                      for name, spec in NAMED_ORDERS.items()}
+    baseline_costs = {
+        name: int(sum(ad.apply_order(graph, ad.resolve_order(graph, spec))))
+        for name, spec in NAMED_ORDERS.items()
+    }
     best_baseline = min(baseline_costs, key=baseline_costs.get)
-    out = {"status": "none", "order": None, "cost": None, "method": None, "seed": None, "file": None,
-           "baseline_costs": baseline_costs, "best_baseline": best_baseline, "files": 0, "refused": []}
+    out = {
+        "status": "none",
+        "order": None,
+        "cost": None,
+        "method": None,
+        "seed": None,
+        "file": None,
+        "baseline_costs": baseline_costs,
+        "best_baseline": best_baseline,
+        "files": 0,
+        "refused": [],
+    }
     for path in task_order_files(orders_dir, task.name):
         out["files"] += 1
         try:
@@ -119,15 +140,23 @@ def best_search_order(task, orders_dir: str | Path) -> dict:
             convention = record.get("convention", "structured")
             counted = int(sum(ad.apply_order(graph, record["order"], convention=convention)))
             if int(record.get("cost", counted)) != counted:
-                raise ad.InvalidOrderError(f"the file records cost {record['cost']} ({convention} "
-                                           f"count), but the order costs {counted} on this graph")
-            cost = counted if convention == "structured" else int(sum(ad.apply_order(graph, record["order"])))
+                raise ad.InvalidOrderError(
+                    f"the file records cost {record['cost']} ({convention} "
+                    f"count), but the order costs {counted} on this graph"
+                )
+            cost = (
+                counted
+                if convention == "structured"
+                else int(sum(ad.apply_order(graph, record["order"])))
+            )
         except (OSError, ValueError, KeyError, TypeError) as err:  # JSON, mismatch, invalid order
             out["refused"].append({"file": str(path), "reason": f"{type(err).__name__}: {err}"})
             continue
         if out["cost"] is None or cost < out["cost"]:
-            method, seed = _method_and_seed(path.stem[len(task.name) + 1:])
-            out.update(order=list(record["order"]), cost=cost, method=method, seed=seed, file=str(path))
+            method, seed = _method_and_seed(path.stem[len(task.name) + 1 :])
+            out.update(
+                order=list(record["order"]), cost=cost, method=method, seed=seed, file=str(path)
+            )
     if out["cost"] is not None:
         out["status"] = "cheaper" if out["cost"] < baseline_costs[best_baseline] else "not cheaper"
     return out
@@ -140,8 +169,11 @@ def task_order_files(orders_dir: str | Path, task: str) -> list[Path]:
     if not folder.is_dir():
         return []
     longer = [n for n in tasks.names() if n != task and n.startswith(task + "_")]
-    return sorted(p for p in folder.glob(f"{task}_*.json")
-                  if not any(p.name.startswith(n + "_") for n in longer))
+    return sorted(
+        p
+        for p in folder.glob(f"{task}_*.json")
+        if not any(p.name.startswith(n + "_") for n in longer)
+    )
 
 
 def _method_and_seed(rest: str) -> tuple[str, int | None]:
@@ -154,11 +186,15 @@ def search_note(best: dict, orders_dir) -> str:
     if best["status"] == "cheaper":
         return ""
     if best["status"] == "none":
-        return (f"not timed: no usable search order in {orders_dir} "
-                f"({best['files']} files, {len(best['refused'])} refused)")
+        return (
+            f"not timed: no usable search order in {orders_dir} "
+            f"({best['files']} files, {len(best['refused'])} refused)"
+        )
     base = best["best_baseline"]
-    return (f"not timed: the search found nothing cheaper ({best['method']} costs {best['cost']}, "
-            f"{base} {best['baseline_costs'][base]})")
+    return (
+        f"not timed: the search found nothing cheaper ({best['method']} costs {best['cost']}, "
+        f"{base} {best['baseline_costs'][base]})"
+    )
 
 
 def order_plan(task, batch: int, seed: int, methods, best: dict | None) -> dict[str, tuple]:
@@ -197,12 +233,23 @@ def measure(task, method: str, batch: int, scale: Scale, seed: int, order=None, 
         keep[method] = fn
     # trace (incl. elimination) + compile, before any call; XLA's buffer sizes come with it
     seconds, memory = compile_time_and_memory(fn, *args)
-    row = {"task": task.name, "batch": batch, "method": method, "compile_s": seconds,
-           "memory_bytes": memory.total_bytes}
+    row = {
+        "task": task.name,
+        "batch": batch,
+        "method": method,
+        "compile_s": seconds,
+        "memory_bytes": memory.total_bytes,
+    }
     nan = {"median_ms": np.nan, "p2_5_ms": np.nan, "p97_5_ms": np.nan}
     if scale.memory_cap_bytes is not None and memory.total_bytes > scale.memory_cap_bytes:
-        return {**row, **nan, "status": (f"skipped: over memory cap ({memory.total_bytes / 1e9:.1f} GB"
-                                         f" > {scale.memory_cap_bytes / 1e9:g} GB)")}
+        return {
+            **row,
+            **nan,
+            "status": (
+                f"skipped: over memory cap ({memory.total_bytes / 1e9:.1f} GB"
+                f" > {scale.memory_cap_bytes / 1e9:g} GB)"
+            ),
+        }
     if scale.time_cap_s is not None:
         # one probe call predicts the job's time; the first call can carry one-time costs,
         # so a job it puts over the cap gets a second probe before it is skipped
@@ -211,20 +258,43 @@ def measure(task, method: str, batch: int, scale: Scale, seed: int, order=None, 
             probe_s = min(probe_s, time_fn(fn, *args, warmup=0, repeats=1).median_ms / 1e3)
         predicted = probe_s * (scale.warmup + scale.repeats)
         if predicted > scale.time_cap_s:
-            return {**row, **nan,
-                    "status": (f"skipped: over time cap (predicted {predicted:.1f} s > "
-                               f"{scale.time_cap_s:g} s; one call {probe_s * 1e3:.0f} ms)")}
+            return {
+                **row,
+                **nan,
+                "status": (
+                    f"skipped: over time cap (predicted {predicted:.1f} s > "
+                    f"{scale.time_cap_s:g} s; one call {probe_s * 1e3:.0f} ms)"
+                ),
+            }
     timing = time_fn(fn, *args, warmup=scale.warmup, repeats=scale.repeats)
-    return {**row, "median_ms": timing.median_ms, "p2_5_ms": timing.p2_5_ms,
-            "p97_5_ms": timing.p97_5_ms, "status": "ok"}
+    return {
+        **row,
+        "median_ms": timing.median_ms,
+        "p2_5_ms": timing.p2_5_ms,
+        "p97_5_ms": timing.p97_5_ms,
+        "status": "ok",
+    }
 
 
 # the goals' comparisons, timed interleaved: (name, candidate methods, baseline, summary key)
-PAIRED_COMPARISONS = (("dense", ORDERS, "jacrev_vmap", "best_jacve_over_jacrev_vmap_paired"),
-                      ("per_example", COMPACT_ORDERS, "vmap_jacrev",
-                       "best_vmap_jacve_over_vmap_jacrev_paired"))
-PAIRED_COLUMNS = ("task", "batch", "comparison", "method", "baseline", "method_ms", "baseline_ms",
-                  "ratio", "ratio_q25", "ratio_q75", "rounds", "status")
+PAIRED_COMPARISONS = (
+    ("dense", ORDERS, "jacrev_vmap", "best_jacve_over_jacrev_vmap_paired"),
+    ("per_example", COMPACT_ORDERS, "vmap_jacrev", "best_vmap_jacve_over_vmap_jacrev_paired"),
+)
+PAIRED_COLUMNS = (
+    "task",
+    "batch",
+    "comparison",
+    "method",
+    "baseline",
+    "method_ms",
+    "baseline_ms",
+    "ratio",
+    "ratio_q25",
+    "ratio_q75",
+    "rounds",
+    "status",
+)
 
 
 def time_paired(task, rows: pd.DataFrame, fns: dict, scale: Scale, seed: int) -> list[dict]:
@@ -236,13 +306,20 @@ def time_paired(task, rows: pd.DataFrame, fns: dict, scale: Scale, seed: int) ->
     medians) to take over twice ``scale.time_cap_s``, gets a row with the reason in ``status``.
     """
     batch = int(rows["batch"].max())
-    timed = rows[(rows["batch"] == batch) & (rows["status"] == "ok")].set_index("method")["median_ms"]
+    timed = rows[(rows["batch"] == batch) & (rows["status"] == "ok")].set_index("method")[
+        "median_ms"
+    ]
     args = batched_args(task, batch, seed)
     out = []
     for comparison, group, baseline, _ in PAIRED_COMPARISONS:
         row = dict.fromkeys(PAIRED_COLUMNS, np.nan) | {
-            "task": task.name, "batch": batch, "comparison": comparison, "baseline": baseline,
-            "method": "", "rounds": 0}
+            "task": task.name,
+            "batch": batch,
+            "comparison": comparison,
+            "baseline": baseline,
+            "method": "",
+            "rounds": 0,
+        }
         present = [m for m in group if m in timed.index]
         if not present or baseline not in timed.index:
             missing = f"none of {', '.join(group)} was" if not present else f"{baseline} was not"
@@ -251,19 +328,44 @@ def time_paired(task, rows: pd.DataFrame, fns: dict, scale: Scale, seed: int) ->
         best = str(timed[present].idxmin())
         predicted = (timed[best] + timed[baseline]) * (scale.warmup + scale.paired_rounds) / 1e3
         if scale.time_cap_s is not None and predicted > 2 * scale.time_cap_s:
-            out.append(row | {"method": best, "status": (f"skipped: over time cap (predicted "
-                                                          f"{predicted:.1f} s > 2 x {scale.time_cap_s:g} s)")})
+            out.append(
+                row
+                | {
+                    "method": best,
+                    "status": (
+                        f"skipped: over time cap (predicted "
+                        f"{predicted:.1f} s > 2 x {scale.time_cap_s:g} s)"
+                    ),
+                }
+            )
             continue
-        pair = time_alternating(fns[best], fns[baseline], *args, warmup=scale.warmup,
-                                repeats=scale.paired_rounds, seed=seed)
-        out.append(row | {"method": best, "method_ms": pair.a.median_ms, "baseline_ms": pair.b.median_ms,
-                          "ratio": pair.ratio, "ratio_q25": pair.ratio_q25,
-                          "ratio_q75": pair.ratio_q75, "rounds": pair.rounds, "status": "ok"})
+        pair = time_alternating(
+            fns[best],
+            fns[baseline],
+            *args,
+            warmup=scale.warmup,
+            repeats=scale.paired_rounds,
+            seed=seed,
+        )
+        out.append(
+            row
+            | {
+                "method": best,
+                "method_ms": pair.a.median_ms,
+                "baseline_ms": pair.b.median_ms,
+                "ratio": pair.ratio,
+                "ratio_q25": pair.ratio_q25,
+                "ratio_q75": pair.ratio_q75,
+                "rounds": pair.rounds,
+                "status": "ok",
+            }
+        )
     return out
 
 
-def summarise(frame: pd.DataFrame, search: dict | None = None,
-              paired: pd.DataFrame | None = None) -> dict:
+def summarise(
+    frame: pd.DataFrame, search: dict | None = None, paired: pd.DataFrame | None = None
+) -> dict:
     """Best jacve order relative to the baselines, per task, at the largest batch.
 
     ``best_jacve`` (dense ``B x B`` block output, like ``jacrev(vmap(f))``; the best of
@@ -283,9 +385,12 @@ def summarise(frame: pd.DataFrame, search: dict | None = None,
         largest = rows[rows["batch"] == rows["batch"].max()]
         times = largest.set_index("method")["median_ms"].dropna()
         entry = {"batch": int(largest["batch"].iloc[0])}
-        for name, group in (("best_jacve", ORDERS), ("best_vmap_jacve", COMPACT_ORDERS),
-                            ("search_jacve", ("jacve_best",)),
-                            ("search_vmap_jacve", ("vmap_jacve_best",))):
+        for name, group in (
+            ("best_jacve", ORDERS),
+            ("best_vmap_jacve", COMPACT_ORDERS),
+            ("search_jacve", ("jacve_best",)),
+            ("search_vmap_jacve", ("vmap_jacve_best",)),
+        ):
             present = [m for m in group if m in times]
             if not present:
                 continue
@@ -293,7 +398,9 @@ def summarise(frame: pd.DataFrame, search: dict | None = None,
             entry[f"{name}_ms"] = float(best)
             if name.startswith("best"):
                 entry[f"{name}_order"] = str(times[present].idxmin())
-            entry.update({f"{name}_over_{b}": float(best / times[b]) for b in BASELINES if b in times})
+            entry.update(
+                {f"{name}_over_{b}": float(best / times[b]) for b in BASELINES if b in times}
+            )
             if name.startswith("search") and f"best_{name[7:]}_ms" in entry:
                 entry[f"{name}_over_best_{name[7:]}"] = float(best / entry[f"best_{name[7:]}_ms"])
         costs = largest.set_index("method").get("order_cost")
@@ -305,15 +412,24 @@ def summarise(frame: pd.DataFrame, search: dict | None = None,
             entry["search_cost_unbatched"] = info["cost"]
             entry["best_baseline_cost_unbatched"] = info["baseline_costs"][info["best_baseline"]]
             if info["status"] != "cheaper":
-                entry["search_note"] = ("the search found nothing cheaper" if info["status"] == "not cheaper"
-                                        else "no usable search order")
+                entry["search_note"] = (
+                    "the search found nothing cheaper"
+                    if info["status"] == "not cheaper"
+                    else "no usable search order"
+                )
         if paired is not None:
             for comparison, _, _, key in PAIRED_COMPARISONS:
-                hit = paired[(paired["task"] == task) & (paired["comparison"] == comparison)
-                             & (paired["status"] == "ok")]
+                hit = paired[
+                    (paired["task"] == task)
+                    & (paired["comparison"] == comparison)
+                    & (paired["status"] == "ok")
+                ]
                 if len(hit):
                     entry[key] = float(hit["ratio"].iloc[0])
-                    entry[f"{key}_iqr"] = [float(hit["ratio_q25"].iloc[0]), float(hit["ratio_q75"].iloc[0])]
+                    entry[f"{key}_iqr"] = [
+                        float(hit["ratio_q25"].iloc[0]),
+                        float(hit["ratio_q75"].iloc[0]),
+                    ]
                     entry[f"{key}_method"] = str(hit["method"].iloc[0])
         out[task] = entry
     return out
@@ -327,14 +443,20 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     if unknown:
         raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(METHODS)}")
     if scale.memory_cap_bytes is not None and scale.memory_cap_bytes <= 0:
-        raise ConfigError(f"scale.memory_cap_bytes must be positive or null, got {scale.memory_cap_bytes}")
+        raise ConfigError(
+            f"scale.memory_cap_bytes must be positive or null, got {scale.memory_cap_bytes}"
+        )
     if scale.time_cap_s is not None and scale.time_cap_s <= 0:
-        raise ConfigError(f"scale.time_cap_s must be positive seconds or null, got {scale.time_cap_s}")
+        raise ConfigError(
+            f"scale.time_cap_s must be positive seconds or null, got {scale.time_cap_s}"
+        )
     if not scale.batch_sizes or min(scale.batch_sizes) < 1:
         raise ConfigError(f"scale.batch_sizes must be positive integers, got {scale.batch_sizes}")
     if scale.paired_rounds < 0:
-        raise ConfigError(f"scale.paired_rounds must be >= 0 (0: no interleaved timing), "
-                          f"got {scale.paired_rounds}")
+        raise ConfigError(
+            f"scale.paired_rounds must be >= 0 (0: no interleaved timing), "
+            f"got {scale.paired_rounds}"
+        )
     task_objs = [tasks.load(name) for name in scale.tasks]
     run_ = start_run(cfg, "elimination_runtime", out_dir=out_dir, data_label="none (programs)")
     orders_dir = str(cfg.get("orders_dir") or "")
@@ -344,27 +466,45 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
             best[task.name] = best_search_order(task, orders_dir)
             for bad in best[task.name]["refused"]:
                 run_.log.warning("%s: order file refused: %s", task.name, bad["reason"])
-            run_.log.info("%s: search order %s (cost %s, baselines %s)", task.name,
-                          best[task.name]["status"], best[task.name]["cost"],
-                          best[task.name]["baseline_costs"])
+            run_.log.info(
+                "%s: search order %s (cost %s, baselines %s)",
+                task.name,
+                best[task.name]["status"],
+                best[task.name]["cost"],
+                best[task.name]["baseline_costs"],
+            )
     jobs = [(t, b, m) for t in task_objs for b in scale.batch_sizes for m in scale.methods]
     rows, plans, paired_rows, fns = [], {}, [], {}
     largest = max(scale.batch_sizes)
-    for i, (task, batch, method) in enumerate(progress_bar(jobs, desc="elimination_runtime", mininterval=5)):
+    for i, (task, batch, method) in enumerate(
+        progress_bar(jobs, desc="elimination_runtime", mininterval=5)
+    ):
         if (task.name, batch) not in plans:
-            plans[(task.name, batch)] = order_plan(task, batch, run_.seed, scale.methods, best.get(task.name))
+            plans[(task.name, batch)] = order_plan(
+                task, batch, run_.seed, scale.methods, best.get(task.name)
+            )
         order, order_cost = plans[(task.name, batch)].get(method, (None, np.nan))
         note = ""
         if method in SEARCH_ORDERS:
-            note = (search_note(best[task.name], orders_dir)
-                    or plans[(task.name, batch)].get("transfer_error", ""))
+            note = search_note(best[task.name], orders_dir) or plans[(task.name, batch)].get(
+                "transfer_error", ""
+            )
         if note:
-            row = {"task": task.name, "batch": batch, "method": method, "compile_s": np.nan,
-                   "memory_bytes": np.nan, "median_ms": np.nan, "p2_5_ms": np.nan,
-                   "p97_5_ms": np.nan, "status": note}
+            row = {
+                "task": task.name,
+                "batch": batch,
+                "method": method,
+                "compile_s": np.nan,
+                "memory_bytes": np.nan,
+                "median_ms": np.nan,
+                "p2_5_ms": np.nan,
+                "p97_5_ms": np.nan,
+                "status": note,
+            }
         else:
-            row = measure(task, method, batch, scale, run_.seed, order,
-                          keep=fns if batch == largest else None)
+            row = measure(
+                task, method, batch, scale, run_.seed, order, keep=fns if batch == largest else None
+            )
         row["order_cost"] = order_cost
         if method in SEARCH_ORDERS:
             row["order_source"] = f"{best[task.name]['method']} seed {best[task.name]['seed']}"
@@ -373,7 +513,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         run_.write_csv("runtime.csv", with_speedups(pd.DataFrame(rows)))  # a crash keeps these
         if scale.paired_rounds and (i + 1 == len(jobs) or jobs[i + 1][0] is not task):
             frame = pd.DataFrame(rows)
-            paired_rows += time_paired(task, frame[frame["task"] == task.name], fns, scale, run_.seed)
+            paired_rows += time_paired(
+                task, frame[frame["task"] == task.name], fns, scale, run_.seed
+            )
             run_.write_csv("paired.csv", pd.DataFrame(paired_rows, columns=list(PAIRED_COLUMNS)))
             fns.clear()  # the task's compiled functions are not needed again
     frame = with_speedups(pd.DataFrame(rows))
@@ -383,8 +525,9 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     metrics = {"summary": summarise(frame, best, paired)}
     if best:
         metrics["orders_dir"] = orders_dir
-        metrics["search_orders"] = {name: {k: v for k, v in b.items() if k != "order"}
-                                    for name, b in best.items()}
+        metrics["search_orders"] = {
+            name: {k: v for k, v in b.items() if k != "order"} for name, b in best.items()
+        }
     return run_.finish(json.loads(json.dumps(metrics, default=_plain)))
 
 

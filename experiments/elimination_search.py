@@ -48,41 +48,72 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     bad = [m for m in scale.methods if m not in alphagrad.METHODS]
     if bad:
         raise alphagrad.UnknownMethodError(
-            f"scale.methods: unknown {bad}; choose from {list(alphagrad.METHODS)}")
-    search = alphagrad.SearchConfig(budget=scale.budget, batch=scale.batch, expand=scale.expand,
-                                    max_width=scale.max_width,
-                                    anneal_from_baselines=scale.anneal_from_baselines,
-                                    anneal_t_start=scale.anneal_t_start,
-                                    anneal_t_end=scale.anneal_t_end)
+            f"scale.methods: unknown {bad}; choose from {list(alphagrad.METHODS)}"
+        )
+    search = alphagrad.SearchConfig(
+        budget=scale.budget,
+        batch=scale.batch,
+        expand=scale.expand,
+        max_width=scale.max_width,
+        anneal_from_baselines=scale.anneal_from_baselines,
+        anneal_t_start=scale.anneal_t_start,
+        anneal_t_end=scale.anneal_t_end,
+    )
     run_ = start_run(cfg, "elimination_search", out_dir=out_dir, data_label="none (programs)")
     start, cpu_start = time.perf_counter(), time.process_time()
-    tgs = alphagrad.pad_task_graphs([alphagrad.load_task_graph(name, convention)
-                                     for name in scale.tasks],
-                                    scalar_multiple=scale.pad_scalar,
-                                    tensor_multiple=scale.pad_tensor)
+    tgs = alphagrad.pad_task_graphs(
+        [alphagrad.load_task_graph(name, convention) for name in scale.tasks],
+        scalar_multiple=scale.pad_scalar,
+        tensor_multiple=scale.pad_tensor,
+    )
     vertices = {tg.name: len(tg.sym.eliminable) for tg in tgs}
     for tg in tgs:
-        run_.log.info("%s: %d eliminable, padded state V=%d R=%d, %d moves, %s count", tg.name,
-                      vertices[tg.name], tg.state.num_vertices, tg.state.max_rank, tg.moves,
-                      convention)
+        run_.log.info(
+            "%s: %d eliminable, padded state V=%d R=%d, %d moves, %s count",
+            tg.name,
+            vertices[tg.name],
+            tg.state.num_vertices,
+            tg.state.max_rank,
+            tg.moves,
+            convention,
+        )
     rows, curves = [], []
     bar = progress_bar(tgs, desc="tasks")
     for tg in bar:
         name = tg.name
-        methods = [m for m in scale.methods if m not in alphagrad.JOINT and (
-            m not in alphagrad.AGENTS or not scale.agent_tasks or name in scale.agent_tasks)]
-        r, c = alphagrad.search_task(tg, methods, scale.seeds, search=search, agent=agent,
-                                     order_dir=run_.path("orders"), progress=bar.set_postfix_str)
+        methods = [
+            m
+            for m in scale.methods
+            if m not in alphagrad.JOINT
+            and (m not in alphagrad.AGENTS or not scale.agent_tasks or name in scale.agent_tasks)
+        ]
+        r, c = alphagrad.search_task(
+            tg,
+            methods,
+            scale.seeds,
+            search=search,
+            agent=agent,
+            order_dir=run_.path("orders"),
+            progress=bar.set_postfix_str,
+        )
         rows += r
         curves += c
-        run_.log.info("%s: best baseline %d, best found %d; wall s per method %s", name,
-                      tg.best_baseline, min(x["best_cost"] for x in r),
-                      {x["method"]: x["wall_s"] for x in r})
+        run_.log.info(
+            "%s: best baseline %d, best found %d; wall s per method %s",
+            name,
+            tg.best_baseline,
+            min(x["best_cost"] for x in r),
+            {x["method"]: x["wall_s"] for x in r},
+        )
     if "alphazero_joint" in scale.methods:
         joint = [tg for tg in tgs if not scale.agent_tasks or tg.name in scale.agent_tasks]
-        r, c = alphagrad.search_joint(joint, scale.seeds, agent=agent,
-                                      order_dir=run_.path("orders"),
-                                      progress=lambda s: run_.log.info("%s", s))
+        r, c = alphagrad.search_joint(
+            joint,
+            scale.seeds,
+            agent=agent,
+            order_dir=run_.path("orders"),
+            progress=lambda s: run_.log.info("%s", s),
+        )
         rows += r
         curves += c
     results = pd.DataFrame(rows)
@@ -90,15 +121,28 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     run_.write_csv("curves.csv", pd.DataFrame(curves))
     table = alphagrad.table1(results, vertices, paper={tg.name: tg.paper for tg in tgs})
     run_.write_text("table1.md", f"Counting convention: {convention}.\n\n" + markdown_table(table))
-    run_.write_text("table1.tex", latex_table(
-        table, caption=f"Multiplications ({convention} count) of the best order found by each "
-        "method (min over seeds) beside forward, reverse and Markowitz; gain vs the best of "
-        "the three, beside the paper's AlphaGrad cost and gain.", label="tab:elimination-search"))
+    run_.write_text(
+        "table1.tex",
+        latex_table(
+            table,
+            caption=f"Multiplications ({convention} count) of the best order found by each "
+            "method (min over seeds) beside forward, reverse and Markowitz; gain vs the best of "
+            "the three, beside the paper's AlphaGrad cost and gain.",
+            label="tab:elimination-search",
+        ),
+    )
     metrics = alphagrad.summary(table)
     metrics["convention"] = convention
     if scale.dp_graphs:
-        gap = pd.DataFrame(alphagrad.dp_gap(scale.dp_graphs, scale.dp_vertices, search=search,
-                                            seed=cfg.seed, convention=convention))
+        gap = pd.DataFrame(
+            alphagrad.dp_gap(
+                scale.dp_graphs,
+                scale.dp_vertices,
+                search=search,
+                seed=cfg.seed,
+                convention=convention,
+            )
+        )
         run_.write_csv("dp_gap.csv", gap)
         metrics["dp_gap_pct_mean"] = gap.groupby("method")["gap_pct"].mean().round(2).to_dict()
     metrics["methods"] = list(scale.methods)

@@ -65,10 +65,20 @@ class LIF:
 def comparison_settings(scale: Scale, lif: LIF, seed: int) -> bench.ComparisonSettings:
     """The problem, neuron and timing settings of both measurements, from the config."""
     return bench.ComparisonSettings(
-        batch=scale.batch, steps=scale.T, seed=seed, input_rate=lif.input_rate,
-        weight_scale=lif.weight_scale, beta=lif.beta, threshold=lif.threshold,
-        slope=lif.slope, warmup=scale.warmup, repeats=scale.repeats, timeout=scale.timeout_s,
-        cpus=scale.cpus, time_cap_s=scale.time_cap_s)
+        batch=scale.batch,
+        steps=scale.T,
+        seed=seed,
+        input_rate=lif.input_rate,
+        weight_scale=lif.weight_scale,
+        beta=lif.beta,
+        threshold=lif.threshold,
+        slope=lif.slope,
+        warmup=scale.warmup,
+        repeats=scale.repeats,
+        timeout=scale.timeout_s,
+        cpus=scale.cpus,
+        time_cap_s=scale.time_cap_s,
+    )
 
 
 def run(cfg: DictConfig, out_dir=None) -> dict:
@@ -77,25 +87,38 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     bench.check_frameworks(scale.frameworks)  # unknown names fail here, before any work
     # so do bad values (ComparisonSettingsError); the seed is the run's seed (start_run)
     settings = comparison_settings(scale, lif, int(cfg.get("seed", 0)))
-    run_ = start_run(cfg, "framework_comparison", out_dir=out_dir,
-                     data_label="synthetic binary inputs (seeded)")
+    run_ = start_run(
+        cfg, "framework_comparison", out_dir=out_dir, data_label="synthetic binary inputs (seeded)"
+    )
     workdir = run_.path("work")
     rows, details = bench.compare_frameworks(
-        scale.frameworks, scale.sizes, settings, workdir=workdir,
+        scale.frameworks,
+        scale.sizes,
+        settings,
+        workdir=workdir,
         progress=lambda jobs: progress_bar(jobs, desc="framework x N", unit="peer"),
     )
     paired_rows, paired_details = [], {}
     if cfg.get("paired", False):
         paired_rows, paired_details = bench.compare_paired(
-            scale.sizes, settings, workdir=workdir, order_seed=settings.seed,
+            scale.sizes,
+            settings,
+            workdir=workdir,
+            order_seed=settings.seed,
             progress=lambda sizes: progress_bar(sizes, desc="paired spikead/hand scan", unit="N"),
         )
     parallel_rows, parallel_details = [], {}
     if cfg.get("parallel", False) and scale.parallel_T:
         parallel_rows, parallel_details = bench.compare_parallel(
-            scale.parallel_T, settings, n=scale.parallel_n, batch=scale.parallel_batch,
-            neurons=scale.parallel_neurons, workdir=workdir,
-            progress=lambda jobs: progress_bar(jobs, desc="parallel-in-time (neuron x T)", unit="T"),
+            scale.parallel_T,
+            settings,
+            n=scale.parallel_n,
+            batch=scale.parallel_batch,
+            neurons=scale.parallel_neurons,
+            workdir=workdir,
+            progress=lambda jobs: progress_bar(
+                jobs, desc="parallel-in-time (neuron x T)", unit="T"
+            ),
         )
     shutil.rmtree(workdir, ignore_errors=True)
     frame = pd.DataFrame(rows, columns=list(bench.COLUMNS))
@@ -104,25 +127,37 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     if paired_rows:
         run_.write_csv("paired.csv", pd.DataFrame(paired_rows, columns=list(bench.PAIRED_COLUMNS)))
     if parallel_rows:
-        run_.write_csv("parallel.csv",
-                       pd.DataFrame(parallel_rows, columns=list(bench.PARALLEL_COLUMNS)))
+        run_.write_csv(
+            "parallel.csv", pd.DataFrame(parallel_rows, columns=list(bench.PARALLEL_COLUMNS))
+        )
     run_.write_text("table.md", markdown_table(frame))
-    run_.log.info("compiling a %d-layer spikead network (N=%d)", scale.compile_layers,
-                  scale.compile_n)
+    run_.log.info(
+        "compiling a %d-layer spikead network (N=%d)", scale.compile_layers, scale.compile_n
+    )
     compile_s = bench.spikead_network_compile_time(
-        scale.compile_n, layers=scale.compile_layers, batch=scale.batch, steps=scale.T,
-        seed=run_.seed)
+        scale.compile_n,
+        layers=scale.compile_layers,
+        batch=scale.batch,
+        steps=scale.T,
+        seed=run_.seed,
+    )
     metrics = bench.comparison_metrics(rows)
     if paired_rows:
         metrics.update(bench.paired_metrics(paired_rows))
         metrics["paired"] = paired_details
     if parallel_rows:
         metrics.update(bench.parallel_metrics(parallel_rows))
-        metrics["parallel"] = {"n": scale.parallel_n, "batch": scale.parallel_batch,
-                               "runs": parallel_details}
+        metrics["parallel"] = {
+            "n": scale.parallel_n,
+            "batch": scale.parallel_batch,
+            "runs": parallel_details,
+        }
     metrics["compile_spikead_network"] = {
-        "layers": scale.compile_layers, "n": scale.compile_n, "batch": scale.batch,
-        "T": scale.T, "seconds": compile_s,
+        "layers": scale.compile_layers,
+        "n": scale.compile_n,
+        "batch": scale.batch,
+        "T": scale.T,
+        "seconds": compile_s,
     }
     metrics["peers"] = details
     return run_.finish(metrics)

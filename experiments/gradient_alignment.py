@@ -30,11 +30,15 @@ from spikead.runs.schemas import GradientAlignmentScale as Scale
 
 def settings(scale: Scale) -> list[online.AlignmentSetting]:
     out = []
-    for neuron, rec, n, t in itertools.product(scale.neurons, scale.recurrent, scale.n_hidden,
-                                               scale.seq_len):
+    for neuron, rec, n, t in itertools.product(
+        scale.neurons, scale.recurrent, scale.n_hidden, scale.seq_len
+    ):
         methods = ("sparse", "dense", "rtrl") if n <= scale.reference_max_n else ("sparse",)
-        out.append(online.AlignmentSetting(neuron, rec, n, t, scale.n_in, scale.n_out,
-                                           scale.rate, scale.gain, methods))
+        out.append(
+            online.AlignmentSetting(
+                neuron, rec, n, t, scale.n_in, scale.n_out, scale.rate, scale.gain, methods
+            )
+        )
     return out
 
 
@@ -42,8 +46,10 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean and min (cosine) / max (errors) over seeds per setting, method and leaf."""
     keys = ["neuron", "recurrent", "N", "T", "method", "param"]
     agg = frame.groupby(keys).agg(
-        cos_mean=("cosine", "mean"), cos_min=("cosine", "min"),
-        rel_l2_mean=("rel_l2", "mean"), rel_l2_max=("rel_l2", "max"),
+        cos_mean=("cosine", "mean"),
+        cos_min=("cosine", "min"),
+        rel_l2_mean=("rel_l2", "mean"),
+        rel_l2_max=("rel_l2", "max"),
         max_abs=("max_abs", "max"),
         rel_l2_vs_eprop_ref_max=("rel_l2_vs_eprop_reference", "max"),
         spike_rate=("spike_rate", "mean"),
@@ -65,9 +71,15 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     scale = typed_config(cfg.scale, Scale, where="scale")
     for name in scale.neurons:
         if name.lower() not in snn.NEURONS:
-            raise ConfigError(f"scale.neurons: unknown neuron {name!r}; known: {sorted(snn.NEURONS)}")
-    run_ = start_run(cfg, "gradient_alignment", out_dir=out_dir,
-                     data_label="synthetic (random binary input spikes)")
+            raise ConfigError(
+                f"scale.neurons: unknown neuron {name!r}; known: {sorted(snn.NEURONS)}"
+            )
+    run_ = start_run(
+        cfg,
+        "gradient_alignment",
+        out_dir=out_dir,
+        data_label="synthetic (random binary input spikes)",
+    )
     rows: list[dict] = []
     for setting in progress_bar(settings(scale), desc="alignment settings"):
         rows += online.alignment_rows(setting, range(cfg.seed, cfg.seed + scale.seeds))
@@ -76,10 +88,15 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     table = summary(frame)
     run_.write_csv("summary.csv", table)
     run_.write_text("table.md", markdown_table(formatted(table)))
-    run_.write_text("table.tex", latex_table(
-        formatted(table), caption="Online gradients vs BPTT (mean / worst over seeds); "
-        "sparse (e-prop) also vs the e-prop reference (worst over seeds).",
-        label="tab:gradient-alignment"))
+    run_.write_text(
+        "table.tex",
+        latex_table(
+            formatted(table),
+            caption="Online gradients vs BPTT (mean / worst over seeds); "
+            "sparse (e-prop) also vs the e-prop reference (worst over seeds).",
+            label="tab:gradient-alignment",
+        ),
+    )
     sparse = frame[frame.method == "sparse"]
     exact = sparse[~sparse.recurrent]
     rec = sparse[sparse.recurrent]
@@ -88,13 +105,15 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         "settings": len(table.groupby(["neuron", "recurrent", "N", "T"])),
         "exact_min_cosine": float(exact.cosine.min()) if len(exact) else None,
         "exact_max_rel_l2": float(exact.rel_l2.max()) if len(exact) else None,
-        "recurrent_mean_cosine": ({n: float(g.cosine.mean()) for n, g in rec.groupby("neuron")}
-                                  if len(rec) else None),
+        "recurrent_mean_cosine": (
+            {n: float(g.cosine.mean()) for n, g in rec.groupby("neuron")} if len(rec) else None
+        ),
         "recurrent_min_cosine": float(rec.cosine.min()) if len(rec) else None,
         "recurrent_max_rel_l2": float(rec.rel_l2.max()) if len(rec) else None,
         # e-prop (sparse) against Bellec's e-prop by jax.grad with stop_gradient: rounding
         "recurrent_max_rel_l2_vs_eprop_reference": (
-            float(rec.rel_l2_vs_eprop_reference.max()) if len(rec) else None),
+            float(rec.rel_l2_vs_eprop_reference.max()) if len(rec) else None
+        ),
         "reference_max_rel_l2": float(refs.rel_l2.max()) if len(refs) else None,
         "mean_spike_rate": float(frame.spike_rate.mean()),
     }

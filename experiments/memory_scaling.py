@@ -63,9 +63,13 @@ def jobs_of(scale: Scale) -> list[tuple[str, str, int, int, str]]:
     """(sweep, neuron, N, T, method): the ALIF sweeps for every method, then the LIF T
     sweeps of `EXTRA_SWEEPS` (their methods only)."""
     jobs = [(sweep, "alif", n, t, m) for sweep, n, t in sweep_points(scale) for m in scale.methods]
-    jobs += [(sweep, neuron, scale.n_for_t, t, m)
-             for neuron, (sweep, key, methods) in EXTRA_SWEEPS.items()
-             for t in getattr(scale, key) for m in methods if m in scale.methods]
+    jobs += [
+        (sweep, neuron, scale.n_for_t, t, m)
+        for neuron, (sweep, key, methods) in EXTRA_SWEEPS.items()
+        for t in getattr(scale, key)
+        for m in methods
+        if m in scale.methods
+    ]
     return jobs
 
 
@@ -74,8 +78,11 @@ def metrics_from(frame: pd.DataFrame, scale: Scale) -> dict:
     if "neuron" not in frame:
         return _alif_metrics(frame, scale)
     out = _factorised_metrics(frame[frame["neuron"] == "lif_factorised"])
-    return {**_alif_metrics(frame[frame["neuron"] == "alif"], scale), **out,
-            "goals": goals_from(frame, scale)}
+    return {
+        **_alif_metrics(frame[frame["neuron"] == "alif"], scale),
+        **out,
+        "goals": goals_from(frame, scale),
+    }
 
 
 def _goal(per_t: dict, limit: float | None, **extra) -> dict:
@@ -111,21 +118,28 @@ def goals_from(frame: pd.DataFrame, scale: Scale) -> dict:
         if len(sparse) >= 2:
             ts = list(sparse.index)
             lo, hi = (100 if 100 in ts else ts[0]), (2000 if 2000 in ts else ts[-1])
-            ratio = float(sparse.loc[hi, "memory_without_inputs_bytes"]
-                          / sparse.loc[lo, "memory_without_inputs_bytes"])
-            memory[neuron] = _goal({f"T{hi}_over_T{lo}": ratio}, MEMORY_FLAT_LIMIT,
-                                   with_inputs=float(sparse.loc[hi, "memory_bytes"]
-                                                     / sparse.loc[lo, "memory_bytes"]))
+            ratio = float(
+                sparse.loc[hi, "memory_without_inputs_bytes"]
+                / sparse.loc[lo, "memory_without_inputs_bytes"]
+            )
+            memory[neuron] = _goal(
+                {f"T{hi}_over_T{lo}": ratio},
+                MEMORY_FLAT_LIMIT,
+                with_inputs=float(sparse.loc[hi, "memory_bytes"] / sparse.loc[lo, "memory_bytes"]),
+            )
         if neuron in PER_NEURON:
-            handwritten[neuron] = _goal(_ratio_per_t(rows, "time_ms", "sparse", "handwritten",
-                                                     100), PER_NEURON_TIME_LIMIT)
+            handwritten[neuron] = _goal(
+                _ratio_per_t(rows, "time_ms", "sparse", "handwritten", 100), PER_NEURON_TIME_LIMIT
+            )
             bptt[neuron] = _goal(_ratio_per_t(rows, "time_ms", "sparse", "bptt", 100), None)
     factorised = at[at["neuron"] == "lif_factorised"]
     return {
-        "n_hidden": scale.n_for_t, "batch": scale.batch,
+        "n_hidden": scale.n_for_t,
+        "batch": scale.batch,
         "sparse_memory_flat_in_T": memory,
         "factorised_sparse_over_bptt_time_T_ge_1000": _goal(
-            _ratio_per_t(factorised, "time_ms", "sparse", "bptt", 1000), FACTORISED_TIME_LIMIT),
+            _ratio_per_t(factorised, "time_ms", "sparse", "bptt", 1000), FACTORISED_TIME_LIMIT
+        ),
         "per_neuron_sparse_over_handwritten_time": handwritten,
         "per_neuron_sparse_over_bptt_time": bptt,
     }
@@ -161,17 +175,23 @@ def _alif_metrics(frame: pd.DataFrame, scale: Scale) -> dict:
     t_hi = 2000 if 2000 in ts else ts[-1]
     out = {
         "t_ratio": f"T={t_hi} / T={t_lo} at N={n0}",
-        "sparse_memory_ratio": ratio(value(ok, "memory_bytes", "sparse", n0, t_hi),
-                                     value(ok, "memory_bytes", "sparse", n0, t_lo)),
-        "bptt_memory_ratio": ratio(value(ok, "memory_bytes", "bptt", n0, t_hi),
-                                   value(ok, "memory_bytes", "bptt", n0, t_lo)),
-        "handwritten_memory_ratio": ratio(value(ok, "memory_bytes", "handwritten", n0, t_hi),
-                                          value(ok, "memory_bytes", "handwritten", n0, t_lo)),
+        "sparse_memory_ratio": ratio(
+            value(ok, "memory_bytes", "sparse", n0, t_hi),
+            value(ok, "memory_bytes", "sparse", n0, t_lo),
+        ),
+        "bptt_memory_ratio": ratio(
+            value(ok, "memory_bytes", "bptt", n0, t_hi), value(ok, "memory_bytes", "bptt", n0, t_lo)
+        ),
+        "handwritten_memory_ratio": ratio(
+            value(ok, "memory_bytes", "handwritten", n0, t_hi),
+            value(ok, "memory_bytes", "handwritten", n0, t_lo),
+        ),
     }
     for method in ("sparse", "bptt", "handwritten"):  # the same without the T x B x M inputs
         out[f"{method}_memory_ratio_without_inputs"] = ratio(
             value(ok, "memory_without_inputs_bytes", method, n0, t_hi),
-            value(ok, "memory_without_inputs_bytes", method, n0, t_lo))
+            value(ok, "memory_without_inputs_bytes", method, n0, t_lo),
+        )
     # sparse / handwritten time, median over the settings where both were timed
     both = timed.pivot_table(index=["N", "T"], columns="method", values="time_ms")
     if {"sparse", "handwritten"} <= set(both.columns):
@@ -180,7 +200,9 @@ def _alif_metrics(frame: pd.DataFrame, scale: Scale) -> dict:
     for ref in ("dense", "rtrl"):
         t_ref = 300 if 300 in set(frame["T"]) else None
         key = f"{ref}_over_sparse_time_N{n0}_T300"
-        out[key] = ratio(value(timed, "time_ms", ref, n0, t_ref), value(timed, "time_ms", "sparse", n0, t_ref))
+        out[key] = ratio(
+            value(timed, "time_ms", ref, n0, t_ref), value(timed, "time_ms", "sparse", n0, t_ref)
+        )
         sparse_t = value(timed, "time_ms", "sparse", n0, t_ref)
         for col in ("time_lower_bound_ms", "time_extrapolated_ms"):
             if col in frame:
@@ -191,15 +213,21 @@ def _alif_metrics(frame: pd.DataFrame, scale: Scale) -> dict:
             if len(r):
                 n_best, t_best = max(r.index)
                 out[f"{ref}_over_sparse_time_largest_common"] = {
-                    "N": int(n_best), "T": int(t_best), "ratio": float(r.loc[(n_best, t_best)])}
+                    "N": int(n_best),
+                    "T": int(t_best),
+                    "ratio": float(r.loc[(n_best, t_best)]),
+                }
     long = both[both.index.get_level_values("T") >= 1000] if len(both) else both
     if len(long) and {"sparse", "bptt"} <= set(long.columns):
         r = (long["sparse"] / long["bptt"]).dropna()
         out["sparse_over_bptt_time_T_ge_1000"] = {f"N{n}_T{t}": float(v) for (n, t), v in r.items()}
-        m = ok[(ok["T"] >= 1000)].pivot_table(index=["N", "T"], columns="method", values="memory_bytes")
+        m = ok[(ok["T"] >= 1000)].pivot_table(
+            index=["N", "T"], columns="method", values="memory_bytes"
+        )
         if {"sparse", "bptt"} <= set(m.columns):
             out["sparse_over_bptt_memory_T_ge_1000"] = {
-                f"N{n}_T{t}": float(v) for (n, t), v in (m["sparse"] / m["bptt"]).dropna().items()}
+                f"N{n}_T{t}": float(v) for (n, t), v in (m["sparse"] / m["bptt"]).dropna().items()
+            }
     out["skipped"] = int((frame.status != "ok").sum())
     return out
 
@@ -217,7 +245,8 @@ def _peer_metrics(frame: pd.DataFrame, method: str) -> dict | str:
         ref = sparse[(sparse["N"] == n) & (sparse["T"] == t)]
         out[f"N{n}_T{t}"] = {
             "time_ms": float(row["time_ms"]),
-            "over_sparse": float(row["time_ms"] / ref["time_ms"].iloc[0]) if len(ref) else None}
+            "over_sparse": float(row["time_ms"] / ref["time_ms"].iloc[0]) if len(ref) else None,
+        }
     out["status"] = str(timed.status.iloc[0])
     return out
 
@@ -233,14 +262,21 @@ def peer_rows(scale: Scale, log) -> list[dict]:
         done: dict[tuple[int, int], dict] = {}
         for sweep, n, t in sweep_points(scale):
             if (n, t) not in done:
-                setting = online.ScalingSetting("sparse", n, t, scale.batch, scale.n_in,
-                                                scale.n_out)
+                setting = online.ScalingSetting(
+                    "sparse", n, t, scale.batch, scale.n_in, scale.n_out
+                )
                 if (n, t) in wanted or venv is None:
                     done[(n, t)] = online.peer_row(method, setting, venv)
                 else:
-                    done[(n, t)] = {"method": method, "N": n, "T": t, "batch": scale.batch,
-                                    "n_in": scale.n_in, "neuron": "alif",
-                                    "status": "skipped: not in scale.peer_settings"}
+                    done[(n, t)] = {
+                        "method": method,
+                        "N": n,
+                        "T": t,
+                        "batch": scale.batch,
+                        "n_in": scale.n_in,
+                        "neuron": "alif",
+                        "status": "skipped: not in scale.peer_settings",
+                    }
                 log.info("%s", done[(n, t)])
             rows.append({"sweep": sweep, **done[(n, t)]})
     return rows
@@ -250,39 +286,63 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     scale = typed_config(cfg.scale, Scale, where="scale")
     unknown = sorted(set(scale.methods) - set(online.SCALING_METHODS))
     if unknown:
-        raise ConfigError(f"scale.methods: unknown {unknown}; known: {list(online.SCALING_METHODS)}")
+        raise ConfigError(
+            f"scale.methods: unknown {unknown}; known: {list(online.SCALING_METHODS)}"
+        )
     unknown = sorted(set(scale.peers) - set(online.PEERS))
     if unknown:
         raise ConfigError(f"scale.peers: unknown {unknown}; known: {list(online.PEERS)}")
-    run_ = start_run(cfg, "memory_scaling", out_dir=out_dir,
-                     data_label="synthetic (random binary input spikes)")
+    run_ = start_run(
+        cfg, "memory_scaling", out_dir=out_dir, data_label="synthetic (random binary input spikes)"
+    )
     measured: dict[tuple[str, str, int, int], dict] = {}
     rows = []
     probes = {(str(m), int(n), int(t)) for m, n, t in scale.probe_settings}
     for sweep, neuron, n, t, method in progress_bar(jobs_of(scale), desc="scaling settings"):
         key = (neuron, method, n, t)
         if key not in measured:
-            setting = online.ScalingSetting(method, n, t, scale.batch, scale.n_in, scale.n_out,
-                                            neuron=neuron)
+            setting = online.ScalingSetting(
+                method, n, t, scale.batch, scale.n_in, scale.n_out, neuron=neuron
+            )
             probe = scale.probe_steps if neuron == "alif" and (method, n, t) in probes else ()
             measured[key] = online.measure_scaling(
-                setting, max_seconds=scale.max_seconds, max_bytes=scale.max_bytes,
-                flops_per_s=scale.flops_per_s, warmup=scale.warmup, repeats=scale.repeats,
-                probe_steps=probe)
-            run_.log.info("%s", {k: measured[key][k] for k in (
-                "method", "neuron", "N", "T", "memory_bytes", "time_ms", "time_lower_bound_ms",
-                "status")})
+                setting,
+                max_seconds=scale.max_seconds,
+                max_bytes=scale.max_bytes,
+                flops_per_s=scale.flops_per_s,
+                warmup=scale.warmup,
+                repeats=scale.repeats,
+                probe_steps=probe,
+            )
+            run_.log.info(
+                "%s",
+                {
+                    k: measured[key][k]
+                    for k in (
+                        "method",
+                        "neuron",
+                        "N",
+                        "T",
+                        "memory_bytes",
+                        "time_ms",
+                        "time_lower_bound_ms",
+                        "status",
+                    )
+                },
+            )
         rows.append({"sweep": sweep, **measured[key]})
     rows += peer_rows(scale, run_.log)
     frame = pd.DataFrame(rows)
     run_.write_csv("scaling.csv", frame)
     rss = []
     for method, n, t in progress_bar(scale.rss_settings, desc="peak RSS cross-check"):
-        setting = online.ScalingSetting(str(method), int(n), int(t), scale.batch, scale.n_in,
-                                        scale.n_out)
+        setting = online.ScalingSetting(
+            str(method), int(n), int(t), scale.batch, scale.n_in, scale.n_out
+        )
         row = online.rss_row(setting)
         row["compiled_bytes"] = measured.get(("alif", str(method), int(n), int(t)), {}).get(
-            "memory_bytes")
+            "memory_bytes"
+        )
         rss.append(row)
     run_.write_csv("rss.csv", pd.DataFrame(rss))
     metrics = metrics_from(frame[~frame.method.isin(list(online.PEERS))], scale)

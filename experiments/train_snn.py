@@ -35,8 +35,10 @@ SPLIT_NAME = "split.json"
 def data_label(cfg: data.DataConfig) -> str:
     """How the data is named in outputs and figures (synthetic stand-ins say so)."""
     if cfg.is_synthetic:
-        return (f"synthetic stand-in (Randman-style, {cfg.kind.upper()} layout, "
-                f"{cfg.synthetic.n_channels} channels)")
+        return (
+            f"synthetic stand-in (Randman-style, {cfg.kind.upper()} layout, "
+            f"{cfg.synthetic.n_channels} channels)"
+        )
     return f"real {cfg.kind.upper()}"
 
 
@@ -48,20 +50,32 @@ def load_configs(cfg: DictConfig):
         data_dict = OmegaConf.to_container(cfg.data, resolve=True)
         label = str(data_dict.pop("label", data_dict.get("name")))
         data_cfg = data.DataConfig.from_dict(data_dict)
-        model_cfg = train.from_mapping(train.ModelConfig, OmegaConf.to_container(cfg.model, resolve=True))
-        alg_cfg = train.from_mapping(train.AlgorithmConfig, OmegaConf.to_container(cfg.algorithm, resolve=True))
-        opt_cfg = train.from_mapping(train.OptimizerConfig, OmegaConf.to_container(cfg.optimizer, resolve=True))
+        model_cfg = train.from_mapping(
+            train.ModelConfig, OmegaConf.to_container(cfg.model, resolve=True)
+        )
+        alg_cfg = train.from_mapping(
+            train.AlgorithmConfig, OmegaConf.to_container(cfg.algorithm, resolve=True)
+        )
+        opt_cfg = train.from_mapping(
+            train.OptimizerConfig, OmegaConf.to_container(cfg.optimizer, resolve=True)
+        )
     except (data.DataConfigError, train.TrainConfigError, TypeError) as err:
         raise ConfigError(str(err)) from err
     try:
         train_cfg = train.TrainConfig(
-            epochs=scale.epochs, batch_size=scale.batch_size, eval_batch_size=scale.eval_batch_size,
-            max_train_batches=scale.max_train_batches, seed=int(cfg.seed),
-            stop_after_epochs=int(cfg.stop_after_epochs), progress=bool(cfg.progress))
+            epochs=scale.epochs,
+            batch_size=scale.batch_size,
+            eval_batch_size=scale.eval_batch_size,
+            max_train_batches=scale.max_train_batches,
+            seed=int(cfg.seed),
+            stop_after_epochs=int(cfg.stop_after_epochs),
+            progress=bool(cfg.progress),
+        )
     except train.TrainConfigError as err:
         raise ConfigError(
             f"{err} The overrides: scale.epochs, scale.batch_size, scale.eval_batch_size, "
-            "scale.max_train_batches and stop_after_epochs.") from err
+            "scale.max_train_batches and stop_after_epochs."
+        ) from err
     return scale, label, data_cfg, model_cfg, alg_cfg, opt_cfg, train_cfg
 
 
@@ -79,44 +93,64 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     _check_algorithm(model_cfg, alg_cfg)
     run_ = start_run(cfg, "train_snn", out_dir=out_dir, data_label=data_label(data_cfg))
     if cfg.profile.name == "paper" and data_cfg.is_synthetic:
-        run_.log.warning("profile=paper with data=%s: Paper A used the real data (data=shd/ssc)", data_cfg.name)
+        run_.log.warning(
+            "profile=paper with data=%s: Paper A used the real data (data=shd/ssc)", data_cfg.name
+        )
     ds = data.load_dataset(data_cfg)
     run_.write_json(SPLIT_NAME, ds.split_info)
-    model = train.build_model(model_cfg, ds.n_channels, ds.n_classes, key=jax.random.fold_in(run_.key, 0))
+    model = train.build_model(
+        model_cfg, ds.n_channels, ds.n_classes, key=jax.random.fold_in(run_.key, 0)
+    )
     result = train.fit(
-        model, ds.splits, train=train_cfg, optimizer=opt_cfg, algorithm=alg_cfg, out_dir=run_.out_dir,
-        train_neuron_params=model_cfg.train_neuron_params, log_metrics=run_.log_metrics,
-        settings={"data": asdict(data_cfg), "model": asdict(model_cfg)})
-    run_.write_csv(train.HISTORY_NAME, pd.DataFrame(result.history, columns=list(train.HISTORY_COLUMNS)))
+        model,
+        ds.splits,
+        train=train_cfg,
+        optimizer=opt_cfg,
+        algorithm=alg_cfg,
+        out_dir=run_.out_dir,
+        train_neuron_params=model_cfg.train_neuron_params,
+        log_metrics=run_.log_metrics,
+        settings={"data": asdict(data_cfg), "model": asdict(model_cfg)},
+    )
+    run_.write_csv(
+        train.HISTORY_NAME, pd.DataFrame(result.history, columns=list(train.HISTORY_COLUMNS))
+    )
     summary = result.summary()
     if not result.completed:
-        run_.log.info("stopped after %d epochs (stop_after_epochs=%d); run the same command again to "
-                      "resume from %s", summary["epochs"], train_cfg.stop_after_epochs, result.checkpoint)
+        run_.log.info(
+            "stopped after %d epochs (stop_after_epochs=%d); run the same command again to "
+            "resume from %s",
+            summary["epochs"],
+            train_cfg.stop_after_epochs,
+            result.checkpoint,
+        )
         return {"completed": False, **summary}
     n_params = sum(int(a.size) for a in jax.tree.leaves(train.split_model(result.model)[0]))
-    return run_.finish({
-        "completed": True,
-        "dataset": ds.name,
-        "dataset_label": label,
-        "synthetic": ds.synthetic,
-        "model": model_cfg.name or model_cfg.neuron,
-        "neuron": model_cfg.neuron,
-        "width": model_cfg.width,
-        "depth": model_cfg.depth,
-        "recurrent": model_cfg.recurrent,
-        "algorithm": alg_cfg.name,
-        "online_method": alg_cfg.online_method if alg_cfg.name == "eprop" else None,
-        "n_classes": ds.n_classes,
-        "chance_acc": 1.0 / ds.n_classes,
-        "n_inputs": ds.n_channels,
-        "n_bins": ds.n_bins,
-        "split_sizes": {k: int(v[1].shape[0]) for k, v in ds.splits.items()},
-        "val_split": ds.split_info["protocol"],
-        "n_params": n_params,
-        "n_devices": result.n_devices,
-        "resumed_from": result.resumed_from,
-        **summary,
-    })
+    return run_.finish(
+        {
+            "completed": True,
+            "dataset": ds.name,
+            "dataset_label": label,
+            "synthetic": ds.synthetic,
+            "model": model_cfg.name or model_cfg.neuron,
+            "neuron": model_cfg.neuron,
+            "width": model_cfg.width,
+            "depth": model_cfg.depth,
+            "recurrent": model_cfg.recurrent,
+            "algorithm": alg_cfg.name,
+            "online_method": alg_cfg.online_method if alg_cfg.name == "eprop" else None,
+            "n_classes": ds.n_classes,
+            "chance_acc": 1.0 / ds.n_classes,
+            "n_inputs": ds.n_channels,
+            "n_bins": ds.n_bins,
+            "split_sizes": {k: int(v[1].shape[0]) for k, v in ds.splits.items()},
+            "val_split": ds.split_info["protocol"],
+            "n_params": n_params,
+            "n_devices": result.n_devices,
+            "resumed_from": result.resumed_from,
+            **summary,
+        }
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train_snn")

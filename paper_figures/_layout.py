@@ -72,16 +72,26 @@ def _data_points(ax) -> np.ndarray:
             offsets = artist.get_offsets()
             if len(offsets):
                 points.append(artist.get_offset_transform().transform(np.asarray(offsets)))
-        elif (isinstance(artist, Rectangle) and artist is not ax.patch and artist.get_width()
-              and artist.get_height()):
+        elif (
+            isinstance(artist, Rectangle)
+            and artist is not ax.patch
+            and artist.get_width()
+            and artist.get_height()
+        ):
             box = artist.get_window_extent()
-            points.append(np.array([[box.x0, box.y0], [box.x1, box.y1], [box.x0, box.y1], [box.x1, box.y0]]))
+            points.append(
+                np.array([[box.x0, box.y0], [box.x1, box.y1], [box.x0, box.y1], [box.x1, box.y0]])
+            )
     if not points:
         return np.zeros((0, 2))
     pts = np.concatenate([p.reshape(-1, 2) for p in points])
     frame = ax.get_window_extent()
-    inside = ((pts[:, 0] >= frame.x0) & (pts[:, 0] <= frame.x1)
-              & (pts[:, 1] >= frame.y0) & (pts[:, 1] <= frame.y1))
+    inside = (
+        (pts[:, 0] >= frame.x0)
+        & (pts[:, 0] <= frame.x1)
+        & (pts[:, 1] >= frame.y0)
+        & (pts[:, 1] <= frame.y1)
+    )
     return pts[inside & np.isfinite(pts).all(axis=1)]
 
 
@@ -90,7 +100,9 @@ def _legends(fig) -> list[Legend]:
     return [leg for leg in found if leg is not None and leg.get_visible()]
 
 
-def layout_problems(fig, *, max_width: float = TEXT_WIDTH, min_font: float = MIN_FONT_PT) -> list[str]:
+def layout_problems(
+    fig, *, max_width: float = TEXT_WIDTH, min_font: float = MIN_FONT_PT
+) -> list[str]:
     """Problems of ``fig`` at print size (see the module docstring); [] when it passes.
 
     ``max_width``: the widest the figure may be, in inches, at its tight bounding box
@@ -101,31 +113,45 @@ def layout_problems(fig, *, max_width: float = TEXT_WIDTH, min_font: float = MIN
     problems = []
     width = fig.get_tightbbox(renderer).width
     if width > max_width + _SLACK_IN:
-        problems.append(f"the figure is {width:.2f} in wide (tight box), more than {max_width} in: "
-                        f"printed at that width its fonts shrink; make it narrower (figsize, fewer "
-                        f"columns, shorter labels)")
+        problems.append(
+            f"the figure is {width:.2f} in wide (tight box), more than {max_width} in: "
+            f"printed at that width its fonts shrink; make it narrower (figsize, fewer "
+            f"columns, shorter labels)"
+        )
     texts = _visible_texts(fig)
     for text in texts:
         if text.get_fontsize() < min_font - 1e-6:
-            problems.append(f"text {text.get_text()[:40]!r} is {text.get_fontsize():g} pt, below "
-                            f"{min_font:g} pt: drop its fontsize (the style's default is {min_font:g} pt)")
+            problems.append(
+                f"text {text.get_text()[:40]!r} is {text.get_fontsize():g} pt, below "
+                f"{min_font:g} pt: drop its fontsize (the style's default is {min_font:g} pt)"
+            )
     shrink = _SHRINK_PT * fig.dpi / 72
     boxes = [(t, t.get_window_extent(renderer)) for t in texts if _axis_aligned(t)]
     boxes = [(t, b) for t, b in boxes if b.width > 0 and b.height > 0]
     for (ta, a), (tb, b) in itertools.combinations(boxes, 2):
-        if (min(a.x1, b.x1) - max(a.x0, b.x0) > shrink) and (min(a.y1, b.y1) - max(a.y0, b.y0) > shrink):
-            problems.append(f"text {ta.get_text()[:40]!r} overlaps text {tb.get_text()[:40]!r}: "
-                            f"move one, shorten it or give the figure more room")
+        if (min(a.x1, b.x1) - max(a.x0, b.x0) > shrink) and (
+            min(a.y1, b.y1) - max(a.y0, b.y0) > shrink
+        ):
+            problems.append(
+                f"text {ta.get_text()[:40]!r} overlaps text {tb.get_text()[:40]!r}: "
+                f"move one, shorten it or give the figure more room"
+            )
     for legend in _legends(fig):
         box = legend.get_window_extent(renderer)
         for ax in fig.axes:
             if not ax.get_visible():
                 continue
             pts = _data_points(ax)
-            inside = ((pts[:, 0] > box.x0) & (pts[:, 0] < box.x1)
-                      & (pts[:, 1] > box.y0) & (pts[:, 1] < box.y1))
+            inside = (
+                (pts[:, 0] > box.x0)
+                & (pts[:, 0] < box.x1)
+                & (pts[:, 1] > box.y0)
+                & (pts[:, 1] < box.y1)
+            )
             if inside.any():
                 title = ax.get_title() or ax.get_ylabel() or "a panel"
-                problems.append(f"a legend lies over {int(inside.sum())} data point(s) of {title!r}: "
-                                f"put it beside or below the panels (_style.legend_below)")
+                problems.append(
+                    f"a legend lies over {int(inside.sum())} data point(s) of {title!r}: "
+                    f"put it beside or below the panels (_style.legend_below)"
+                )
     return problems

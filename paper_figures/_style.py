@@ -18,8 +18,17 @@ from _layout import COLUMN_WIDTH, MIN_FONT_PT, TEXT_WIDTH, layout_problems
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, Locator, NullFormatter, NullLocator
 
-__all__ = ["COLUMN_WIDTH", "TEXT_WIDTH", "apply_style", "colors", "legend_below", "mark_clipped",
-           "markers", "ratio_axis", "save"]
+__all__ = [
+    "COLUMN_WIDTH",
+    "TEXT_WIDTH",
+    "apply_style",
+    "colors",
+    "legend_below",
+    "mark_clipped",
+    "markers",
+    "ratio_axis",
+    "save",
+]
 
 PALETTE = "colorblind"
 _COLORS = sns.color_palette(PALETTE)  # 0 blue, 1 orange, 2 green, 3 vermillion, 4 purple,
@@ -30,21 +39,45 @@ _COLORS = sns.color_palette(PALETTE)  # 0 blue, 1 orange, 2 green, 3 vermillion,
 #: used together). Names not listed here get the colours left over in their figure.
 STYLES = {
     # Paper A: online gradients (sparse = e-prop) vs BPTT and the references
-    "sparse": (0, "o"), "eprop": (0, "o"), "bptt": (1, "s"), "dense": (2, "^"),
-    "rtrl": (4, "D"), "handwritten": (5, "v"), "brainscale_drtrl": ("k", "x"),
-    "braintrace_drtrl": (7, "P"), "braintrace_eprop": (6, "*"),
+    "sparse": (0, "o"),
+    "eprop": (0, "o"),
+    "bptt": (1, "s"),
+    "dense": (2, "^"),
+    "rtrl": (4, "D"),
+    "handwritten": (5, "v"),
+    "brainscale_drtrl": ("k", "x"),
+    "braintrace_drtrl": (7, "P"),
+    "braintrace_eprop": (6, "*"),
     # Paper B: frameworks
-    "spikead": (0, "o"), "jax_scan": (2, "s"), "jax_scan_stepwise": (9, "^"), "spyx": (4, "D"),
-    "snntorch": (1, "v"), "norse": (5, "P"), "spikingjelly": (6, "X"), "rockpool": (7, "*"),
+    "spikead": (0, "o"),
+    "jax_scan": (2, "s"),
+    "jax_scan_stepwise": (9, "^"),
+    "spyx": (4, "D"),
+    "snntorch": (1, "v"),
+    "norse": (5, "P"),
+    "spikingjelly": (6, "X"),
+    "rockpool": (7, "*"),
     # ... and spikead's parallel-in-time modes (beside "spikead" = sequential, "jax_scan")
-    "spikead_parallel": (3, "^"), "spikead_parallel_associative": (4, "v"),
+    "spikead_parallel": (3, "^"),
+    "spikead_parallel_associative": (4, "v"),
     # Paper C: elimination orders (jacve_X and vmap_jacve_X share the colour of X) ...
-    "forward": (0, "o"), "reverse": (1, "s"), "markowitz": (2, "^"), "best": ("k", "*"),
-    "jacrev_vmap": (7, "D"), "vmap_jacrev": (7, "d"), "jacfwd_vmap": (5, "v"),
+    "forward": (0, "o"),
+    "reverse": (1, "s"),
+    "markowitz": (2, "^"),
+    "best": ("k", "*"),
+    "jacrev_vmap": (7, "D"),
+    "vmap_jacrev": (7, "d"),
+    "jacfwd_vmap": (5, "v"),
     # ... and search methods
-    "random": (7, "o"), "anneal": (5, "s"), "beam_markowitz": (2, "^"),
-    "beam_relative_markowitz": (9, "v"), "beam_fill_in": (8, "D"), "alphazero": (3, "P"),
-    "alphazero_joint": (6, "X"), "ppo": (4, "*"), "paper": ("k", "_"),
+    "random": (7, "o"),
+    "anneal": (5, "s"),
+    "beam_markowitz": (2, "^"),
+    "beam_relative_markowitz": (9, "v"),
+    "beam_fill_in": (8, "D"),
+    "alphazero": (3, "P"),
+    "alphazero_joint": (6, "X"),
+    "ppo": (4, "*"),
+    "paper": ("k", "_"),
 }
 
 
@@ -68,8 +101,10 @@ def colors(names) -> dict[str, tuple]:
     free = [i for i in range(len(_COLORS)) if i not in set(fixed.values())]
     unknown = sorted({_key(n) for n in names} - set(STYLES))
     if len(unknown) > len(free):
-        raise ValueError(f"{len(unknown)} names without a colour in _style.STYLES ({unknown}) but "
-                         f"only {len(free)} colours left: add them to STYLES")
+        raise ValueError(
+            f"{len(unknown)} names without a colour in _style.STYLES ({unknown}) but "
+            f"only {len(free)} colours left: add them to STYLES"
+        )
     fixed.update({n: free[unknown.index(_key(n))] for n in names if _key(n) in unknown})
     return {n: _colour(fixed[n]) for n in names}
 
@@ -83,11 +118,24 @@ def apply_style() -> None:
     """Seaborn paper style with the repository palette, every font at >= 8 pt: figures are
     drawn at the size they print at (``TEXT_WIDTH`` or ``COLUMN_WIDTH`` wide)."""
     size = MIN_FONT_PT
-    sns.set_theme(context="paper", style="whitegrid", palette=PALETTE, rc={
-        "font.size": size, "axes.labelsize": size, "axes.titlesize": size + 1,
-        "xtick.labelsize": size, "ytick.labelsize": size, "legend.fontsize": size,
-        "legend.title_fontsize": size, "figure.titlesize": size + 1,
-        "lines.linewidth": 1.2, "lines.markersize": 4, "legend.frameon": False})
+    sns.set_theme(
+        context="paper",
+        style="whitegrid",
+        palette=PALETTE,
+        rc={
+            "font.size": size,
+            "axes.labelsize": size,
+            "axes.titlesize": size + 1,
+            "xtick.labelsize": size,
+            "ytick.labelsize": size,
+            "legend.fontsize": size,
+            "legend.title_fontsize": size,
+            "figure.titlesize": size + 1,
+            "lines.linewidth": 1.2,
+            "lines.markersize": 4,
+            "legend.frameon": False,
+        },
+    )
 
 
 class RatioLocator(Locator):
@@ -96,7 +144,26 @@ class RatioLocator(Locator):
 
     _COARSE = (1.0, 2.0, 5.0)
     _FINE = (1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0, 7.0, 8.0, 9.0)
-    _FINER = (1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.5, 1.7, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 9.5)
+    _FINER = (
+        1.0,
+        1.05,
+        1.1,
+        1.15,
+        1.2,
+        1.3,
+        1.5,
+        1.7,
+        2.0,
+        2.5,
+        3.0,
+        4.0,
+        5.0,
+        6.0,
+        7.0,
+        8.0,
+        9.0,
+        9.5,
+    )
 
     def __init__(self, max_ticks: int = 7):
         self.max_ticks = max_ticks
@@ -111,17 +178,24 @@ class RatioLocator(Locator):
         max_ticks = max_ticks or self.max_ticks
         vmin, vmax = max(min(vmin, vmax), 1e-300), max(vmin, vmax, 1e-300)
         decades = range(int(np.floor(np.log10(vmin))) - 1, int(np.ceil(np.log10(vmax))) + 1)
+
         def ticks(subs):
-            return [t for t in (round(s * 10.0**d, 12) for d in decades for s in subs) if vmin <= t <= vmax]
+            return [
+                t
+                for t in (round(s * 10.0**d, 12) for d in decades for s in subs)
+                if vmin <= t <= vmax
+            ]
 
         for subs in (self._FINER, self._FINE, self._COARSE, (1.0,)):
             if 2 <= len(ticks(subs)) <= max_ticks:
                 return ticks(subs)
         finest = ticks(self._FINE)  # a narrow range on a short axis: every k-th of the fine ticks
-        return finest[::-(-len(finest) // max_ticks)] if len(finest) >= 2 else ticks((1.0,))
+        return finest[:: -(-len(finest) // max_ticks)] if len(finest) >= 2 else ticks((1.0,))
 
 
-def ratio_axis(ax, axis: str = "y", *, goal: float | None = None, goal_label: str | None = None) -> None:
+def ratio_axis(
+    ax, axis: str = "y", *, goal: float | None = None, goal_label: str | None = None
+) -> None:
     """Log scale for a ratio on ``axis`` ("x" or "y") with ticks at round ratios written as
     0.5x, 1x, 1.2x, a solid 1.0 line and, with ``goal``, a dotted line at it (labelled
     ``goal_label`` in the legend)."""
@@ -138,8 +212,16 @@ def ratio_axis(ax, axis: str = "y", *, goal: float | None = None, goal_label: st
         line(goal, color="0.2", lw=0.9, ls=":", zorder=1.5, label=goal_label)
 
 
-def mark_clipped(ax, positions, values, *, low: float | None = None, high: float | None = None,
-                 axis: str = "x", color="0.2") -> tuple[np.ndarray, list[int]]:
+def mark_clipped(
+    ax,
+    positions,
+    values,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    axis: str = "x",
+    color="0.2",
+) -> tuple[np.ndarray, list[int]]:
     """Clip ``values`` to [low, high] for drawing along ``axis`` and mark each clipped one
     with a triangle pointing out of the range at the limit (``positions`` on the other
     axis). Returns the clipped values and the indices that were clipped (name them in a
@@ -157,18 +239,37 @@ def mark_clipped(ax, positions, values, *, low: float | None = None, high: float
 
 def clipped_handle(low: float, unit: str = "") -> Line2D:
     """Legend entry for the marks of ``mark_clipped`` (a value below ``low``)."""
-    return Line2D([], [], marker="<", color="0.2", ls="none", ms=6,
-                  label=f"beyond {low:g}{unit} (value in the caption)")
+    return Line2D(
+        [],
+        [],
+        marker="<",
+        color="0.2",
+        ls="none",
+        ms=6,
+        label=f"beyond {low:g}{unit} (value in the caption)",
+    )
 
 
-def legend_below(fig, handles, labels, *, ncol: int | None = None, title: str | None = None) -> None:
+def legend_below(
+    fig, handles, labels, *, ncol: int | None = None, title: str | None = None
+) -> None:
     """One legend for the whole figure, centred under its panels (off the data); ``fig``
     uses the constrained layout (``plt.subplots(..., layout="constrained")``), which makes
     room for it."""
     if fig.get_layout_engine() is None:
-        raise ValueError("legend_below needs a figure with layout='constrained': pass it to plt.subplots")
-    fig.legend(handles, labels, loc="outside lower center", ncol=ncol or min(len(labels), 4),
-               title=title, frameon=False, columnspacing=1.2, handletextpad=0.4)
+        raise ValueError(
+            "legend_below needs a figure with layout='constrained': pass it to plt.subplots"
+        )
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=ncol or min(len(labels), 4),
+        title=title,
+        frameon=False,
+        columnspacing=1.2,
+        handletextpad=0.4,
+    )
 
 
 def figure_legend_entries(fig) -> tuple[list, list[str]]:
@@ -184,7 +285,9 @@ def figure_legend_entries(fig) -> tuple[list, list[str]]:
 def parse_args(description: str) -> argparse.Namespace:
     """The common command line of figure scripts: --results DIR --out FILE --profile P."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--results", required=True, type=Path, help="result folder of the experiment")
+    parser.add_argument(
+        "--results", required=True, type=Path, help="result folder of the experiment"
+    )
     parser.add_argument("--out", required=True, type=Path, help="figure or table file to write")
     parser.add_argument("--profile", default="quick", help="profile the results came from")
     args = parser.parse_args()
@@ -205,7 +308,9 @@ def provenance(meta: dict) -> str:
     hardware = f"{hw.get('backend', '?')} {hw.get('devices', '')}; {hw.get('cpu', '')}".strip()
     if "cpu_cores" in hw:
         used = hw.get("cpu_cores_used", hw["cpu_cores"])
-        hardware += f", {used} of {hw['cpu_cores']} cores" if used < hw["cpu_cores"] else f", {used} cores"
+        hardware += (
+            f", {used} of {hw['cpu_cores']} cores" if used < hw["cpu_cores"] else f", {used} cores"
+        )
     return f"profile: {meta.get('profile', '?')} | data: {meta.get('data', 'none')} | {hardware}"
 
 
@@ -229,8 +334,16 @@ def stamp(fig, meta: dict, notes=()) -> None:
     figure's own bottom edge), wrapped at the figure's width."""
     fig.canvas.draw()  # run the layout engine first: the stamp goes under its result
     lowest = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
-    fig.text(0.005, lowest - 0.01, "\n".join([*notes, provenance(meta)]), fontsize=MIN_FONT_PT,
-             color="0.4", ha="left", va="top", wrap=True)
+    fig.text(
+        0.005,
+        lowest - 0.01,
+        "\n".join([*notes, provenance(meta)]),
+        fontsize=MIN_FONT_PT,
+        color="0.4",
+        ha="left",
+        va="top",
+        wrap=True,
+    )
 
 
 def check_layout(fig, out: Path, *, max_width: float = TEXT_WIDTH) -> None:
@@ -240,8 +353,11 @@ def check_layout(fig, out: Path, *, max_width: float = TEXT_WIDTH) -> None:
     problems = layout_problems(fig, max_width=max_width)
     if not problems:
         return
-    message = (f"{out.name}: not publication grade:\n- " + "\n- ".join(problems)
-               + "\n(fix the figure script; SPIKEAD_FIGURE_CHECK=warn writes it anyway)")
+    message = (
+        f"{out.name}: not publication grade:\n- "
+        + "\n- ".join(problems)
+        + "\n(fix the figure script; SPIKEAD_FIGURE_CHECK=warn writes it anyway)"
+    )
     if os.environ.get("SPIKEAD_FIGURE_CHECK", "warn") == "warn":
         print(f"warning: {message}", file=sys.stderr)
     else:
@@ -249,8 +365,15 @@ def check_layout(fig, out: Path, *, max_width: float = TEXT_WIDTH) -> None:
         raise ValueError(message)
 
 
-def save(fig, out: Path, meta: dict, *, notes: list[str] = (), notes_in_figure: bool = False,
-         max_width: float = TEXT_WIDTH) -> None:
+def save(
+    fig,
+    out: Path,
+    meta: dict,
+    *,
+    notes: list[str] = (),
+    notes_in_figure: bool = False,
+    max_width: float = TEXT_WIDTH,
+) -> None:
     """Stamp ``fig``, check its layout (at most ``max_width`` inches wide, see ``_layout``)
     and save it as ``out`` (PNG at 300 dpi) and as a PDF beside it, atomically, and write a
     caption file next to them: the provenance line, then ``notes`` (one per line; also

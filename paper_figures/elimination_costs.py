@@ -33,16 +33,35 @@ def main() -> None:
         frame["convention"] = "structured"
     conventions = list(dict.fromkeys(frame["convention"]))
     width = COLUMN_WIDTH if len(conventions) == 1 else TEXT_WIDTH
-    fig, axes = plt.subplots(1, len(conventions), squeeze=False, sharey=True, layout="constrained",
-                             figsize=(width, 1.0 + 0.3 * frame["task"].nunique()))
+    fig, axes = plt.subplots(
+        1,
+        len(conventions),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+        figsize=(width, 1.0 + 0.3 * frame["task"].nunique()),
+    )
     orders = ["forward", "reverse", "markowitz"]
     for ax, convention in zip(axes[0], conventions):
         part = frame[frame["convention"] == convention]
-        long = part.melt(id_vars="task", value_vars=orders, var_name="order", value_name="multiplications")
+        long = part.melt(
+            id_vars="task", value_vars=orders, var_name="order", value_name="multiplications"
+        )
         best = part.set_index("task")["best_baseline"]
         long["relative"] = long["multiplications"] / long["task"].map(best)
-        sns.stripplot(data=long, y="task", x="relative", hue="order", ax=ax, jitter=False, dodge=True,
-                      palette=colors(orders), size=5, linewidth=0.5, edgecolor="0.2")
+        sns.stripplot(
+            data=long,
+            y="task",
+            x="relative",
+            hue="order",
+            ax=ax,
+            jitter=False,
+            dodge=True,
+            palette=colors(orders),
+            size=5,
+            linewidth=0.5,
+            edgecolor="0.2",
+        )
         ratio_axis(ax, "x")
         ax.set_xlabel("cost / best baseline (log)")
         ax.set_ylabel("")

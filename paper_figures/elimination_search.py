@@ -35,8 +35,9 @@ def curves_figure(curves: pd.DataFrame, results: pd.DataFrame):
     tasks = list(dict.fromkeys(results["task"]))
     cols = min(4, len(tasks))
     rows = math.ceil(len(tasks) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(TEXT_WIDTH, 1.7 * rows + 1.0), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(TEXT_WIDTH, 1.7 * rows + 1.0), squeeze=False, layout="constrained"
+    )
     colour = colors(dict.fromkeys(results["method"]))
     for ax, task in zip(axes.flat, tasks):
         sub = curves[curves["task"] == task]
@@ -45,13 +46,17 @@ def curves_figure(curves: pd.DataFrame, results: pd.DataFrame):
             ax.step(med.index, med.values, where="post", label=method, color=colour[method])
             if len(med) == 1:
                 ax.plot(med.index, med.values, "o", color=colour[method], ms=3)
-        best = results.loc[results["task"] == task, ["forward", "reverse", "markowitz"]].min(axis=1).iloc[0]
+        best = (
+            results.loc[results["task"] == task, ["forward", "reverse", "markowitz"]]
+            .min(axis=1)
+            .iloc[0]
+        )
         ax.axhline(best, ls="--", color="0.3", lw=1, label="best baseline")
         ax.set_xscale("symlog", linthresh=10)
         ax.set_title(task)
         ax.set_xlabel("evaluations")
         ax.set_ylabel("multiplications" if ax in axes[:, 0] else "")
-    for ax in list(axes.flat)[len(tasks):]:
+    for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     handles, labels = figure_legend_entries(fig)  # methods can be missing on some tasks
     legend_below(fig, handles, labels, ncol=min(5, len(labels)))
@@ -62,7 +67,11 @@ def gain_figure(results: pd.DataFrame):
     """Best gain over seeds per task (rows) and method (dodged within a row), the paper's
     gain as a black bar; gains below CLIP_PCT sit at it as triangles. Returns the figure
     and the caption lines naming the clipped gains."""
-    best = results.groupby(["task", "method"], sort=False)["gain_vs_best_baseline_pct"].max().reset_index()
+    best = (
+        results.groupby(["task", "method"], sort=False)["gain_vs_best_baseline_pct"]
+        .max()
+        .reset_index()
+    )
     best = best.dropna()
     tasks, methods = list(dict.fromkeys(results["task"])), list(dict.fromkeys(best["method"]))
     colour, marker = colors(methods), markers(methods)
@@ -74,11 +83,28 @@ def gain_figure(results: pd.DataFrame):
     for method in methods:
         sel = (best["method"] == method).to_numpy()
         keep = sel & ~np.isin(np.arange(len(best)), clipped)
-        ax.scatter(shown[keep], y[keep], color=colour[method], marker=marker[method], s=22,
-                   edgecolors="0.2", linewidths=0.4, label=method, zorder=3)
+        ax.scatter(
+            shown[keep],
+            y[keep],
+            color=colour[method],
+            marker=marker[method],
+            s=22,
+            edgecolors="0.2",
+            linewidths=0.4,
+            label=method,
+            zorder=3,
+        )
     paper = results.groupby("task", sort=False)["paper_gain_pct"].first()
-    ax.scatter(paper.values, [tasks.index(t) for t in paper.index], marker="|", s=200, color="k",
-               linewidths=2, label="paper (AlphaGrad)", zorder=2)
+    ax.scatter(
+        paper.values,
+        [tasks.index(t) for t in paper.index],
+        marker="|",
+        s=200,
+        color="k",
+        linewidths=2,
+        label="paper (AlphaGrad)",
+        zorder=2,
+    )
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_yticks(range(len(tasks)), tasks)
     ax.set_ylim(len(tasks) - 0.5, -0.5)
@@ -89,9 +115,17 @@ def gain_figure(results: pd.DataFrame):
         handles.append(clipped_handle(CLIP_PCT, " %"))
         labels.append(handles[-1].get_label())
     legend_below(fig, handles, labels, ncol=min(4, len(labels)))
-    notes = [f"clipped at {CLIP_PCT:g} %: " + "; ".join(
-        f"{r.task} {r.method} {r.gain_vs_best_baseline_pct:.1f} %" for r in best.iloc[clipped].itertuples())
-    ] if clipped else []
+    notes = (
+        [
+            f"clipped at {CLIP_PCT:g} %: "
+            + "; ".join(
+                f"{r.task} {r.method} {r.gain_vs_best_baseline_pct:.1f} %"
+                for r in best.iloc[clipped].itertuples()
+            )
+        ]
+        if clipped
+        else []
+    )
     return fig, notes
 
 

@@ -39,15 +39,32 @@ def main() -> None:
     paired_path = args.results / "paired.csv"
     paired = pd.read_csv(paired_path) if paired_path.exists() else None
     widths = [1, 1, 1.1] + ([0.9] if paired is not None else [])
-    fig, axes = plt.subplots(1, len(widths), figsize=(TEXT_WIDTH, 3.0),
-                             gridspec_kw={"width_ratios": widths}, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(widths),
+        figsize=(TEXT_WIDTH, 3.0),
+        gridspec_kw={"width_ratios": widths},
+        layout="constrained",
+    )
     for ax, kind, title in ((axes[0], "fwd", "forward"), (axes[1], "fwdbwd", "forward + backward")):
         for fw in frameworks:
             rows = ok[ok["framework"] == fw]
-            ax.plot(rows["n"], rows[f"{kind}_ms"], marker="o", label=fw, color=colors[fw],
-                    linewidth=2.2 if fw == "spikead" else 1.3)
-            ax.fill_between(rows["n"], rows[f"{kind}_q25_ms"], rows[f"{kind}_q75_ms"],
-                            color=colors[fw], alpha=0.2, linewidth=0)
+            ax.plot(
+                rows["n"],
+                rows[f"{kind}_ms"],
+                marker="o",
+                label=fw,
+                color=colors[fw],
+                linewidth=2.2 if fw == "spikead" else 1.3,
+            )
+            ax.fill_between(
+                rows["n"],
+                rows[f"{kind}_q25_ms"],
+                rows[f"{kind}_q75_ms"],
+                color=colors[fw],
+                alpha=0.2,
+                linewidth=0,
+            )
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("N (neurons = inputs)")
@@ -58,9 +75,14 @@ def main() -> None:
         bar_n = ref_sizes.max() if not ref_sizes.empty else ok["n"].max()
         largest = ok[ok["n"] == bar_n].sort_values("fwdbwd_ms")
         for i, row in enumerate(largest.itertuples()):  # points, not bars: the axis is log
-            axes[2].errorbar(row.fwdbwd_ms, i, xerr=[[row.fwdbwd_ms - row.fwdbwd_q25_ms],
-                                                     [row.fwdbwd_q75_ms - row.fwdbwd_ms]],
-                             fmt="o", color=colors[row.framework], capsize=3)
+            axes[2].errorbar(
+                row.fwdbwd_ms,
+                i,
+                xerr=[[row.fwdbwd_ms - row.fwdbwd_q25_ms], [row.fwdbwd_q75_ms - row.fwdbwd_ms]],
+                fmt="o",
+                color=colors[row.framework],
+                capsize=3,
+            )
         axes[2].set_yticks(range(len(largest)), largest["framework"])
         axes[2].set_ylim(len(largest) - 0.5, -0.5)
         axes[2].set_xscale("log")
@@ -74,10 +96,16 @@ def main() -> None:
     fig.suptitle(f"Linear(N, N) + LIF, batch {batch}, T = {steps}, fp32")
     lines = _not_timed(frame)
     if paired is not None:
-        lines += _not_timed(paired.assign(framework="paired spikead/hand scan")
-                            .drop_duplicates("n"))
-    save(fig, args.out, meta, notes=["not timed: " + "; ".join(lines)] if lines else [],
-         notes_in_figure=True)
+        lines += _not_timed(
+            paired.assign(framework="paired spikead/hand scan").drop_duplicates("n")
+        )
+    save(
+        fig,
+        args.out,
+        meta,
+        notes=["not timed: " + "; ".join(lines)] if lines else [],
+        notes_in_figure=True,
+    )
     table = args.results / "table.md"
     if table.exists():
         args.out.with_suffix(".md").write_text(table.read_text())
@@ -92,15 +120,31 @@ def _paired_panel(ax, paired: pd.DataFrame, ok: pd.DataFrame) -> None:
         rows = timed[timed["mode"] == mode].sort_values("n")
         # the ratio of medians need not lie between the quartiles of the per-round ratios
         # (few rounds, skewed rounds): the bar then ends at the marker
-        yerr = np.clip(np.vstack([rows["ratio"] - rows["ratio_q25"],
-                                  rows["ratio_q75"] - rows["ratio"]]), 0.0, None)
-        ax.errorbar(rows["n"] * shift, rows["ratio"], yerr=yerr,
-            marker="o", capsize=3, color=color, label=f"paired {label}")
+        yerr = np.clip(
+            np.vstack([rows["ratio"] - rows["ratio_q25"], rows["ratio_q75"] - rows["ratio"]]),
+            0.0,
+            None,
+        )
+        ax.errorbar(
+            rows["n"] * shift,
+            rows["ratio"],
+            yerr=yerr,
+            marker="o",
+            capsize=3,
+            color=color,
+            label=f"paired {label}",
+        )
         seq = ok.pivot_table(index="n", columns="framework", values=f"{mode}_ms")
         if {"spikead", "jax_scan"} <= set(seq.columns):
             ratio = (seq["spikead"] / seq["jax_scan"]).dropna()
-            ax.scatter(ratio.index, ratio.values, marker="x", color=color, alpha=0.5,
-                       label=f"sequential {label}")
+            ax.scatter(
+                ratio.index,
+                ratio.values,
+                marker="x",
+                color=color,
+                alpha=0.5,
+                label=f"sequential {label}",
+            )
     ax.axhline(1.0, color="0.5", linewidth=0.8)
     ax.axhline(1.10, color="0.3", linestyle="--", linewidth=0.8, label="goal 1.10x")
     ax.set_xscale("log", base=2)

@@ -48,12 +48,19 @@ def main() -> None:
     meta = load_meta(args.results)
     unknown = sorted(set(frame["mode"]) - set(MODES))
     if unknown:
-        raise ValueError(f"parallel.csv: modes {unknown} have no style; expected some of "
-                         f"{sorted(MODES)}: add them to MODES in {__file__}")
+        raise ValueError(
+            f"parallel.csv: modes {unknown} have no style; expected some of "
+            f"{sorted(MODES)}: add them to MODES in {__file__}"
+        )
     styles = _styles()
     neurons = list(dict.fromkeys(frame["neuron"]))
-    fig, axes = plt.subplots(len(neurons), 3, figsize=(TEXT_WIDTH, 2.2 * len(neurons) + 1.1),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(neurons),
+        3,
+        figsize=(TEXT_WIDTH, 2.2 * len(neurons) + 1.1),
+        squeeze=False,
+        layout="constrained",
+    )
     for row, neuron in zip(axes, neurons):
         rows = frame[frame["neuron"] == neuron]
         for ax, (kind, (title, *_)) in zip(row[:2], PASSES.items()):
@@ -69,8 +76,10 @@ def main() -> None:
         labels.append(f"ratio, {title}")
     legend_below(fig, handles, labels, ncol=3)
     first = frame.iloc[0]
-    fig.suptitle(f"Linear(N, N) + neuron, N = {first['n']}, batch {first['batch']}, fp32: "
-                 "parallel in time vs sequential")
+    fig.suptitle(
+        f"Linear(N, N) + neuron, N = {first['n']}, batch {first['batch']}, fp32: "
+        "parallel in time vs sequential"
+    )
     notes = _iteration_notes(frame)
     lines = _not_timed(frame)
     if lines:
@@ -108,11 +117,22 @@ def _ratio_panel(ax, rows: pd.DataFrame, styles: dict) -> None:
         _, color, marker = styles[mode]
         group = group.sort_values("T")
         # the ratio of medians need not lie between the quartiles of the per-round ratios
-        yerr = np.clip(np.vstack([group["ratio"] - group["ratio_q25"],
-                                  group["ratio_q75"] - group["ratio"]]), 0.0, None)
+        yerr = np.clip(
+            np.vstack([group["ratio"] - group["ratio_q25"], group["ratio_q75"] - group["ratio"]]),
+            0.0,
+            None,
+        )
         _, linestyle, shift = PASSES[kind]
-        ax.errorbar(group["T"] * shift, group["ratio"], yerr=yerr, marker=marker, color=color,
-                    capsize=2, linestyle=linestyle, label="_ratio")
+        ax.errorbar(
+            group["T"] * shift,
+            group["ratio"],
+            yerr=yerr,
+            marker=marker,
+            color=color,
+            capsize=2,
+            linestyle=linestyle,
+            label="_ratio",
+        )
     ax.set_xscale("log")
     steps = sorted(rows["T"].unique())  # ticks at the measured T, written plainly
     ax.set_xticks(steps, [str(int(t)) for t in steps])
@@ -133,17 +153,25 @@ def _iteration_notes(frame: pd.DataFrame) -> list[str]:
         name = MODES[mode][1].removeprefix("spikead parallel ").strip("()")
         per_t = per_t.sort_index()
         steps = ", ".join(str(int(t)) for _, _, t in per_t.index)
-        entries.append(f"{neuron.upper()} {name} at T = {steps}: "
-                       + ", ".join(str(int(k)) for k in per_t.values))
-    return ["iterations of the parallel modes (max over the batch): " + "; ".join(entries)] if entries else []
+        entries.append(
+            f"{neuron.upper()} {name} at T = {steps}: "
+            + ", ".join(str(int(k)) for k in per_t.values)
+        )
+    return (
+        ["iterations of the parallel modes (max over the batch): " + "; ".join(entries)]
+        if entries
+        else []
+    )
 
 
 def _not_timed(frame: pd.DataFrame) -> list[str]:
     """One entry per (neuron, mode) with untimed rows: the first T and its status."""
     rest = frame[(frame["status"] != "ok") & (frame["pass"] == "fwd")].sort_values("T")
-    return [f"{neuron.upper()} {MODES[mode][1]} T>={int(group['T'].iloc[0])}: "
-            f"{group['status'].iloc[0].removeprefix('skipped: ')[:70]}"
-            for (neuron, mode), group in rest.groupby(["neuron", "mode"], sort=False)]
+    return [
+        f"{neuron.upper()} {MODES[mode][1]} T>={int(group['T'].iloc[0])}: "
+        f"{group['status'].iloc[0].removeprefix('skipped: ')[:70]}"
+        for (neuron, mode), group in rest.groupby(["neuron", "mode"], sort=False)
+    ]
 
 
 if __name__ == "__main__":

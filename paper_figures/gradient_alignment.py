@@ -29,8 +29,14 @@ def main() -> None:
     apply_style()
     frame = pd.read_csv(args.results / "alignment.csv")
     meta = load_meta(args.results)
-    frame["setting"] = (frame["neuron"] + np.where(frame["recurrent"], "+rec", "")
-                        + " N=" + frame["N"].astype(str) + " T=" + frame["T"].astype(str))
+    frame["setting"] = (
+        frame["neuron"]
+        + np.where(frame["recurrent"], "+rec", "")
+        + " N="
+        + frame["N"].astype(str)
+        + " T="
+        + frame["T"].astype(str)
+    )
     frame["one_minus_cos"] = np.maximum(1.0 - frame["cosine"], FLOOR)
     frame["rel_l2_floor"] = np.maximum(frame["rel_l2"], FLOOR)
     order = sorted(frame["setting"].unique(), key=lambda s: ("+rec" in s, s))
@@ -39,14 +45,24 @@ def main() -> None:
     colour = colors(methods)
     marker = dict(zip(params, ("o", "s", "^", "D", "v", "P", "X")))
     jitter = np.random.default_rng(0).uniform(-0.2, 0.2, len(frame))  # fixed: same figure every run
-    fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 0.17 * len(order) + 1.6), sharey=True,
-                             layout="constrained")
-    for ax, col, title in ((axes[0], "one_minus_cos", "1 - cosine similarity vs BPTT"),
-                           (axes[1], "rel_l2_floor", "relative L2 error vs BPTT")):
+    fig, axes = plt.subplots(
+        1, 2, figsize=(TEXT_WIDTH, 0.17 * len(order) + 1.6), sharey=True, layout="constrained"
+    )
+    for ax, col, title in (
+        (axes[0], "one_minus_cos", "1 - cosine similarity vs BPTT"),
+        (axes[1], "rel_l2_floor", "relative L2 error vs BPTT"),
+    ):
         for (method, param), grp in frame.groupby(["method", "param"], sort=False):
-            ax.scatter(grp[col], grp["setting"].map(row) + jitter[grp.index], s=14, alpha=0.8,
-                       color=colour[method], marker=marker[param], linewidths=0,
-                       label=f"{method} / {param}")
+            ax.scatter(
+                grp[col],
+                grp["setting"].map(row) + jitter[grp.index],
+                s=14,
+                alpha=0.8,
+                color=colour[method],
+                marker=marker[param],
+                linewidths=0,
+                label=f"{method} / {param}",
+            )
         ax.set_xscale("log")
         ax.set_xlabel(f"{title}\n(log; floor {FLOOR:g} = exact)")
         ax.set_yticks(range(len(order)), order)

@@ -44,7 +44,9 @@ def load_runs(results: Path, *, grid_only: bool = True) -> pd.DataFrame:
         history["run"] = folder.name
         frames.append(history)
     if not frames:
-        raise SystemExit(f"no finished runs (metrics.json) under {results}: run the train_snn rules first")
+        raise SystemExit(
+            f"no finished runs (metrics.json) under {results}: run the train_snn rules first"
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -52,12 +54,21 @@ def main() -> None:
     args = parse_args(__doc__)
     apply_style()
     runs = load_runs(args.results)
-    meta = {**load_meta(args.results / runs["run"].iloc[0]),
-            "data": "; ".join(sorted(runs["data_meta"].unique()))}
+    meta = {
+        **load_meta(args.results / runs["run"].iloc[0]),
+        "data": "; ".join(sorted(runs["data_meta"].unique())),
+    }
     datasets, models = sorted(runs["dataset"].unique()), sorted(runs["model"].unique())
     fig_width = TEXT_WIDTH if len(models) > 1 else COLUMN_WIDTH
-    fig, axes = plt.subplots(len(datasets), len(models), figsize=(fig_width, 2.0 * len(datasets) + 1.0),
-                             squeeze=False, sharex=True, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        len(datasets),
+        len(models),
+        figsize=(fig_width, 2.0 * len(datasets) + 1.0),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+    )
     for i, ds in enumerate(datasets):
         for j, model in enumerate(models):
             ax = axes[i][j]
@@ -72,13 +83,28 @@ def main() -> None:
                 color = COLORS[algorithm]
                 seeds = runs_alg["run"].nunique()
                 label = f"{algorithm} test" + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
-                ax.plot(mean.index, mean["test_acc"], color=color, lw=width, marker="o", ms=3,
-                        label=label)
+                ax.plot(
+                    mean.index,
+                    mean["test_acc"],
+                    color=color,
+                    lw=width,
+                    marker="o",
+                    ms=3,
+                    label=label,
+                )
                 if seeds > 1:
-                    ax.fill_between(mean.index, low["test_acc"], high["test_acc"], color=color,
-                                    alpha=0.2, lw=0)
-                ax.plot(mean.index, mean["train_acc"], color=color, lw=width, ls="--", alpha=0.6,
-                        label=f"{algorithm} train")
+                    ax.fill_between(
+                        mean.index, low["test_acc"], high["test_acc"], color=color, alpha=0.2, lw=0
+                    )
+                ax.plot(
+                    mean.index,
+                    mean["train_acc"],
+                    color=color,
+                    lw=width,
+                    ls="--",
+                    alpha=0.6,
+                    label=f"{algorithm} train",
+                )
             ax.axhline(sub["chance_acc"].iloc[0], color="0.5", lw=0.8, ls=":")
             label = f"{ds} (synthetic)" if bool(sub["synthetic"].iloc[0]) else ds
             ax.set_title(f"{label}, {model}")

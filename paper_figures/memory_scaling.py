@@ -27,11 +27,16 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
 #: sweep -> (line style, label suffix) of the LIF T sweeps drawn on the vs-T panels
-LIF_SWEEPS = {"T_factorised": ("-.", "factorised LIF"),
-              "T_lif_zero": ((0, (4, 1, 1, 1, 1, 1)), "LIF reset to zero")}
+LIF_SWEEPS = {
+    "T_factorised": ("-.", "factorised LIF"),
+    "T_lif_zero": ((0, (4, 1, 1, 1, 1, 1)), "LIF reset to zero"),
+}
 #: peer method in scaling.csv -> legend label
-PEER_LABELS = {"brainscale_drtrl": "brainscale D-RTRL", "braintrace_drtrl": "BrainTrace D-RTRL",
-               "braintrace_eprop": "BrainTrace e-prop"}
+PEER_LABELS = {
+    "brainscale_drtrl": "brainscale D-RTRL",
+    "braintrace_drtrl": "BrainTrace D-RTRL",
+    "braintrace_eprop": "BrainTrace e-prop",
+}
 
 
 def spread_out(ticks, min_decades: float = 0.35) -> set:
@@ -58,8 +63,10 @@ def main() -> None:
     fig, axes = plt.subplots(2, 2, figsize=(TEXT_WIDTH, 6.0), layout="constrained")
     methods = sorted(frame["method"].unique())
     palette = colors([*methods, *sorted(peers["method"].unique())])
-    panels = (("memory_MB", "memory per step [MB] (compiled)"),
-              ("time_ms", "time per training step [ms]"))
+    panels = (
+        ("memory_MB", "memory per step [MB] (compiled)"),
+        ("time_ms", "time per training step [ms]"),
+    )
     for row, (col, label) in enumerate(panels):
         for c, (sweep, x) in enumerate((("T", "T"), ("N", "N"))):
             ax = axes[row, c]
@@ -67,27 +74,52 @@ def main() -> None:
             for (method, t_fixed), grp in data.groupby(["method", "T" if sweep == "N" else "N"]):
                 grp = grp.sort_values(x)
                 style = "-" if sweep == "T" or t_fixed == data["T"].min() else ":"
-                ax.plot(grp[x], grp[col], style, marker=markers([method])[method], ms=3,
-                        color=palette[method], label=method)
+                ax.plot(
+                    grp[x],
+                    grp[col],
+                    style,
+                    marker=markers([method])[method],
+                    ms=3,
+                    color=palette[method],
+                    label=method,
+                )
                 if col == "memory_MB":  # dashed: the same without the T x B x M inputs
-                    ax.plot(grp[x], grp["memory_wo_inputs_MB"], "--", color=palette[method],
-                            lw=0.8)
+                    ax.plot(grp[x], grp["memory_wo_inputs_MB"], "--", color=palette[method], lw=0.8)
             if sweep == "T":
                 for lif_sweep, (ls, suffix) in LIF_SWEEPS.items():
                     lif = frame[(frame["sweep"] == lif_sweep) & frame[col].notna()]
                     for method, grp in lif.groupby("method"):
                         grp = grp.sort_values("T")
-                        ax.plot(grp["T"], grp[col], ls=ls, marker=markers([method])[method],
-                                ms=3, color=palette[method], label=f"{method} ({suffix})")
+                        ax.plot(
+                            grp["T"],
+                            grp[col],
+                            ls=ls,
+                            marker=markers([method])[method],
+                            ms=3,
+                            color=palette[method],
+                            label=f"{method} ({suffix})",
+                        )
                 if col == "time_ms":
-                    for method, grp in peers.drop_duplicates(["method", "N", "T"]).groupby("method"):
-                        ax.plot(grp["T"], grp["time_ms"], ls="none",
-                                marker=markers([method])[method], color=palette[method], ms=6,
-                                label=f"{PEER_LABELS[method]} (brainpy ALIF)")
+                    for method, grp in peers.drop_duplicates(["method", "N", "T"]).groupby(
+                        "method"
+                    ):
+                        ax.plot(
+                            grp["T"],
+                            grp["time_ms"],
+                            ls="none",
+                            marker=markers([method])[method],
+                            color=palette[method],
+                            ms=6,
+                            label=f"{PEER_LABELS[method]} (brainpy ALIF)",
+                        )
             n_fixed = int(data["N"].iloc[0]) if sweep == "T" and len(data) else None
-            ax.set(xscale="log", yscale="log", ylabel=label,
-                   xlabel="sequence length T" if sweep == "T" else "hidden neurons N",
-                   title=f"vs T (N = {n_fixed})" if sweep == "T" else "vs N")
+            ax.set(
+                xscale="log",
+                yscale="log",
+                ylabel=label,
+                xlabel="sequence length T" if sweep == "T" else "hidden neurons N",
+                title=f"vs T (N = {n_fixed})" if sweep == "T" else "vs N",
+            )
             ticks = sorted(data[x].unique())
             shown = spread_out(ticks)
             ax.set_xticks(ticks, [str(int(t)) if t in shown else "" for t in ticks])
@@ -101,8 +133,10 @@ def main() -> None:
         handles.append(Line2D([], [], color="0.3", ls=ls, lw=1.0))
         labels.append(text)
     legend_below(fig, handles, labels, ncol=3)
-    fig.suptitle(f"Sparse online gradients vs BPTT / dense / RTRL (ALIF unless marked, batch "
-                 f"{int(frame['batch'].iloc[0])}, {int(frame['n_in'].iloc[0])} inputs)")
+    fig.suptitle(
+        f"Sparse online gradients vs BPTT / dense / RTRL (ALIF unless marked, batch "
+        f"{int(frame['batch'].iloc[0])}, {int(frame['n_in'].iloc[0])} inputs)"
+    )
     save(fig, args.out, meta)
     skipped = frame[frame["status"] != "ok"][["method", "N", "T", "status"]].drop_duplicates()
     if len(skipped):

@@ -61,27 +61,46 @@ def sandbox(folder: Path) -> Path:
     return folder
 
 
-def _snakemake_cmd(workdir: Path, *args: str, profile: str, config: tuple[str, ...] = ()) -> list[str]:
-    return [*SNAKEMAKE, "-d", str(workdir), "-s", str(workdir / "workflow" / "Snakefile"), *args,
-            "--config", f"profile={profile}", "results_dir=results", "figures_dir=figures",
-            f"python={sys.executable}", *config]
+def _snakemake_cmd(
+    workdir: Path, *args: str, profile: str, config: tuple[str, ...] = ()
+) -> list[str]:
+    return [
+        *SNAKEMAKE,
+        "-d",
+        str(workdir),
+        "-s",
+        str(workdir / "workflow" / "Snakefile"),
+        *args,
+        "--config",
+        f"profile={profile}",
+        "results_dir=results",
+        "figures_dir=figures",
+        f"python={sys.executable}",
+        *config,
+    ]
 
 
-def snakemake(workdir: Path, *args: str, profile: str, config: tuple[str, ...] = (),
-              timeout: int = 2400) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, profile: str, config: tuple[str, ...] = (), timeout: int = 2400
+) -> subprocess.CompletedProcess:
     """Run Snakemake on the repository's workflow in `workdir` (results/, figures/ there);
     ``config``: more ``key=value`` workflow settings."""
-    return subprocess.run(_snakemake_cmd(workdir, *args, profile=profile, config=config),
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        _snakemake_cmd(workdir, *args, profile=profile, config=config),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)
 class SmokeWorkflow:
     """One finished `snakemake --cores 8 --config profile=smoke` run from an empty folder."""
 
-    work: Path      # the sandbox Snakemake ran in
-    results: Path   # work/results/smoke: one folder per experiment
-    figures: Path   # work/figures/smoke
+    work: Path  # the sandbox Snakemake ran in
+    results: Path  # work/results/smoke: one folder per experiment
+    figures: Path  # work/figures/smoke
     process: subprocess.CompletedProcess
 
 
@@ -109,9 +128,13 @@ class _Background:
         self.work.mkdir()
         sandbox(self.work)
         self.cmd = _snakemake_cmd(self.work, "--cores", "8", profile="smoke")
-        self.proc = subprocess.Popen([sys.executable, "-c", _RECORD, str(self.folder), *self.cmd],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _RECORD, str(self.folder), *self.cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         (self.folder / STARTED).touch()
 
     def wait(self, timeout: float = 2400) -> subprocess.CompletedProcess:
@@ -149,8 +172,12 @@ def _finished(folder: Path, cmd: list[str], timeout: float) -> subprocess.Comple
         if time.monotonic() > deadline:
             raise TimeoutError(f"the smoke workflow in {folder} did not finish within {timeout} s")
         time.sleep(0.5)
-    return subprocess.CompletedProcess(cmd, int(code_file.read_text()), (folder / "stdout").read_text(),
-                                       (folder / "stderr").read_text())
+    return subprocess.CompletedProcess(
+        cmd,
+        int(code_file.read_text()),
+        (folder / "stdout").read_text(),
+        (folder / "stderr").read_text(),
+    )
 
 
 _BACKGROUND: list[_Background] = []
@@ -244,6 +271,9 @@ def smoke_workflow() -> SmokeWorkflow:
         failed = re.findall(r"Error in rule (\w+)", out.stderr)
         logs = sorted((results / "logs").glob("*.log"))
         tails = {p.name: p.read_text()[-1500:] for p in logs if p.stem.startswith(tuple(failed))}
-        pytest.fail(f"the smoke workflow failed (exit {out.returncode}):\n{out.stderr[-5000:]}\n"
-                    f"rule logs: {tails}", pytrace=False)
+        pytest.fail(
+            f"the smoke workflow failed (exit {out.returncode}):\n{out.stderr[-5000:]}\n"
+            f"rule logs: {tails}",
+            pytrace=False,
+        )
     return SmokeWorkflow(run.work, results, run.work / "figures" / "smoke", out)

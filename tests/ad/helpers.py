@@ -21,10 +21,14 @@ def assert_tree_close(a, b, rtol=1e-5, atol=1e-5, what="") -> None:
     for (path, x), y in zip(jax.tree_util.tree_leaves_with_path(a), jax.tree_util.tree_leaves(b)):
         where = f"{what} at {jax.tree_util.keystr(path)}"
         assert x.shape == y.shape, f"{where}: shape {x.shape} vs {y.shape}"
-        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol, err_msg=where)
+        np.testing.assert_allclose(
+            np.asarray(x), np.asarray(y), rtol=rtol, atol=atol, err_msg=where
+        )
 
 
-def check_all_orders(f, *args, argnums=0, n_random=1, seed=0, rtol=1e-5, atol=1e-5, has_aux=False, jit=True):
+def check_all_orders(
+    f, *args, argnums=0, n_random=1, seed=0, rtol=1e-5, atol=1e-5, has_aux=False, jit=True
+):
     """jacve == jacrev for fwd, rev, markowitz and random orders; cost == executed count.
 
     With ``jit`` all Jacobians are computed in one jitted call (compiling once is cheaper
@@ -76,4 +80,10 @@ def random_stensor(rng, out_shape, in_shape) -> ad.STensor:
     return ad.STensor(val, s)
 
 
-__all__ = ["assert_tree_close", "check_all_orders", "random_orders", "random_stensor", "random_structure"]
+__all__ = [
+    "assert_tree_close",
+    "check_all_orders",
+    "random_orders",
+    "random_stensor",
+    "random_structure",
+]

@@ -26,7 +26,9 @@ def _check(f, *args, argnums=0, orders=ORDERS):
     """jacve == jacrev at 1e-12 for every order (all Jacobians from one compiled call)."""
 
     def all_jacobians(*args):
-        return jax.jacrev(f, argnums=argnums)(*args), [ad.jacve(f, o, argnums=argnums)(*args) for o in orders]
+        return jax.jacrev(f, argnums=argnums)(*args), [
+            ad.jacve(f, o, argnums=argnums)(*args) for o in orders
+        ]
 
     ref, results = jax.jit(all_jacobians)(*args)
     for order, got in zip(orders, results):
@@ -49,7 +51,9 @@ def _is_diagonal(s) -> bool:
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_integer_pow_all_exponents(x64, shape):
-    x = _x(shape) * jnp.where(jnp.arange(np.prod(shape, dtype=int)).reshape(shape) % 2 == 0, 1.0, -1.0)
+    x = _x(shape) * jnp.where(
+        jnp.arange(np.prod(shape, dtype=int)).reshape(shape) % 2 == 0, 1.0, -1.0
+    )
     _check(lambda x: tuple(lax.integer_pow(x, y) for y in (-3, -2, -1, 0, 1, 2, 3)), x)
 
 
@@ -57,7 +61,9 @@ def test_pow_zero_is_constant(x64):
     x = _x((4,))
     _check(lambda x: x**0, x)  # the output has no incoming edge: a zero block
     _check(lambda x: jnp.sin(x) * x**0 + x**0, x)
-    assert ad.cost(lambda x: jnp.sin(x) * x**0, "fwd", x) == ad.cost(lambda x: jnp.sin(x) * 1.0, "fwd", x)
+    assert ad.cost(lambda x: jnp.sin(x) * x**0, "fwd", x) == ad.cost(
+        lambda x: jnp.sin(x) * 1.0, "fwd", x
+    )
 
 
 # -------------------------------------------------------------- custom rules that couple
@@ -157,10 +163,16 @@ def clipped_ste(x):
 clipped_ste.defvjp(lambda x: (jnp.round(x), x), lambda x, g: (g * (jnp.abs(x) < 1.0),))
 
 ELEMENTWISE = {
-    **{name: (cls(), "custom_jvp_call") for name, cls in (
-        ("fast_sigmoid", surrogates.FastSigmoid), ("sigmoid", surrogates.Sigmoid),
-        ("boxcar", surrogates.Boxcar), ("arctan", surrogates.Arctan), ("triangle", surrogates.Triangle),
-    )},
+    **{
+        name: (cls(), "custom_jvp_call")
+        for name, cls in (
+            ("fast_sigmoid", surrogates.FastSigmoid),
+            ("sigmoid", surrogates.Sigmoid),
+            ("boxcar", surrogates.Boxcar),
+            ("arctan", surrogates.Arctan),
+            ("triangle", surrogates.Triangle),
+        )
+    },
     "relu": (jax.nn.relu, "custom_jvp_call"),
     "clipped_ste_vjp": (clipped_ste, "custom_vjp_call"),
 }
@@ -198,8 +210,11 @@ product_vjp.defvjp(lambda a, b: (a * b, (a, b)), lambda r, g: (g * r[1], g * r[0
 @pytest.mark.parametrize("name", ["max", "min", "pow", "custom_jvp", "custom_vjp"])
 def test_operand_used_twice(x64, name):
     fn = {
-        "max": lambda x: jnp.maximum(x, x), "min": lambda x: jnp.minimum(x, x), "pow": lambda x: x**x,
-        "custom_jvp": lambda x: product(x, x), "custom_vjp": lambda x: product_vjp(x, x),
+        "max": lambda x: jnp.maximum(x, x),
+        "min": lambda x: jnp.minimum(x, x),
+        "pow": lambda x: x**x,
+        "custom_jvp": lambda x: product(x, x),
+        "custom_vjp": lambda x: product_vjp(x, x),
     }[name]
     _check(lambda x: jnp.sin(fn(jnp.exp(x))), _x((3,), 5))
 

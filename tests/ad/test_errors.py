@@ -28,17 +28,35 @@ def test_unsupported_sort_in_make_graph():
 
 UNSUPPORTED = {
     # name: (function of a (3,) vector, primitive named in the error, words of its advice)
-    "scan": (lambda x: lax.scan(lambda c, _: (jnp.sin(c), None), x, None, length=3)[0], "scan", "unroll"),
+    "scan": (
+        lambda x: lax.scan(lambda c, _: (jnp.sin(c), None), x, None, length=3)[0],
+        "scan",
+        "unroll",
+    ),
     "scan_unrolled": (
-        lambda x: lax.scan(lambda c, _: (jnp.sin(c), None), x, None, length=3, unroll=True)[0], "scan", "unroll",
+        lambda x: lax.scan(lambda c, _: (jnp.sin(c), None), x, None, length=3, unroll=True)[0],
+        "scan",
+        "unroll",
     ),
     "fori_loop": (lambda x: lax.fori_loop(0, 3, lambda i, c: jnp.sin(c), x), "scan", "Python loop"),
-    "while": (lambda x: lax.while_loop(lambda c: c[0] < 10.0, lambda c: c * 2.0, x), "while", "jax.jacfwd"),
+    "while": (
+        lambda x: lax.while_loop(lambda c: c[0] < 10.0, lambda c: c * 2.0, x),
+        "while",
+        "jax.jacfwd",
+    ),
     "cond": (lambda x: lax.cond(x[0] > 0, jnp.sin, jnp.cos, x), "cond", "jnp.where"),
     "switch": (lambda x: lax.switch(1, [jnp.sin, jnp.cos], x), "cond", "jnp.where"),
-    "linear_solve": (lambda x: jnp.linalg.solve(jnp.eye(3) * 2.0 + jnp.outer(x, x), x), "custom_linear_solve", "jax.jacrev"),
+    "linear_solve": (
+        lambda x: jnp.linalg.solve(jnp.eye(3) * 2.0 + jnp.outer(x, x), x),
+        "custom_linear_solve",
+        "jax.jacrev",
+    ),
     "sort": (lambda x: jnp.sort(x) * 2.0, "sort", "jax.jacrev"),
-    "top_k": (lambda x: lax.top_k(x, 2)[0], "top_k", "register_rule"),  # no advice: the generic text
+    "top_k": (
+        lambda x: lax.top_k(x, 2)[0],
+        "top_k",
+        "register_rule",
+    ),  # no advice: the generic text
 }
 
 
@@ -110,7 +128,11 @@ def test_order_file_roundtrip_and_mismatch(tmp_path, chain):
     path = tmp_path / "orders" / "chain.json"
     ad.save_order(path, task="chain", graph=graph, order=[2, 1], cost=ad.cost(f, [2, 1], x))
     record = ad.load_order(path, graph)
-    assert record["order"] == (2, 1) and record["task"] == "chain" and record["jax_version"] == jax.__version__
+    assert (
+        record["order"] == (2, 1)
+        and record["task"] == "chain"
+        and record["jax_version"] == jax.__version__
+    )
     assert record["cost"] == ad.cost(f, "rev", x)
     other = ad.make_graph(lambda x: jnp.cos(jnp.tanh(jnp.exp(x))), x)  # same shape, other primitive
     assert other.fingerprint() != graph.fingerprint()

@@ -32,7 +32,10 @@ def test_counts_dot_general_and_mul_only():
 
 def test_batched_dot_general():
     f = lambda a, b: lax.dot_general(a, b, (((2,), (1,)), ((0,), (0,))))  # (6, 2, 3) x (6, 3, 4)
-    assert count_multiplications(jax.make_jaxpr(f)(jnp.ones((6, 2, 3)), jnp.ones((6, 3, 4)))).total == 6 * 2 * 4 * 3
+    assert (
+        count_multiplications(jax.make_jaxpr(f)(jnp.ones((6, 2, 3)), jnp.ones((6, 3, 4)))).total
+        == 6 * 2 * 4 * 3
+    )
 
 
 def test_unit_constants_are_reported_separately():
@@ -72,7 +75,9 @@ def test_control_flow_in_scope_raises():
 
 # ------------------------------------------------------------- products: plan == emitted
 def _emitted(a: ad.STensor, b: ad.STensor) -> int:
-    return count_multiplications(jax.make_jaxpr(lambda: jax.tree_util.tree_leaves(ad.matmul(a, b)[0]))()).total
+    return count_multiplications(
+        jax.make_jaxpr(lambda: jax.tree_util.tree_leaves(ad.matmul(a, b)[0]))()
+    ).total
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -93,7 +98,9 @@ def test_pre_reduction_is_counted():
     b = ad.STensor(jnp.asarray(3.0), Structure((4, 4), (1, 4), (None, 1), ()))  # constant along k0
     c, n = ad.matmul(a, b)
     assert n == _emitted(a, b) == 2 * 4
-    np.testing.assert_allclose(ad.to_dense(c), jnp.tensordot(ad.to_dense(a), ad.to_dense(b), 2), rtol=1e-6)
+    np.testing.assert_allclose(
+        ad.to_dense(c), jnp.tensordot(ad.to_dense(a), ad.to_dense(b), 2), rtol=1e-6
+    )
 
 
 def test_constant_rescaling_is_counted():
@@ -104,10 +111,14 @@ def test_constant_rescaling_is_counted():
     c, n = ad.matmul(ad.STensor(None, total), b)
     assert product_plan(total, b.structure).scale == 3  # the size of c
     assert n == _emitted(ad.STensor(None, total), b) == 4
-    np.testing.assert_allclose(ad.to_dense(c), 3.0 * jnp.broadcast_to(jnp.arange(4.0), (2, 4)), rtol=1e-6)
+    np.testing.assert_allclose(
+        ad.to_dense(c), 3.0 * jnp.broadcast_to(jnp.arange(4.0), (2, 4)), rtol=1e-6
+    )
     both_constant = ad.STensor(None, Structure((2, 3), (4,), (None,), None))
     c, n = ad.matmul(ad.STensor(None, total), both_constant)
-    assert n == _emitted(ad.STensor(None, total), both_constant) == 0  # the result is the constant 3
+    assert (
+        n == _emitted(ad.STensor(None, total), both_constant) == 0
+    )  # the result is the constant 3
     np.testing.assert_allclose(ad.to_dense(c), jnp.full((2, 4), 3.0))
 
 
@@ -121,9 +132,11 @@ def test_the_scope_holds_exactly_the_elimination(order, getkey):
     """jacve's whole jaxpr = primal and partials (the trace alone) + the elimination scope."""
     w, x = jax.random.normal(getkey(), (3, 5)), jax.random.normal(getkey(), (5,))
     whole = count_multiplications(jax.make_jaxpr(ad.jacve(_cube_net, order, argnums=(0, 1)))(w, x))
-    partials = count_multiplications(jax.make_jaxpr(
-        lambda w, x: [e.val for e in trace(_cube_net, (w, x), (0, 1)).graph.edges.values()]
-    )(w, x))
+    partials = count_multiplications(
+        jax.make_jaxpr(
+            lambda w, x: [e.val for e in trace(_cube_net, (w, x), (0, 1)).graph.edges.values()]
+        )(w, x)
+    )
     executed = ad.executed_count(_cube_net, order, w, x, argnums=(0, 1))
     assert partials.total > 0 and executed.total > 0
     assert whole.total == partials.total + executed.total

@@ -24,7 +24,9 @@ def test_tanh_matvec(order, getkey):
     W = jax.random.normal(getkey(), (4, 8))
     x = jax.random.normal(getkey(), (8,))
     assert ad.cost(f, order, W, x, argnums=(0, 1)) == 64
-    got, want = jax.jit(lambda W, x: (ad.jacve(f, order, argnums=(0, 1))(W, x), jax.jacrev(f, argnums=(0, 1))(W, x)))(W, x)
+    got, want = jax.jit(
+        lambda W, x: (ad.jacve(f, order, argnums=(0, 1))(W, x), jax.jacrev(f, argnums=(0, 1))(W, x))
+    )(W, x)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
@@ -56,6 +58,8 @@ def test_step_partials_stay_structured(getkey):
 
 def test_structured_jacobian_count_and_zero_block():
     f = lambda x, y: jnp.sin(x) * 2.0
-    blocks, count = ad.structured_jacobian(f, jnp.ones(3), jnp.ones(2), argnums=(0, 1), return_count=True)
+    blocks, count = ad.structured_jacobian(
+        f, jnp.ones(3), jnp.ones(2), argnums=(0, 1), return_count=True
+    )
     assert count == ad.cost(f, "rev", jnp.ones(3), jnp.ones(2), argnums=(0, 1))
     np.testing.assert_array_equal(ad.to_dense(blocks[1]), jnp.zeros((3, 2)))

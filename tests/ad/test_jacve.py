@@ -28,7 +28,7 @@ def layer_norm_softmax(x):
 def index_maps(x):
     a = jnp.concatenate([x[:, :2], jnp.flip(x, 0)[:, 1:]], axis=1)
     b = jnp.pad(x, ((1, 0), (0, 2))).reshape(-1)[::2]
-    return jnp.sum(a.T ** 2, axis=0), jnp.cos(b), x.reshape(2, 3, 2).transpose(2, 0, 1)
+    return jnp.sum(a.T**2, axis=0), jnp.cos(b), x.reshape(2, 3, 2).transpose(2, 0, 1)
 
 
 @pytest.fixture

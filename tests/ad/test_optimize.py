@@ -22,16 +22,21 @@ def _check(task, res):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize(("name", "method"), [
-    ("PropaneCombustion", "beam_markowitz"),
-    pytest.param("MLP", "beam_markowitz", marks=pytest.mark.slow),
-    pytest.param("PropaneCombustion", "anneal", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("PropaneCombustion", "beam_markowitz"),
+        pytest.param("MLP", "beam_markowitz", marks=pytest.mark.slow),
+        pytest.param("PropaneCombustion", "anneal", marks=pytest.mark.slow),
+    ],
+)
 def test_optimize_beats_baselines_and_runs(name, method):
     task = tasks.load(name)
     res = ad.optimize(task.fn, *task.args, method=method, budget=64, argnums=task.argnums)
     assert res.method == method and res.evaluations > 0
-    assert sorted(res.order) == sorted(ad.make_graph(task.fn, *task.args,
-                                                     argnums=task.argnums).eliminable)
+    assert sorted(res.order) == sorted(
+        ad.make_graph(task.fn, *task.args, argnums=task.argnums).eliminable
+    )
     _check(task, res)
 
 
@@ -40,8 +45,11 @@ def test_exact_dp_on_a_small_function():
     x = jnp.asarray([0.3, -0.7, 1.1])
     res = ad.optimize(fn, x, method="exact_dp")
     exact = min(ad.cost(fn, o, x) for o in ("fwd", "rev", "markowitz"))
-    assert res.cost <= exact and res.method == "exact_dp" and res.found_by in (
-        "exact_dp", "forward", "reverse", "markowitz")
+    assert (
+        res.cost <= exact
+        and res.method == "exact_dp"
+        and res.found_by in ("exact_dp", "forward", "reverse", "markowitz")
+    )
     np.testing.assert_allclose(ad.jacve(fn, order=res.order)(x), jax.jacrev(fn)(x), rtol=1e-6)
 
 

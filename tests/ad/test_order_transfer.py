@@ -16,8 +16,10 @@ B = 3
 
 def _batched(args, batch=B, seed=0):
     rng = np.random.default_rng(seed)
-    return tuple(jnp.asarray(a) + 0.01 * rng.standard_normal((batch, *np.shape(a))).astype(np.float32)
-                 for a in args)
+    return tuple(
+        jnp.asarray(a) + 0.01 * rng.standard_normal((batch, *np.shape(a))).astype(np.float32)
+        for a in args
+    )
 
 
 def _batch_diagonal(jac, out_shapes, n_args: int, batch=B):
@@ -29,8 +31,14 @@ def _batch_diagonal(jac, out_shapes, n_args: int, batch=B):
     for out, row in zip(out_leaves, per_output):
         assert len(row) == n_args
         o = out.shape[1:]
-        blocks.append(tuple(np.asarray(j).reshape(batch, int(np.prod(o)), batch, -1)[idx, :, idx, :]
-                            .reshape(batch, *o, *np.shape(j)[2 + len(o):]) for j in row))
+        blocks.append(
+            tuple(
+                np.asarray(j)
+                .reshape(batch, int(np.prod(o)), batch, -1)[idx, :, idx, :]
+                .reshape(batch, *o, *np.shape(j)[2 + len(o) :])
+                for j in row
+            )
+        )
     return out_tree.unflatten(blocks)
 
 
@@ -59,8 +67,14 @@ def test_hand_case_costs_batch_times_more():
         assert sum(ad.apply_order(gv, mapped)) == B * 32
 
 
-@pytest.mark.parametrize("name", ["PropaneCombustion", "HumanHeartDipole",
-                                  pytest.param("RobotArm_6DOF_v0", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PropaneCombustion",
+        "HumanHeartDipole",
+        pytest.param("RobotArm_6DOF_v0", marks=pytest.mark.slow),
+    ],
+)
 def test_mapped_order_computes_the_vmapped_jacobian(name):
     task = tasks.load(name)
     g, gv = _graphs(task)
@@ -106,8 +120,10 @@ def test_free_relabellings_come_first_at_no_cost():
 # broadcast_in_dim vertex that the unbatched graph has no counterpart of; the transfer
 # refuses, naming it, and the runtime experiment records the refusal instead of timing a
 # wrong order (widening the correspondence to such broadcasts is open work).
-NO_CORRESPONDENCE = {name: rf"{name}: no vertex correspondence: .*broadcast_in_dim \(3, 1, 1\)"
-                     for name in ("f", "MLP", "Encoder")}
+NO_CORRESPONDENCE = {
+    name: rf"{name}: no vertex correspondence: .*broadcast_in_dim \(3, 1, 1\)"
+    for name in ("f", "MLP", "Encoder")
+}
 
 
 @pytest.mark.slow
@@ -139,13 +155,16 @@ def test_target_with_an_extra_costly_vertex_is_refused():
     with pytest.raises(ad.OrderTransferError, match="tanh"):
         ad.vertex_correspondence(g, longer)
     shorter = ad.make_graph(lambda x: jnp.exp(x), x)
-    with pytest.raises(ad.OrderTransferError, match=r"vertex 1 \(intermediate sin .*vertex 1 \(output exp"):
+    with pytest.raises(
+        ad.OrderTransferError, match=r"vertex 1 \(intermediate sin .*vertex 1 \(output exp"
+    ):
         ad.vertex_correspondence(g, shorter)
 
 
 def test_rewired_program_is_refused():
     # the same primitives in the same order, but cos reads sin(x) instead of x
     x = jnp.ones(4)
+
     def rewired_fn(x):
         s = jnp.sin(x)
         return jnp.exp(s * jnp.cos(s))

@@ -23,8 +23,13 @@ def test_graph_numbering_and_printing():
     assert len(g.outputs) == 2
     text = str(g)
     assert "dot_general" in text and "tanh" in text
-    assert g.fingerprint() == ad.make_graph(f, X * 2, W - 1, argnums=(0, 1)).fingerprint()  # values do not matter
-    assert g.fingerprint() != ad.make_graph(f, jnp.ones(3), jnp.ones((5, 3)), argnums=(0, 1)).fingerprint()
+    assert (
+        g.fingerprint() == ad.make_graph(f, X * 2, W - 1, argnums=(0, 1)).fingerprint()
+    )  # values do not matter
+    assert (
+        g.fingerprint()
+        != ad.make_graph(f, jnp.ones(3), jnp.ones((5, 3)), argnums=(0, 1)).fingerprint()
+    )
     g.check()
 
 

@@ -57,19 +57,30 @@ _SURROGATE = FastSigmoid()
 
 # every op maps arrays of one shape to an array of that shape
 UNARY_OPS = {
-    "sin": jnp.sin, "tanh": jnp.tanh, "exp_tanh": lambda a: jnp.exp(jnp.tanh(a)),
-    "logistic": jax.nn.sigmoid, "soft_sqrt": lambda a: jnp.sqrt(1.0 + a * a),
+    "sin": jnp.sin,
+    "tanh": jnp.tanh,
+    "exp_tanh": lambda a: jnp.exp(jnp.tanh(a)),
+    "logistic": jax.nn.sigmoid,
+    "soft_sqrt": lambda a: jnp.sqrt(1.0 + a * a),
     "scale": lambda a: 0.7 * a - 0.1,
-    "powers": lambda a: lax.integer_pow(a, 3) - 0.5 * a**0 + lax.integer_pow(1.0 + a * a, -2) + a**1,
-    "sum_bcast": lambda a: _first(a, lambda a: jnp.broadcast_to(jnp.sum(a, 0, keepdims=True), a.shape), jnp.cos),
+    "powers": lambda a: (
+        lax.integer_pow(a, 3) - 0.5 * a**0 + lax.integer_pow(1.0 + a * a, -2) + a**1
+    ),
+    "sum_bcast": lambda a: _first(
+        a, lambda a: jnp.broadcast_to(jnp.sum(a, 0, keepdims=True), a.shape), jnp.cos
+    ),
     "max_bcast": lambda a: _last(a, lambda a: a - jnp.max(a, -1, keepdims=True), jnp.cos),
     "transpose_reshape": lambda a: jnp.transpose(a).reshape(a.shape),
     "roll": lambda a: _last(a, lambda a: jnp.concatenate([a[..., 1:], a[..., :1]], -1), jnp.sin),
     "flip_pad": lambda a: _first(
         a, lambda a: jnp.pad(jnp.flip(a, 0)[:-1], ((1, 0),) + ((0, 0),) * (a.ndim - 1)), jnp.tanh
     ),
-    "gather": lambda a: _last(a, lambda a: jnp.take(a, jnp.arange(a.shape[-1])[::-1], -1) * a, jnp.exp),
-    "update_slice": lambda a: _first(a, lambda a: lax.dynamic_update_slice_in_dim(a, 2.0 * a[:1], 1, 0), jnp.sin),
+    "gather": lambda a: _last(
+        a, lambda a: jnp.take(a, jnp.arange(a.shape[-1])[::-1], -1) * a, jnp.exp
+    ),
+    "update_slice": lambda a: _first(
+        a, lambda a: lax.dynamic_update_slice_in_dim(a, 2.0 * a[:1], 1, 0), jnp.sin
+    ),
     "softmax": lambda a: _last(a, lambda a: jax.nn.softmax(a, axis=-1), jax.nn.sigmoid),
     "cumsum": lambda a: _first(a, lambda a: jnp.cumsum(a, axis=0), jnp.tanh),
     "relu": lambda a: jax.nn.relu(a) + 0.1 * a,
@@ -77,7 +88,9 @@ UNARY_OPS = {
     "centred_rule": _centred_sin,
 }
 BINARY_OPS = {
-    "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply,
+    "add": jnp.add,
+    "sub": jnp.subtract,
+    "mul": jnp.multiply,
     "safe_div": lambda a, b: a / (1.0 + b * b),
     "mix": _mix,
     "where": lambda a, b: jnp.where(a > b, a, b * 0.5),
@@ -108,7 +121,7 @@ def random_program(seed: int, n_ops: int = 8):
             op = UNARY_OPS.get(name) or BINARY_OPS[name]
             pool.append(op(*[pool[i] for i in operands]))
         # the last values, plus the sum of all computed ones (every step reaches an output)
-        return tuple(pool[len(pool) - n_out + 1:]) + (sum(pool[2:]),)
+        return tuple(pool[len(pool) - n_out + 1 :]) + (sum(pool[2:]),)
 
     return program, steps
 
@@ -123,7 +136,13 @@ def test_random_programs(x64, seed):
     shape = SHAPES[seed % len(SHAPES)]
     program, steps = random_program(seed)
     graph, _costs = check_all_orders(
-        program, *_inputs(seed, shape, shape), argnums=(0, 1), n_random=2, seed=seed, rtol=RTOL, atol=ATOL
+        program,
+        *_inputs(seed, shape, shape),
+        argnums=(0, 1),
+        n_random=2,
+        seed=seed,
+        rtol=RTOL,
+        atol=ATOL,
     )
     assert len(graph.eliminable) > 0, steps
 
@@ -133,7 +152,15 @@ def test_random_programs(x64, seed):
 def test_random_programs_more(x64, seed):
     shape = SHAPES[seed % len(SHAPES)]
     program, _steps = random_program(seed, n_ops=14)
-    check_all_orders(program, *_inputs(seed, shape, shape), argnums=(0, 1), n_random=3, seed=seed, rtol=RTOL, atol=ATOL)
+    check_all_orders(
+        program,
+        *_inputs(seed, shape, shape),
+        argnums=(0, 1),
+        n_random=3,
+        seed=seed,
+        rtol=RTOL,
+        atol=ATOL,
+    )
 
 
 # (input shapes, output shapes) of generated programs: mixed ranks 0 to 3 in one program

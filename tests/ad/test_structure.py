@@ -44,7 +44,9 @@ def test_add_matches_dense(seed):
     rng = np.random.default_rng(100 + seed)
     o, i = SHAPES[rng.integers(len(SHAPES))], SHAPES[rng.integers(len(SHAPES))]
     a, b = random_stensor(rng, o, i), random_stensor(rng, o, i)
-    np.testing.assert_allclose(ad.to_dense(ad.add(a, b)), ad.to_dense(a) + ad.to_dense(b), rtol=1e-6)
+    np.testing.assert_allclose(
+        ad.to_dense(ad.add(a, b)), ad.to_dense(a) + ad.to_dense(b), rtol=1e-6
+    )
 
 
 def test_counting_convention_hand_products():
@@ -74,7 +76,9 @@ def test_structured_tensor_is_a_static_pytree():
 
     out, _ = jax.lax.scan(body, t, None, length=4)
     assert out.structure == t.structure
-    np.testing.assert_allclose(ad.to_dense(out), jnp.diag(jnp.arange(3.0)) * (1 + 0.5 + 0.25 + 0.125 + 0.0625))
+    np.testing.assert_allclose(
+        ad.to_dense(out), jnp.diag(jnp.arange(3.0)) * (1 + 0.5 + 0.25 + 0.125 + 0.0625)
+    )
 
 
 def test_invalid_structures_raise():
@@ -85,7 +89,9 @@ def test_invalid_structures_raise():
 
 
 def test_scale_by_scalar_and_by_output_array():
-    t = ad.STensor(jnp.arange(3.0), Structure((2,), (3,), (None,), (1,)))  # broadcast on the output side
+    t = ad.STensor(
+        jnp.arange(3.0), Structure((2,), (3,), (None,), (1,))
+    )  # broadcast on the output side
     np.testing.assert_allclose(ad.to_dense(ad.scale(t, 2.0)), 2.0 * ad.to_dense(t))
     d = jnp.array([1.0, -2.0])
     np.testing.assert_allclose(ad.to_dense(ad.scale(t, d)), d[:, None] * ad.to_dense(t))
@@ -94,7 +100,9 @@ def test_scale_by_scalar_and_by_output_array():
 
 
 @pytest.mark.parametrize(
-    "small, reduce_max", [(0, 4096), (10**9, 10**9), (10**9, 0)], ids=["dot_general", "multiply_reduce", "unrolled"]
+    "small, reduce_max",
+    [(0, 4096), (10**9, 10**9), (10**9, 0)],
+    ids=["dot_general", "multiply_reduce", "unrolled"],
 )
 def test_contract_matches_einsum(small, reduce_max, monkeypatch):
     """Every emitted form of a labelled two-operand contraction equals numpy's einsum."""
@@ -107,12 +115,17 @@ def test_contract_matches_einsum(small, reduce_max, monkeypatch):
     for _ in range(60):
         la = tuple(int(v) for v in rng.permutation(5)[: rng.integers(1, 4)])
         lb = tuple(int(v) for v in rng.permutation(5)[: rng.integers(1, 4)])
-        out = tuple(int(v) for v in rng.permutation(sorted(set(la) | set(lb))) if rng.random() < 0.6)
+        out = tuple(
+            int(v) for v in rng.permutation(sorted(set(la) | set(lb))) if rng.random() < 0.6
+        )
         a = rng.standard_normal([sizes[v] for v in la]).astype(np.float32)
         b = rng.standard_normal([sizes[v] for v in lb]).astype(np.float32)
         got = _stensor._contract([(jnp.asarray(a), la), (jnp.asarray(b), lb)], out)
         np.testing.assert_allclose(
-            np.asarray(got), np.einsum(a, list(la), b, list(lb), list(out)), rtol=1e-5, atol=1e-5,
+            np.asarray(got),
+            np.einsum(a, list(la), b, list(lb), list(out)),
+            rtol=1e-5,
+            atol=1e-5,
             err_msg=f"{la} x {lb} -> {out}",
         )
 
@@ -128,7 +141,11 @@ def _contraction_primitives(batch: int) -> tuple[set[str], np.ndarray, np.ndarra
     operands = lambda a, w: [(a, (0, 1, 3, 4)), (w, (0, 2, 4))]
     contract = lambda a, w: _stensor._contract(operands(a, w), (0, 1, 2, 3))
     names = {e.primitive.name for e in jax.make_jaxpr(contract)(a, w).jaxpr.eqns}
-    return names, np.asarray(contract(jnp.asarray(a), jnp.asarray(w))), np.einsum("bodl,bhl->bohd", a, w)
+    return (
+        names,
+        np.asarray(contract(jnp.asarray(a), jnp.asarray(w))),
+        np.einsum("bodl,bhl->bohd", a, w),
+    )
 
 
 def test_large_short_contraction_emits_no_reduce():
@@ -158,8 +175,13 @@ def test_vmap_jacve_encoder_has_no_large_contraction_reduce():
     args = [jnp.broadcast_to(jnp.asarray(a), (512, *jnp.shape(a))) for a in t.args]
     jaxpr = jax.make_jaxpr(ad.vmap_jacve(t.fn, "rev", argnums=t.argnums))(*args).jaxpr
     producer = {v: e.primitive.name for e in jaxpr.eqns for v in e.outvars}
-    big = [e for e in jaxpr.eqns if e.primitive.name == "reduce_sum" and producer.get(e.invars[0]) == "mul"
-           and e.invars[0].aval.size >= 8192]
+    big = [
+        e
+        for e in jaxpr.eqns
+        if e.primitive.name == "reduce_sum"
+        and producer.get(e.invars[0]) == "mul"
+        and e.invars[0].aval.size >= 8192
+    ]
     assert not big, [str(e) for e in big[:3]]
     assert any(e.primitive.name == "slice" for e in jaxpr.eqns)
 

@@ -20,7 +20,10 @@ JIT = {"f", "MLP", "Encoder"}
 def test_cost_equals_executed_count(name):
     t = tasks.load(name)
     graph = ad.make_graph(t.fn, *t.args, argnums=t.argnums)
-    assert set(ad.supported_primitives()) >= {v.primitive for v in graph.vertices} - {"input", "copy"}
+    assert set(ad.supported_primitives()) >= {v.primitive for v in graph.vertices} - {
+        "input",
+        "copy",
+    }
     orders = ["fwd", "rev", "markowitz"] + random_orders(graph, 2, seed=1)
     symbolic = [sum(ad.apply_order(graph, ad.resolve_order(graph, o))) for o in orders]
     assert symbolic == ad.executed_costs(t.fn, orders, *t.args, argnums=t.argnums)
@@ -43,4 +46,6 @@ NAN_PROGRAMS = {"g"}
 @pytest.mark.parametrize("name", [n for n in ALL if n not in SMALL and n not in NAN_PROGRAMS])
 def test_jacobian_all_tasks(name):
     t = tasks.load(name)
-    check_all_orders(t.fn, *t.args, argnums=t.argnums, n_random=2, seed=3, rtol=1e-4, atol=1e-5, jit=name in JIT)
+    check_all_orders(
+        t.fn, *t.args, argnums=t.argnums, n_random=2, seed=3, rtol=1e-4, atol=1e-5, jit=name in JIT
+    )

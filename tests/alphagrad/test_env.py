@@ -13,8 +13,18 @@ from spikead.alphagrad import _count
 from spikead.alphagrad._reference import eliminate
 
 SMALL_TASKS = ("PropaneCombustion", "MLP")  # one scalar and one tensor graph; the rest: slow
-TASKS = ("RoeFlux_1d", "RoeFlux_3d", "RobotArm_6DOF", "HumanHeartDipole", "PropaneCombustion",
-         "BlackScholes_Jacobian", "f", "g", "MLP", "Encoder")
+TASKS = (
+    "RoeFlux_1d",
+    "RoeFlux_3d",
+    "RobotArm_6DOF",
+    "HumanHeartDipole",
+    "PropaneCombustion",
+    "BlackScholes_Jacobian",
+    "f",
+    "g",
+    "MLP",
+    "Encoder",
+)
 
 
 def _random_orders(graph, n, seed):
@@ -164,7 +174,7 @@ def test_wide_mlp_costs_are_exact(x64, which):
             if argnums == 1:
                 assert got == [2_149_580_800] * 3
             else:
-                assert max(got) > 2 ** 40  # forward, wrt the weights
+                assert max(got) > 2**40  # forward, wrt the weights
             assert state.cost.dtype == jnp.uint32 and ag.cost_of(state) == 0
 
 
@@ -172,8 +182,10 @@ def test_x64_costs_equal_x32():
     """A tensor task and a scalar graph give the same exact costs with x64 on."""
     tg = ag.load_task_graph("MLP")
     scalar = ag.random_scalar_graph(3)
-    cases = [(tg.sym, [tg.sym.position_order(tg.baselines[b]) for b in ag.BASELINES]),
-             (scalar, list(_random_orders(scalar, 3, 1)))]
+    cases = [
+        (tg.sym, [tg.sym.position_order(tg.baselines[b]) for b in ag.BASELINES]),
+        (scalar, list(_random_orders(scalar, 3, 1))),
+    ]
     for graph, orders in cases:
         x32 = ag.order_costs(ag.encode(graph), orders).tolist()
         with jax.enable_x64(True):

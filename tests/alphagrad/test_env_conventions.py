@@ -30,11 +30,14 @@ def _random_orders(graph, n, seed):
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
-@pytest.mark.parametrize(("maker", "kwargs"), [
-    (ag.random_scalar_graph, {}),
-    (ag.random_tensor_graph, {}),
-    (ag.random_tensor_graph, {"max_rank": 3, "sizes": (1, 2, 3)}),
-])
+@pytest.mark.parametrize(
+    ("maker", "kwargs"),
+    [
+        (ag.random_scalar_graph, {}),
+        (ag.random_tensor_graph, {}),
+        (ag.random_tensor_graph, {"max_rank": 3, "sizes": (1, 2, 3)}),
+    ],
+)
 def test_random_graphs_match_reference(maker, kwargs, convention):
     """Env == plain-Python reference (the engine's product rule) on many random graphs."""
     for seed in range(10):
@@ -47,22 +50,22 @@ def test_random_graphs_match_reference(maker, kwargs, convention):
 
 N, M = 3, 4
 EYE = identity_structure((N,))
-DIAG = Structure((N,), (N,), (0,), (0,))      # elementwise: values on the paired label
-SCALED = Structure((N,), (N,), (0,), ())      # c * I: one value
+DIAG = Structure((N,), (N,), (0,), (0,))  # elementwise: values on the paired label
+SCALED = Structure((N,), (N,), (0,), ())  # c * I: one value
 DENSE = dense_structure((M,), (N,))
 SPREAD = Structure((N, M), (N,), (0,), (1,))  # paired on N, values along the extra out dim M
 
 # (a: k -> y, b: x -> k, structured count, paper count), by hand
 HAND = [
-    (EYE, EYE, 0, 1),              # identity x identity: 1 under paper (Kronecker kept)
-    (DENSE, EYE, 0, M * N),        # a unit partial is not free under paper
-    (SCALED, SCALED, 1, 1),        # both paired, no values along k: one product
-    (SCALED, DIAG, N, N),          # a single value against a diagonal: its size
+    (EYE, EYE, 0, 1),  # identity x identity: 1 under paper (Kronecker kept)
+    (DENSE, EYE, 0, M * N),  # a unit partial is not free under paper
+    (SCALED, SCALED, 1, 1),  # both paired, no values along k: one product
+    (SCALED, DIAG, N, N),  # a single value against a diagonal: its size
     (DIAG, SCALED, N, N),
     (DIAG, EYE, 0, N),
     (DIAG, DIAG, N, N),
-    (SPREAD, SCALED, M, M * N),    # no values along k, but one value against M: N products
-    (SPREAD, EYE, 0, M),           # ... and against a unit partial: none
+    (SPREAD, SCALED, M, M * N),  # no values along k, but one value against M: N products
+    (SPREAD, EYE, 0, M),  # ... and against a unit partial: none
 ]
 
 
@@ -74,8 +77,13 @@ def _chains(pairs) -> ag.SymGraph:
         x, k, y = c, n + c, 2 * n + c
         shapes[x], shapes[k], shapes[y] = b.in_shape, a.in_shape, a.out_shape
         edges[(x, k)], edges[(k, y)] = b, a
-    return ag.SymGraph(shapes=tuple(shapes), edges=edges, inputs=tuple(range(n)),
-                       outputs=tuple(range(2 * n, 3 * n)), eliminable=tuple(range(n, 2 * n)))
+    return ag.SymGraph(
+        shapes=tuple(shapes),
+        edges=edges,
+        inputs=tuple(range(n)),
+        outputs=tuple(range(2 * n, 3 * n)),
+        eliminable=tuple(range(n, 2 * n)),
+    )
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
@@ -96,7 +104,9 @@ def test_scalar_graphs_charge_every_product_under_paper():
     order = list(graph.eliminable)
     state = ag.encode(graph, convention="paper")
     assert state.max_rank == 0
-    assert ag.order_costs(state, [order]).tolist() == [ag.order_cost(graph, order, convention="paper")]
+    assert ag.order_costs(state, [order]).tolist() == [
+        ag.order_cost(graph, order, convention="paper")
+    ]
     assert ag.order_cost(graph, order, convention="paper") > ag.order_cost(graph, order)
 
 
@@ -111,8 +121,13 @@ def _check_task(name, convention, x64=False):
         orders += list(_random_orders(tg.sym, 3, 0))
         got = ag.order_costs(tg.state, orders).tolist()
         # the same mode: a task may trace to another graph with x64 on
-        public = ad.cost(task.fn, tg.sym.id_order(orders[-1]), *task.args,
-                         argnums=task.argnums, convention=convention)
+        public = ad.cost(
+            task.fn,
+            tg.sym.id_order(orders[-1]),
+            *task.args,
+            argnums=task.argnums,
+            convention=convention,
+        )
     engine = [tg.engine_cost(tg.sym.id_order(o)) for o in orders]
     assert got == engine
     assert got[:3] == [tg.baseline_costs[b] for b in ag.BASELINES]
@@ -137,8 +152,10 @@ def test_every_task_both_conventions(name, convention, x64):
 
 def test_states_of_two_conventions_are_not_stacked():
     graphs = [ag.random_tensor_graph(s) for s in (0, 1)]
-    states = [ag.encode(g, num_vertices=12, max_rank=2, narrow=True, convention=c)
-              for g, c in zip(graphs, CONVENTIONS)]
+    states = [
+        ag.encode(g, num_vertices=12, max_rank=2, narrow=True, convention=c)
+        for g, c in zip(graphs, CONVENTIONS)
+    ]
     with pytest.raises(ag.PaddingError, match="convention"):
         ag.alphazero_joint(states, jax.random.key(0), ag.AgentConfig(), references=[1, 1])
     assert {s.convention for s in ag.pad_common(graphs, convention="paper")[0]} == {"paper"}
@@ -146,10 +163,12 @@ def test_states_of_two_conventions_are_not_stacked():
 
 def test_unknown_convention_is_refused():
     graph = ag.random_scalar_graph(0)
-    for call in (lambda: ag.encode(graph, convention="graphax"),
-                 lambda: ag.order_cost(graph, graph.eliminable, convention="graphax"),
-                 lambda: ag.exact_dp(graph, convention="graphax"),
-                 lambda: ag.load_task_graph("PropaneCombustion", "graphax")):
+    for call in (
+        lambda: ag.encode(graph, convention="graphax"),
+        lambda: ag.order_cost(graph, graph.eliminable, convention="graphax"),
+        lambda: ag.exact_dp(graph, convention="graphax"),
+        lambda: ag.load_task_graph("PropaneCombustion", "graphax"),
+    ):
         with pytest.raises(ValueError, match="'graphax'"):
             call()
 
@@ -158,8 +177,10 @@ def test_exact_dp_is_the_optimum_under_paper():
     """On small scalar graphs the DP equals the brute-force minimum over all orders."""
     for seed in range(3):
         graph = ag.random_scalar_graph(seed, n_eliminable=6)
-        brute = min(ag.order_cost(graph, o, convention="paper")
-                    for o in itertools.permutations(graph.eliminable))
+        brute = min(
+            ag.order_cost(graph, o, convention="paper")
+            for o in itertools.permutations(graph.eliminable)
+        )
         assert ag.exact_dp(graph, convention="paper").cost == brute
 
 
@@ -181,4 +202,4 @@ def test_wide_mlp_paper_count_is_exact(x64):
         orders = [sym.position_order(ad.resolve_order(graph, o)) for o in names]
         got = ag.order_costs(ag.encode(sym, convention="paper"), orders).tolist()
         want = [ad.cost(_mlp, o, params, x, argnums=1, convention="paper") for o in names]
-    assert got == want and min(got) > 2 ** 31
+    assert got == want and min(got) > 2**31

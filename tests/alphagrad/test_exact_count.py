@@ -41,8 +41,10 @@ def test_add_mul_sum_product_are_exact(x64):
         assert _count.to_int(jax.jit(_count.sum)(_counts(a))) == sum(a)
         sizes = rng.integers(0, 1 << 12, (40, 5)).astype(np.int32)
         mask = rng.random((40, 5)) < 0.7
-        expected = [int(np.prod([int(s) for s, m in zip(row, ms) if m], dtype=object))
-                    for row, ms in zip(sizes, mask)]
+        expected = [
+            int(np.prod([int(s) for s, m in zip(row, ms) if m], dtype=object))
+            for row, ms in zip(sizes, mask)
+        ]
         got = _count.exact(jax.jit(_count.product)(jnp.asarray(sizes), jnp.asarray(mask)))
         assert got.tolist() == expected
         assert got.dtype == np.int64 and _count.zeros().dtype == jnp.uint32
@@ -77,10 +79,10 @@ def test_to_float_is_monotone_and_close(x64):
         values = sorted(_ints(rng, 200, 63) + [(1 << 24) + 1, 1 << 24, (1 << 40) + 12345])
         floats = np.asarray(jax.jit(_count.to_float)(_counts(values)))
         assert floats.dtype == np.float32
-        assert np.all(np.diff(floats) >= 0)                        # never inverts an order
+        assert np.all(np.diff(floats) >= 0)  # never inverts an order
         exact = np.asarray(values, dtype=np.float64)
-        assert np.all(floats <= exact)                              # rounds towards zero
-        assert np.all(exact - floats <= exact * 2.0 ** -23)
+        assert np.all(floats <= exact)  # rounds towards zero
+        assert np.all(exact - floats <= exact * 2.0**-23)
         small = [v for v in values if v < 1 << 24]
         assert np.asarray(_count.to_float(_counts(small))).tolist() == [float(v) for v in small]
 
@@ -88,7 +90,8 @@ def test_to_float_is_monotone_and_close(x64):
 def test_less_and_minimum_agree_with_python_ints():
     rng = np.random.default_rng(3)
     values = [0, 1, 2**16 - 1, 2**16, 2**32 + 5, 2**48 - 1, 2**63] + [
-        int(rng.integers(0, 2**62)) >> int(rng.integers(0, 60)) for _ in range(40)]
+        int(rng.integers(0, 2**62)) >> int(rng.integers(0, 60)) for _ in range(40)
+    ]
     a = jnp.asarray(np.stack([_count.from_int(v) for v in values]))
     b = a[::-1]
     less = np.asarray(_count.less(a, b))
@@ -97,4 +100,6 @@ def test_less_and_minimum_agree_with_python_ints():
         assert bool(less[i]) == (x < y)
         assert int(low[i]) == min(x, y)
     overflowed = _count.mul(jnp.asarray(_count.from_int(2**63)), jnp.asarray(_count.from_int(4)))
-    assert not bool(_count.less(overflowed, jnp.asarray(_count.from_int(2**63))))  # overflow is above all
+    assert not bool(
+        _count.less(overflowed, jnp.asarray(_count.from_int(2**63)))
+    )  # overflow is above all

@@ -9,14 +9,27 @@ import pytest
 
 from spikead import alphagrad as ag
 
-AGENT = ag.AgentConfig(dim=8, heads=2, layers=1, games=8, iterations=3, simulations=4,
-                       considered=3, updates=2, batch=32, buffer=2, ppo_epochs=1)
+AGENT = ag.AgentConfig(
+    dim=8,
+    heads=2,
+    layers=1,
+    games=8,
+    iterations=3,
+    simulations=4,
+    considered=3,
+    updates=2,
+    batch=32,
+    buffer=2,
+    ppo_epochs=1,
+)
 SEARCH = ag.SearchConfig(budget=64, batch=8, expand=3, max_width=8)
 
 
 def _graphs():
-    return [ag.random_scalar_graph(11, n_inputs=3, n_eliminable=9, n_outputs=2, max_fan_in=3),
-            ag.random_scalar_graph(12, n_inputs=2, n_eliminable=6, n_outputs=3, max_fan_in=3)]
+    return [
+        ag.random_scalar_graph(11, n_inputs=3, n_eliminable=9, n_outputs=2, max_fan_in=3),
+        ag.random_scalar_graph(12, n_inputs=2, n_eliminable=6, n_outputs=3, max_fan_in=3),
+    ]
 
 
 def _random_mean(graph, n=32, seed=0):
@@ -40,12 +53,15 @@ def test_padded_orders_cost_the_same():
 def test_action_mask_offers_one_noop_when_done():
     graph = _graphs()[1]
     state = ag.encode(graph, num_vertices=graph.num_vertices + 2)
-    assert np.asarray(ag.action_mask(state)).tolist() == np.asarray(ag.legal_actions(state)).tolist()
+    assert (
+        np.asarray(ag.action_mask(state)).tolist() == np.asarray(ag.legal_actions(state)).tolist()
+    )
     state, _ = ag.rollout(state, jnp.asarray(graph.eliminable))
     mask = np.asarray(ag.action_mask(state))
     assert mask.sum() == 1 and mask[0]
     assert ag.effective_order([5, 0, 5, 4, 3, 0], state.eliminable) == [
-        k for k in [5, 4, 3] if k in graph.eliminable]
+        k for k in [5, 4, 3] if k in graph.eliminable
+    ]
 
 
 def test_pad_groups_buckets_by_size_and_rank():
@@ -64,8 +80,14 @@ def test_pad_groups_buckets_by_size_and_rank():
 def test_padded_classical_search_matches_its_true_cost(method):
     graph = _graphs()[0]
     state = ag.encode(graph, num_vertices=graph.num_vertices + 4)
-    res = ag.run_method(method, state, jax.random.key(0), search=SEARCH, agent=AGENT,
-                        moves=len(graph.eliminable) + 3)
+    res = ag.run_method(
+        method,
+        state,
+        jax.random.key(0),
+        search=SEARCH,
+        agent=AGENT,
+        moves=len(graph.eliminable) + 3,
+    )
     assert sorted(res.order) == sorted(graph.eliminable)
     assert ag.order_cost(graph, res.order) == res.cost
     assert res.cost < _random_mean(graph)
@@ -82,8 +104,8 @@ def test_joint_agent_improves_on_two_graphs():
     for graph, res, ref in zip(graphs, results, refs):
         assert sorted(res.order) == sorted(graph.eliminable)
         assert ag.order_cost(graph, res.order) == res.cost
-        assert res.cost < ref                           # better than a typical random order
-        assert res.cost >= ag.exact_dp(graph).cost      # and never below the optimum
+        assert res.cost < ref  # better than a typical random order
+        assert res.cost >= ag.exact_dp(graph).cost  # and never below the optimum
         assert res.evaluations > 0 and res.info["episodes"] == AGENT.iterations * 4
 
 

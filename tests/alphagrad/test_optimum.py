@@ -45,14 +45,17 @@ def _min_vertex_cut(nbrs, sources, target, vertices) -> int:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_disjoint_paths_is_the_min_vertex_cut(seed):
-    graph, _ = _optimum.as_graph(ag.random_scalar_graph(seed, n_inputs=3, n_eliminable=6,
-                                                        n_outputs=2, max_fan_in=3))
+    graph, _ = _optimum.as_graph(
+        ag.random_scalar_graph(seed, n_inputs=3, n_eliminable=6, n_outputs=2, max_fan_in=3)
+    )
     vertices = [v.id for v in graph.vertices]
     for k in graph.eliminable:
         assert _optimum._disjoint_paths(graph.succs, graph.inputs, k) == _min_vertex_cut(
-            graph.succs, graph.inputs, k, vertices)
+            graph.succs, graph.inputs, k, vertices
+        )
         assert _optimum._disjoint_paths(graph.preds, graph.outputs, k) == _min_vertex_cut(
-            graph.preds, graph.outputs, k, vertices)
+            graph.preds, graph.outputs, k, vertices
+        )
 
 
 @pytest.mark.parametrize("convention", CONVENTIONS)
@@ -61,13 +64,18 @@ def test_optimum_is_the_brute_force_optimum(kind, convention):
     for seed in range(8):
         sym = _small(kind, seed)
         graph, _ = _optimum.as_graph(sym)
-        costs = {p: sum(ad.apply_order(graph, list(p), convention=convention))
-                 for p in itertools.permutations(graph.eliminable)}
+        costs = {
+            p: sum(ad.apply_order(graph, list(p), convention=convention))
+            for p in itertools.permutations(graph.eliminable)
+        }
         brute = min(costs.values())
         for use_bound in (True, False):
             res = ag.optimum(sym, convention=convention, use_bound=use_bound, time_limit=60)
             assert (res.cost, res.lower_bound, res.proven, res.gap) == (brute, brute, True, 0.0), (
-                seed, use_bound, res)
+                seed,
+                use_bound,
+                res,
+            )
             assert costs[tuple(res.order)] == res.cost
 
 
@@ -113,11 +121,13 @@ def test_time_limited_result_is_a_valid_bound(convention):
 def test_start_orders_and_errors():
     sym = _small("scalar", 3)
     graph, _ = _optimum.as_graph(sym)
-    worst = max(itertools.permutations(graph.eliminable),
-                key=lambda p: sum(ad.apply_order(graph, list(p))))
+    worst = max(
+        itertools.permutations(graph.eliminable), key=lambda p: sum(ad.apply_order(graph, list(p)))
+    )
     res = ag.optimum(sym, orders={"worst": worst})
-    assert res.proven and res.cost == min(sum(ad.apply_order(graph, list(p)))
-                                          for p in itertools.permutations(graph.eliminable))
+    assert res.proven and res.cost == min(
+        sum(ad.apply_order(graph, list(p))) for p in itertools.permutations(graph.eliminable)
+    )
     with pytest.raises(ValueError, match="convention"):
         ag.optimum(sym, convention="graphax")
     with pytest.raises(TypeError, match="task name"):
@@ -129,8 +139,9 @@ def test_start_orders_and_errors():
 def test_propane_combustion_optimum_is_the_papers_alphagrad_cost():
     """PropaneCombustion under Graphax's count: the bound meets an order at 88, the
     AlphaGrad paper's best (deterministic: limited by states, not time)."""
-    res = ag.optimum("PropaneCombustion", convention="paper", time_limit=float("inf"),
-                     max_states=20000)
+    res = ag.optimum(
+        "PropaneCombustion", convention="paper", time_limit=float("inf"), max_states=20000
+    )
     assert (res.cost, res.lower_bound, res.proven) == (88, 88, True)
     graph, _ = _optimum.as_graph("PropaneCombustion")
     assert sum(ad.apply_order(graph, res.order, convention="paper")) == 88

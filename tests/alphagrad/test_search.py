@@ -12,8 +12,19 @@ import pytest
 from spikead import alphagrad as ag
 from spikead.alphagrad import _search as ag_search
 
-AGENT = ag.AgentConfig(dim=8, heads=2, layers=1, games=8, iterations=2, simulations=4,
-                       considered=3, updates=2, batch=32, buffer=2, ppo_epochs=1)
+AGENT = ag.AgentConfig(
+    dim=8,
+    heads=2,
+    layers=1,
+    games=8,
+    iterations=2,
+    simulations=4,
+    considered=3,
+    updates=2,
+    batch=32,
+    buffer=2,
+    ppo_epochs=1,
+)
 SEARCH = ag.SearchConfig(budget=96, batch=8, expand=3, max_width=16)
 
 
@@ -40,17 +51,27 @@ def test_exact_dp_refuses_large_graphs():
         ag.exact_dp(ag.random_scalar_graph(0, n_eliminable=20), max_vertices=16)
 
 
-@pytest.mark.parametrize("method", [
-    pytest.param(m, marks=pytest.mark.slow) if m in ag.AGENTS else m
-    for m in ag.CLASSICAL + ag.AGENTS])
+@pytest.mark.parametrize(
+    "method",
+    [
+        pytest.param(m, marks=pytest.mark.slow) if m in ag.AGENTS else m
+        for m in ag.CLASSICAL + ag.AGENTS
+    ],
+)
 def test_method_beats_random_and_not_the_optimum(small, method):
     graph, state, optimum, random_costs = small
-    res = ag.run_method(method, state, jax.random.key(1), search=SEARCH, agent=AGENT,
-                        reference=float(random_costs.min()))
+    res = ag.run_method(
+        method,
+        state,
+        jax.random.key(1),
+        search=SEARCH,
+        agent=AGENT,
+        reference=float(random_costs.min()),
+    )
     assert sorted(res.order) == sorted(graph.eliminable)
-    assert ag.order_cost(graph, res.order) == res.cost      # reported cost is the true cost
-    assert res.cost >= optimum.cost                           # nothing beats the optimum
-    assert res.cost < random_costs.mean()                     # better than a typical random order
+    assert ag.order_cost(graph, res.order) == res.cost  # reported cost is the true cost
+    assert res.cost >= optimum.cost  # nothing beats the optimum
+    assert res.cost < random_costs.mean()  # better than a typical random order
     evals = [e for e, _ in res.curve]
     assert evals == sorted(evals) and res.evaluations > 0
     bests = [c for _, c in res.curve]
@@ -103,8 +124,9 @@ def test_merged_beam_as_wide_as_every_subset_is_the_exact_optimum(seed):
     state = ag.encode(graph)
     optimum = ag.exact_dp(graph).cost
     # every vertex expanded, width 128 >= C(9, 4) = 126 sets
-    res = ag.beam_search(state, 10**6, kind="markowitz", expand=9, max_width=128, safe=False,
-                         merge=True)
+    res = ag.beam_search(
+        state, 10**6, kind="markowitz", expand=9, max_width=128, safe=False, merge=True
+    )
     assert res.cost == optimum == ag.order_cost(graph, res.order)
     assert res.info["width"] == 128
 
@@ -115,8 +137,19 @@ def test_learning_rate_decays_over_the_steps_taken(small, agent, monkeypatch):
     multiply by ppo_epochs (it used to, so its rate barely decayed), PPO does."""
     from spikead.alphagrad import _alphazero, _ppo
 
-    cfg = ag.AgentConfig(dim=8, heads=2, layers=1, games=4, iterations=2, simulations=2,
-                         considered=2, updates=2, batch=8, buffer=1, ppo_epochs=3)
+    cfg = ag.AgentConfig(
+        dim=8,
+        heads=2,
+        layers=1,
+        games=4,
+        iterations=2,
+        simulations=2,
+        considered=2,
+        updates=2,
+        batch=8,
+        buffer=1,
+        ppo_epochs=3,
+    )
     module, name = (_alphazero, "_az_update") if agent == "alphazero" else (_ppo, "_ppo_update")
     calls, lengths = [], set()
 

@@ -33,7 +33,9 @@ def test_without_cap_times_full_repeats_and_counts_warmup():
     assert len(fwd_calls) == len(bwd_calls) == 8
     assert timed.fwd.repeats == timed.fwdbwd.repeats == 5
     assert timed.fwdbwd.median_ms >= 2.0 and timed.probe_fwdbwd_ms >= 2.0
-    assert timed.predicted_s == pytest.approx(6 * (timed.probe_fwd_ms + timed.probe_fwdbwd_ms) / 1e3)
+    assert timed.predicted_s == pytest.approx(
+        6 * (timed.probe_fwd_ms + timed.probe_fwdbwd_ms) / 1e3
+    )
     assert timed.timing_s > 0
 
 
@@ -61,8 +63,10 @@ def test_bad_arguments_fail(kw):
 
 
 def test_over_cap_rule():
-    skipped = {"status": f"{CAP_STATUS} (predicted 90 s > 40 s at n=256)",
-               "predicted_timing_s": 90.4}
+    skipped = {
+        "status": f"{CAP_STATUS} (predicted 90 s > 40 s at n=256)",
+        "predicted_timing_s": 90.4,
+    }
     assert _over_cap(skipped, 40.0, 256) == "predicted 90 s at n=256"
     slow = {"status": "ok", "timing_s": 55.0}
     assert _over_cap(slow, 40.0, 512) == "55 s at n=512"  # timed, but slower than the cap
@@ -72,8 +76,9 @@ def test_over_cap_rule():
 
 
 def test_capped_framework_skips_larger_sizes_and_keeps_agreement(tmp_path):
-    settings = ComparisonSettings(batch=2, steps=10, warmup=2, repeats=20, time_cap_s=1e-9,
-                                  timeout=300, cpus=1)  # pinned with taskset to one core
+    settings = ComparisonSettings(
+        batch=2, steps=10, warmup=2, repeats=20, time_cap_s=1e-9, timeout=300, cpus=1
+    )  # pinned with taskset to one core
     rows, details = compare_frameworks(["jax_scan"], [32, 16], settings, workdir=tmp_path)
     assert [r["n"] for r in rows] == [16, 32]  # ascending whatever the given order
     first, second = rows

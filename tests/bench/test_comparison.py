@@ -48,22 +48,33 @@ def test_check_frameworks():
     assert check_frameworks(["spikead", "jax_scan"]) == ["spikead", "jax_scan"]
     with pytest.raises(UnknownFrameworkError, match="nest"):
         check_frameworks(["spikead", "nest"])
-    assert {"spikead", "jax_scan", "snntorch", "norse", "spyx", "spikingjelly",
-            "rockpool"} <= set(FRAMEWORKS)
+    assert {"spikead", "jax_scan", "snntorch", "norse", "spyx", "spikingjelly", "rockpool"} <= set(
+        FRAMEWORKS
+    )
 
 
 def _row(fw, n, fwd, fwdbwd, status="ok"):
     row = dict.fromkeys(COLUMNS, math.nan)
-    row.update(framework=fw, n=n, batch=16, T=10, fwd_ms=fwd, fwdbwd_ms=fwdbwd,
-               status=status, agreement=1.0)
+    row.update(
+        framework=fw,
+        n=n,
+        batch=16,
+        T=10,
+        fwd_ms=fwd,
+        fwdbwd_ms=fwdbwd,
+        status=status,
+        agreement=1.0,
+    )
     return row
 
 
 def test_comparison_metrics_ratios():
     rows = [
-        _row("spikead", 64, 2.0, 6.0), _row("jax_scan", 64, 1.0, 3.0),
+        _row("spikead", 64, 2.0, 6.0),
+        _row("jax_scan", 64, 1.0, 3.0),
         _row("snntorch", 64, 20.0, 120.0),
-        _row("spikead", 128, 4.0, 8.0), _row("jax_scan", 128, 4.0, 4.0),
+        _row("spikead", 128, 4.0, 8.0),
+        _row("jax_scan", 128, 4.0, 4.0),
         _row("snntorch", 128, math.nan, math.nan, status="missing: No module named snntorch"),
     ]
     m = comparison_metrics(rows)

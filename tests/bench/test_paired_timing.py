@@ -47,9 +47,10 @@ def test_counts_calls_and_rounds():
 @pytest.mark.parametrize("order", ["random", "alternate"])
 def test_each_round_calls_both_in_the_recorded_order(order):
     calls = []
-    t = time_alternating(_recorder(calls, "a"), _recorder(calls, "b"), 0, warmup=0,
-                         repeats=20, order=order, seed=3)
-    rounds = [tuple(calls[2 * i:2 * i + 2]) for i in range(20)]
+    t = time_alternating(
+        _recorder(calls, "a"), _recorder(calls, "b"), 0, warmup=0, repeats=20, order=order, seed=3
+    )
+    rounds = [tuple(calls[2 * i : 2 * i + 2]) for i in range(20)]
     assert rounds == [("a", "b") if first else ("b", "a") for first in t.a_first]
     assert 0 < sum(t.a_first) < 20  # both orders occur
     if order == "alternate":
@@ -67,8 +68,9 @@ def test_random_order_is_seeded():
 
 
 def test_ratio_of_medians_for_a_known_sleep_ratio():
-    t = time_alternating(_recorder([], "a", 0.040), _recorder([], "b", 0.020), 0, warmup=1,
-                         repeats=10)
+    t = time_alternating(
+        _recorder([], "a", 0.040), _recorder([], "b", 0.020), 0, warmup=1, repeats=10
+    )
     assert t.ratio == pytest.approx(t.a.median_ms / t.b.median_ms)
     assert t.a.median_ms >= 40.0 and t.b.median_ms >= 20.0
     assert 1.5 < t.ratio < 4.0  # loose: sleeps overshoot on a loaded machine
@@ -86,11 +88,14 @@ def test_jitted_jax_functions_are_synchronised():
     assert t.a.median_ms > 0 and t.b.median_ms > 0 and math.isfinite(t.ratio)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"warmup": -1}, "warmup=-1"),
-    ({"repeats": 0}, "repeats=0"),
-    ({"order": "abab"}, "order='abab'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"warmup": -1}, "warmup=-1"),
+        ({"repeats": 0}, "repeats=0"),
+        ({"order": "abab"}, "order='abab'"),
+    ],
+)
 def test_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         time_alternating(lambda x: x, lambda x: x, 0, **kwargs)
@@ -99,24 +104,49 @@ def test_rejects_bad_arguments(kwargs, match):
 def test_paired_metrics_keeps_ok_rows_and_none_elsewhere():
     rows = [
         {"n": 8, "mode": "fwd", "ratio": 1.05, "ratio_q25": 1.0, "ratio_q75": 1.1, "status": "ok"},
-        {"n": 8, "mode": "fwdbwd", "ratio": 0.97, "ratio_q25": 0.9, "ratio_q75": 1.0,
-         "status": "ok"},
-        {"n": 16, "mode": "fwd", "ratio": math.nan, "ratio_q25": math.nan,
-         "ratio_q75": math.nan, "status": f"{CAP_STATUS} (predicted 9 s > 1 s at n=16)"},
-        {"n": 16, "mode": "fwdbwd", "ratio": math.nan, "ratio_q25": math.nan,
-         "ratio_q75": math.nan, "status": f"{CAP_STATUS} (predicted 9 s > 1 s at n=16)"},
+        {
+            "n": 8,
+            "mode": "fwdbwd",
+            "ratio": 0.97,
+            "ratio_q25": 0.9,
+            "ratio_q75": 1.0,
+            "status": "ok",
+        },
+        {
+            "n": 16,
+            "mode": "fwd",
+            "ratio": math.nan,
+            "ratio_q25": math.nan,
+            "ratio_q75": math.nan,
+            "status": f"{CAP_STATUS} (predicted 9 s > 1 s at n=16)",
+        },
+        {
+            "n": 16,
+            "mode": "fwdbwd",
+            "ratio": math.nan,
+            "ratio_q25": math.nan,
+            "ratio_q75": math.nan,
+            "status": f"{CAP_STATUS} (predicted 9 s > 1 s at n=16)",
+        },
     ]
     m = paired_metrics(rows)
-    assert m["spikead_over_hand_scan_paired"] == {"fwd": {"8": 1.05, "16": None},
-                                                  "fwdbwd": {"8": 0.97, "16": None}}
+    assert m["spikead_over_hand_scan_paired"] == {
+        "fwd": {"8": 1.05, "16": None},
+        "fwdbwd": {"8": 0.97, "16": None},
+    }
     assert m["spikead_over_hand_scan_paired_iqr"]["fwd"] == {"8": [1.0, 1.1], "16": None}
 
 
 def test_paired_peer_measures_both_in_process(tmp_path):
     problem_path = make_problem(tmp_path / "p.npz", 12, 2, 8, seed=2)
-    settings = PeerSettings(framework="paired", problem_path=str(problem_path),
-                            spikes_path=str(tmp_path / "s.npz"),
-                            result_path=str(tmp_path / "r.json"), warmup=3, repeats=4)
+    settings = PeerSettings(
+        framework="paired",
+        problem_path=str(problem_path),
+        spikes_path=str(tmp_path / "s.npz"),
+        result_path=str(tmp_path / "r.json"),
+        warmup=3,
+        repeats=4,
+    )
     result = measure(settings, load_problem(problem_path))
     assert result.status == "ok" and result.agreement == 1.0
     assert load_spikes(tmp_path / "s.npz").shape == (2, 8, 12)
@@ -139,7 +169,11 @@ def test_compare_paired_runs_a_subprocess_and_respects_the_cap(tmp_path):
     settings = ComparisonSettings(batch=2, steps=6, warmup=2, repeats=3, time_cap_s=1e-9)
     rows, details = compare_paired([8, 16], settings, workdir=tmp_path)
     assert [(r["n"], r["mode"]) for r in rows] == [
-        (8, "fwd"), (8, "fwdbwd"), (16, "fwd"), (16, "fwdbwd")]
+        (8, "fwd"),
+        (8, "fwdbwd"),
+        (16, "fwd"),
+        (16, "fwdbwd"),
+    ]
     assert all(r["status"].startswith(CAP_STATUS) for r in rows), rows
     assert all(math.isnan(r["ratio"]) and r["rounds"] == 0 for r in rows)
     assert "n=8" in rows[-1]["status"]  # the larger size is skipped because of n=8

@@ -20,13 +20,22 @@ from spikead.bench.peers.parallel import measure
 
 def _settings(tmp_path, neuron, modes, **kw):
     problem = make_problem(tmp_path / f"p_{neuron}.npz", 6, 2, 12, seed=1, input_rate=0.5)
-    return PeerSettings(framework="parallel", problem_path=str(problem),
-                        spikes_path=str(tmp_path / "s.npz"), result_path=str(tmp_path / "r.json"),
-                        warmup=2, repeats=3, options={"neuron": neuron, "modes": modes}, **kw)
+    return PeerSettings(
+        framework="parallel",
+        problem_path=str(problem),
+        spikes_path=str(tmp_path / "s.npz"),
+        result_path=str(tmp_path / "r.json"),
+        warmup=2,
+        repeats=3,
+        options={"neuron": neuron, "modes": modes},
+        **kw,
+    )
 
 
-@pytest.mark.parametrize(("neuron", "modes"), [
-    ("lif", ["sequential", "parallel", "parallel_associative"]), ("li", ["parallel"])])
+@pytest.mark.parametrize(
+    ("neuron", "modes"),
+    [("lif", ["sequential", "parallel", "parallel_associative"]), ("li", ["parallel"])],
+)
 def test_peer_times_each_mode_against_the_hand_scan(tmp_path, neuron, modes):
     settings = _settings(tmp_path, neuron, modes)
     result = measure(settings, load_problem(settings.problem_path))
@@ -57,11 +66,18 @@ def test_peer_skips_a_mode_over_the_time_cap(tmp_path):
     mode = measure(settings, load_problem(settings.problem_path)).modes["parallel"]
     assert mode.status.startswith(CAP_STATUS) and "T=12" in mode.status
     assert mode.fwd is None and mode.fwdbwd is None and mode.identical  # still checked
-    row = _rows("lif", 6, 2, 12, "parallel", json.loads(json.dumps(
-        {"status": mode.status, "identical": True})))[0]
+    row = _rows(
+        "lif",
+        6,
+        2,
+        12,
+        "parallel",
+        json.loads(json.dumps({"status": mode.status, "identical": True})),
+    )[0]
     assert math.isnan(row["ratio"]) and row["rounds"] == 0
     assert parallel_metrics([row])["parallel_over_hand_scan"]["lif"]["parallel"]["fwd"] == {
-        "12": None}
+        "12": None
+    }
 
 
 def test_compare_parallel_rejects_unknown_names(tmp_path):
@@ -75,10 +91,15 @@ def test_compare_parallel_rejects_unknown_names(tmp_path):
 @pytest.mark.slow
 def test_compare_parallel_runs_a_subprocess_and_caps_larger_steps(tmp_path):
     settings = ComparisonSettings(batch=1, steps=1, warmup=2, repeats=3, time_cap_s=1e-9)
-    rows, details = compare_parallel([8, 16], settings, n=4, batch=1, workdir=tmp_path,
-                                     modes=["parallel"])
+    rows, details = compare_parallel(
+        [8, 16], settings, n=4, batch=1, workdir=tmp_path, modes=["parallel"]
+    )
     assert [(r["T"], r["pass"]) for r in rows] == [
-        (8, "fwd"), (8, "fwdbwd"), (16, "fwd"), (16, "fwdbwd")]
+        (8, "fwd"),
+        (8, "fwdbwd"),
+        (16, "fwd"),
+        (16, "fwdbwd"),
+    ]
     assert all(r["status"].startswith(CAP_STATUS) for r in rows), rows
     assert "T=8" in rows[-1]["status"]  # T=16 skipped because of T=8, without a subprocess
     assert details["lif T=8"]["status"] == "ok"

@@ -37,8 +37,14 @@ def problem(tmp_path_factory):
 
 @pytest.mark.parametrize("hoist", [True, False])
 def test_hand_scan_matches_numpy(problem, hoist):
-    spikes = lif_scan(jnp.asarray(problem.weight), jnp.asarray(problem.inputs), beta=BETA,
-                      threshold=THR, slope=SLOPE, hoist=hoist)
+    spikes = lif_scan(
+        jnp.asarray(problem.weight),
+        jnp.asarray(problem.inputs),
+        beta=BETA,
+        threshold=THR,
+        slope=SLOPE,
+        hoist=hoist,
+    )
     ref = _numpy_lif(problem.weight, problem.inputs)
     assert 0.02 < ref.mean() < 0.5  # the problem makes the layer spike, but not always
     np.testing.assert_array_equal(np.asarray(spikes), ref)
@@ -72,14 +78,20 @@ def test_spikes_roundtrip_and_validation(tmp_path):
 
 
 def _settings(tmp_path, problem_path="missing.npz"):
-    cfg = PeerSettings(framework="x", problem_path=str(problem_path),
-                       spikes_path=str(tmp_path / "s.npz"), result_path=str(tmp_path / "r.json"))
+    cfg = PeerSettings(
+        framework="x",
+        problem_path=str(problem_path),
+        spikes_path=str(tmp_path / "s.npz"),
+        result_path=str(tmp_path / "r.json"),
+    )
     (tmp_path / "c.json").write_text(cfg.to_json())
     return cfg
 
 
-@pytest.mark.parametrize("exc, prefix", [(ImportError("No module named 'snnlib'"), "missing: "),
-                                         (RuntimeError("boom"), "failed: ")])
+@pytest.mark.parametrize(
+    "exc, prefix",
+    [(ImportError("No module named 'snnlib'"), "missing: "), (RuntimeError("boom"), "failed: ")],
+)
 def test_peer_main_turns_errors_into_statuses(tmp_path, exc, prefix):
     problem = make_problem(tmp_path / "p.npz", 4, 1, 2)
     _settings(tmp_path, problem)
@@ -115,9 +127,16 @@ def test_torch_peers_use_one_thread_per_allowed_core():
 
     pytest.importorskip("torch")
     core = max(os.sched_getaffinity(0))
-    code = ("import torch; from spikead.bench.peers._torch_measure import match_threads_to_cores; "
-            "print(match_threads_to_cores(), torch.get_num_threads())")
-    out = subprocess.run(["taskset", "-c", str(core), sys.executable, "-c", code],
-                         capture_output=True, text=True, check=False, timeout=120)
+    code = (
+        "import torch; from spikead.bench.peers._torch_measure import match_threads_to_cores; "
+        "print(match_threads_to_cores(), torch.get_num_threads())"
+    )
+    out = subprocess.run(
+        ["taskset", "-c", str(core), sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["1", "1"]

@@ -71,7 +71,9 @@ def test_speaker_split_holds_out_whole_speakers(speakers, fraction, n_val, seed)
     assert set(split.val_speakers) | set(split.train_speakers) == set(np.unique(speakers).tolist())
     # every sample of a held-out speaker is in val, no sample of a training speaker is
     np.testing.assert_array_equal(split.val, np.flatnonzero(np.isin(speakers, split.val_speakers)))
-    np.testing.assert_array_equal(split.train, np.flatnonzero(~np.isin(speakers, split.val_speakers)))
+    np.testing.assert_array_equal(
+        split.train, np.flatnonzero(~np.isin(speakers, split.val_speakers))
+    )
     assert split.val.size == sum(int((speakers == s).sum()) for s in split.val_speakers)
 
 
@@ -84,15 +86,24 @@ def test_speaker_split_is_deterministic_per_seed(speakers):
     assert len(chosen) > 1  # the seed picks the speakers
 
 
-@pytest.mark.parametrize("fraction,what", [(0.04, "no speaker"), (0.97, "every speaker"),
-                                           (0.0, "0 < fraction < 1"), (1.0, "0 < fraction < 1")])
+@pytest.mark.parametrize(
+    "fraction,what",
+    [
+        (0.04, "no speaker"),
+        (0.97, "every speaker"),
+        (0.0, "0 < fraction < 1"),
+        (1.0, "0 < fraction < 1"),
+    ],
+)
 def test_speaker_split_errors_name_the_fraction(speakers, fraction, what):
     with pytest.raises(DataConfigError, match=rf"fraction={fraction}.*{what}"):
         speaker_split_indices(speakers, fraction, seed=0)
 
 
 def test_single_speaker_cannot_be_split():
-    with pytest.raises(DataConfigError, match=r"at least 2 speakers.*1 speaker\(s\) \[3\].*val_split=stratified"):
+    with pytest.raises(
+        DataConfigError, match=r"at least 2 speakers.*1 speaker\(s\) \[3\].*val_split=stratified"
+    ):
         speaker_split_indices(np.full(20, 3), 0.5, seed=0)
 
 
@@ -113,12 +124,17 @@ def test_loaded_speaker_split_is_recorded(synth_cfg, tiny_synthetic):
         file_speakers = f["extra/speaker"][()]
         n_train_file = len(f["labels"])
     held = np.isin(file_speakers, info["val_speakers"])
-    assert info["sizes"]["val"] == held.sum() and info["sizes"]["train"] == n_train_file - held.sum()
+    assert (
+        info["sizes"]["val"] == held.sum() and info["sizes"]["train"] == n_train_file - held.sum()
+    )
     assert set(np.unique(file_speakers[~held]).tolist()) == set(info["train_speakers"])
 
 
 def test_loaded_stratified_and_ssc_protocols(synth_cfg):
-    assert load_dataset(synth_cfg(val_fraction=0.25, val_split="stratified")).split_info["protocol"] == "stratified"
+    assert (
+        load_dataset(synth_cfg(val_fraction=0.25, val_split="stratified")).split_info["protocol"]
+        == "stratified"
+    )
     ssc = load_dataset(synth_cfg("synthetic_ssc", val_fraction=0.3)).split_info
     assert ssc == {"protocol": "valid file", "sizes": {"train": 40, "val": 12, "test": 16}}
     assert load_dataset(synth_cfg(val_fraction=0.0)).split_info["protocol"] == "none"

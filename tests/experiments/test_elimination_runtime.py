@@ -23,8 +23,14 @@ from spikead.runs import ConfigError
 from spikead.tasks import _registry
 
 TOY = "runtime_toy"
-TINY = ["profile=smoke", "wandb.mode=disabled", f"scale.tasks=[{TOY}]",
-        "scale.batch_sizes=[4]", "scale.warmup=1", "scale.repeats=3"]
+TINY = [
+    "profile=smoke",
+    "wandb.mode=disabled",
+    f"scale.tasks=[{TOY}]",
+    "scale.batch_sizes=[4]",
+    "scale.warmup=1",
+    "scale.repeats=3",
+]
 
 
 def _toy_fn(x, y):
@@ -36,7 +42,9 @@ def _toy_fn(x, y):
 @pytest.fixture
 def toy(monkeypatch):
     """A tiny task in the registry for the duration of one test."""
-    task = tasks.Task(name=TOY, fn=_toy_fn, args=(jnp.float32(0.3), jnp.float32(0.2)), argnums=(0, 1))
+    task = tasks.Task(
+        name=TOY, fn=_toy_fn, args=(jnp.float32(0.3), jnp.float32(0.2)), argnums=(0, 1)
+    )
     monkeypatch.setitem(_registry._FACTORIES, TOY, lambda: task)
     monkeypatch.setitem(_registry._CACHE, TOY, task)
     return task
@@ -57,16 +65,33 @@ def orders_dir(tmp_path, toy):
     graph = _graph(toy)
     cost, order = _cheapest(graph)
     folder = tmp_path / "orders"
-    ad.save_order(folder / f"{TOY}_anneal_seed3.json", task=TOY, graph=graph, order=order, cost=cost)
+    ad.save_order(
+        folder / f"{TOY}_anneal_seed3.json", task=TOY, graph=graph, order=order, cost=cost
+    )
     rev = ad.reverse_order(graph)
-    ad.save_order(folder / f"{TOY}_random_seed0.json", task=TOY, graph=graph, order=rev,
-                  cost=sum(ad.apply_order(graph, rev)))
+    ad.save_order(
+        folder / f"{TOY}_random_seed0.json",
+        task=TOY,
+        graph=graph,
+        order=rev,
+        cost=sum(ad.apply_order(graph, rev)),
+    )
     other = ad.make_graph(lambda x, y: jnp.sin(x * y), *toy.args, argnums=(0, 1))  # another graph
-    ad.save_order(folder / f"{TOY}_ppo_seed1.json", task=TOY, graph=other, order=other.eliminable,
-                  cost=sum(ad.apply_order(other, other.eliminable)))
+    ad.save_order(
+        folder / f"{TOY}_ppo_seed1.json",
+        task=TOY,
+        graph=other,
+        order=other.eliminable,
+        cost=sum(ad.apply_order(other, other.eliminable)),
+    )
     (folder / f"{TOY}_beam_fill_in_seed0.json").write_text("{not json")
-    ad.save_order(folder / "PropaneCombustion_anneal_seed0.json", task="PropaneCombustion",
-                  graph=other, order=other.eliminable, cost=0)  # another task: not read
+    ad.save_order(
+        folder / "PropaneCombustion_anneal_seed0.json",
+        task="PropaneCombustion",
+        graph=other,
+        order=other.eliminable,
+        cost=0,
+    )  # another task: not read
     return folder, cost
 
 
@@ -102,17 +127,28 @@ def test_every_method_is_timed_and_compared(tmp_path, orders_dir):
     # order_cost: the multiplications of the order eliminated on vmap(f)'s graph
     args = elimination_runtime.batched_args(tasks.load(TOY), 4, 0)
     vf = jax.vmap(_toy_fn)
-    mapped = ad.transfer_order(_graph(tasks.load(TOY)), ad.make_graph(vf, *args, argnums=(0, 1)),
-                               _cheapest(_graph(tasks.load(TOY)))[1])
+    mapped = ad.transfer_order(
+        _graph(tasks.load(TOY)),
+        ad.make_graph(vf, *args, argnums=(0, 1)),
+        _cheapest(_graph(tasks.load(TOY)))[1],
+    )
     assert by_method.loc["jacve_best", "order_cost"] == ad.cost(vf, mapped, *args, argnums=(0, 1))
-    assert by_method.loc["jacve_markowitz", "order_cost"] == ad.cost(vf, "markowitz", *args, argnums=(0, 1))
-    assert by_method.loc["vmap_jacve_best", "order_cost"] == by_method.loc["jacve_best", "order_cost"]
+    assert by_method.loc["jacve_markowitz", "order_cost"] == ad.cost(
+        vf, "markowitz", *args, argnums=(0, 1)
+    )
+    assert (
+        by_method.loc["vmap_jacve_best", "order_cost"] == by_method.loc["jacve_best", "order_cost"]
+    )
 
     summary = out["summary"][TOY]
     assert summary["batch"] == 4 and "best_vmap_jacve_over_vmap_jacrev" in summary
     assert summary["search_status"] == "cheaper" and "search_note" not in summary
-    for key in ("search_jacve_over_jacrev_vmap", "search_vmap_jacve_over_vmap_jacrev",
-                "search_jacve_over_best_jacve", "search_vmap_jacve_over_best_vmap_jacve"):
+    for key in (
+        "search_jacve_over_jacrev_vmap",
+        "search_vmap_jacve_over_vmap_jacrev",
+        "search_jacve_over_best_jacve",
+        "search_vmap_jacve_over_best_vmap_jacve",
+    ):
         assert summary[key] > 0, key
     assert summary["search_jacve_ms"] == pytest.approx(by_method.loc["jacve_best", "median_ms"])
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -124,7 +160,11 @@ def test_every_method_is_timed_and_compared(tmp_path, orders_dir):
     paired = paired.set_index("comparison")
     for comparison, group, baseline, key in elimination_runtime.PAIRED_COMPARISONS:
         row = paired.loc[comparison]
-        assert row.status == "ok" and row.rounds == _cfg().scale.paired_rounds and row.baseline == baseline
+        assert (
+            row.status == "ok"
+            and row.rounds == _cfg().scale.paired_rounds
+            and row.baseline == baseline
+        )
         assert row.method == by_method.loc[list(group), "median_ms"].idxmin()
         assert row.ratio_q25 <= row.ratio_q75 and row.ratio > 0
         assert summary[key] == pytest.approx(row.ratio) and summary[f"{key}_method"] == row.method
@@ -135,12 +175,15 @@ def test_mapped_search_order_computes_the_jacobian(orders_dir):
     best = elimination_runtime.best_search_order(task, orders_dir[0])
     plan = elimination_runtime.order_plan(task, 4, 0, ["jacve_best", "vmap_jacve_best"], best)
     args = elimination_runtime.batched_args(task, 4, 0)
-    got = elimination_runtime.jacobian_fn("jacve_best", task.fn, task.argnums, plan["jacve_best"][0])(*args)
+    got = elimination_runtime.jacobian_fn(
+        "jacve_best", task.fn, task.argnums, plan["jacve_best"][0]
+    )(*args)
     want = jax.jacrev(jax.vmap(task.fn), argnums=task.argnums)(*args)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    got = elimination_runtime.jacobian_fn("vmap_jacve_best", task.fn, task.argnums,
-                                          plan["vmap_jacve_best"][0])(*args)
+    got = elimination_runtime.jacobian_fn(
+        "vmap_jacve_best", task.fn, task.argnums, plan["vmap_jacve_best"][0]
+    )(*args)
     want = jax.vmap(jax.jacrev(task.fn, argnums=task.argnums))(*args)
     for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -149,11 +192,20 @@ def test_mapped_search_order_computes_the_jacobian(orders_dir):
 def test_search_order_no_cheaper_is_recorded_not_timed(tmp_path, toy):
     graph = _graph(toy)
     rev = ad.reverse_order(graph)
-    ad.save_order(tmp_path / "orders" / f"{TOY}_random_seed0.json", task=TOY, graph=graph, order=rev,
-                  cost=sum(ad.apply_order(graph, rev)))
-    out = elimination_runtime.run(_cfg(f"orders_dir={tmp_path / 'orders'}",
-                                       "scale.methods=[jacve_markowitz,jacve_best,vmap_jacve_best]"),
-                                  out_dir=tmp_path / "run")
+    ad.save_order(
+        tmp_path / "orders" / f"{TOY}_random_seed0.json",
+        task=TOY,
+        graph=graph,
+        order=rev,
+        cost=sum(ad.apply_order(graph, rev)),
+    )
+    out = elimination_runtime.run(
+        _cfg(
+            f"orders_dir={tmp_path / 'orders'}",
+            "scale.methods=[jacve_markowitz,jacve_best,vmap_jacve_best]",
+        ),
+        out_dir=tmp_path / "run",
+    )
     frame = pd.read_csv(tmp_path / "run" / "runtime.csv").set_index("method")
     for method in ("jacve_best", "vmap_jacve_best"):
         assert frame.loc[method, "status"].startswith("not timed: the search found nothing cheaper")
@@ -165,8 +217,10 @@ def test_search_order_no_cheaper_is_recorded_not_timed(tmp_path, toy):
 
 
 def test_missing_orders_folder_is_recorded(tmp_path, toy):
-    out = elimination_runtime.run(_cfg(f"orders_dir={tmp_path / 'nowhere'}", "scale.methods=[jacve_best]"),
-                                  out_dir=tmp_path / "run")
+    out = elimination_runtime.run(
+        _cfg(f"orders_dir={tmp_path / 'nowhere'}", "scale.methods=[jacve_best]"),
+        out_dir=tmp_path / "run",
+    )
     frame = pd.read_csv(tmp_path / "run" / "runtime.csv")
     assert frame.status.str.startswith("not timed: no usable search order").all()
     assert out["search_orders"][TOY]["status"] == "none"
@@ -177,8 +231,9 @@ def test_order_that_does_not_transfer_is_recorded(tmp_path, orders_dir, monkeypa
         raise ad.OrderTransferError(f"{name}: no vertex correspondence (test)")
 
     monkeypatch.setattr(elimination_runtime.ad, "transfer_order", refuse)
-    elimination_runtime.run(_cfg(f"orders_dir={orders_dir[0]}", "scale.methods=[jacve_best]"),
-                            out_dir=tmp_path / "run")
+    elimination_runtime.run(
+        _cfg(f"orders_dir={orders_dir[0]}", "scale.methods=[jacve_best]"), out_dir=tmp_path / "run"
+    )
     status = pd.read_csv(tmp_path / "run" / "runtime.csv").status
     assert status.str.startswith(f"not timed: the order does not transfer to vmap(f): {TOY}").all()
 
@@ -189,8 +244,9 @@ def test_search_method_needs_an_order(toy):
 
 
 def test_time_cap_records_skipped_jobs(tmp_path, toy):
-    elimination_runtime.run(_cfg("scale.time_cap_s=1e-9", "scale.methods=[jacve_reverse,vmap_jacrev]"),
-                            out_dir=tmp_path)
+    elimination_runtime.run(
+        _cfg("scale.time_cap_s=1e-9", "scale.methods=[jacve_reverse,vmap_jacrev]"), out_dir=tmp_path
+    )
     frame = pd.read_csv(tmp_path / "runtime.csv")
     assert len(frame) == 2
     assert frame.status.str.startswith("skipped: over time cap").all()
@@ -201,8 +257,10 @@ def test_time_cap_records_skipped_jobs(tmp_path, toy):
 
 
 def test_paired_timing_can_be_turned_off_and_rejects_negative_rounds(tmp_path, toy):
-    out = elimination_runtime.run(_cfg("scale.paired_rounds=0", "scale.methods=[jacve_reverse,jacrev_vmap]"),
-                                  out_dir=tmp_path / "off")
+    out = elimination_runtime.run(
+        _cfg("scale.paired_rounds=0", "scale.methods=[jacve_reverse,jacrev_vmap]"),
+        out_dir=tmp_path / "off",
+    )
     assert pd.read_csv(tmp_path / "off" / "paired.csv").empty
     assert "best_jacve_over_jacrev_vmap_paired" not in out["summary"][TOY]
     with pytest.raises(ConfigError, match="paired_rounds"):
@@ -215,8 +273,9 @@ def test_bad_time_cap_is_rejected(tmp_path, toy):
 
 
 def test_memory_cap_records_skipped_jobs(tmp_path, toy):
-    elimination_runtime.run(_cfg("scale.memory_cap_bytes=1", "scale.methods=[jacrev_vmap]"),
-                            out_dir=tmp_path)
+    elimination_runtime.run(
+        _cfg("scale.memory_cap_bytes=1", "scale.methods=[jacrev_vmap]"), out_dir=tmp_path
+    )
     frame = pd.read_csv(tmp_path / "runtime.csv")
     assert frame.status.str.startswith("skipped: over memory cap").all()
     assert (frame.memory_bytes > 1).all() and np.isnan(frame.median_ms).all()

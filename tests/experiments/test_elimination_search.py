@@ -17,15 +17,29 @@ from conftest import SMOKE_GROUP
 
 from spikead import ad, alphagrad
 
-RESULT_COLUMNS = ["task", "convention", "method", "seed", "best_cost", "evaluations", "wall_s",
-                  "forward", "reverse", "markowitz", "gain_vs_best_baseline_pct",
-                  "paper_alphagrad", "paper_gain_pct"]
+RESULT_COLUMNS = [
+    "task",
+    "convention",
+    "method",
+    "seed",
+    "best_cost",
+    "evaluations",
+    "wall_s",
+    "forward",
+    "reverse",
+    "markowitz",
+    "gain_vs_best_baseline_pct",
+    "paper_alphagrad",
+    "paper_gain_pct",
+]
 
 
 def _cfg(*overrides):
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        return compose(config_name="elimination_search",
-                       overrides=["profile=smoke", "wandb.mode=disabled", *overrides])
+        return compose(
+            config_name="elimination_search",
+            overrides=["profile=smoke", "wandb.mode=disabled", *overrides],
+        )
 
 
 @pytest.mark.slow
@@ -52,9 +66,13 @@ def test_smoke_run(smoke_workflow):
     assert cfg.convention == "paper" and set(results["convention"]) == {"paper"}
     # every saved order is the engine's and has the reported cost
     tg = alphagrad.load_task_graph(tasks[0], cfg.convention)
-    assert results.loc[results["task"] == tasks[0], "forward"].iloc[0] == tg.baseline_costs["forward"]
+    assert (
+        results.loc[results["task"] == tasks[0], "forward"].iloc[0] == tg.baseline_costs["forward"]
+    )
     for row in results[results["task"] == tasks[0]].itertuples():
-        rec = ad.load_order(out / "orders" / f"{row.task}_{row.method}_seed{row.seed}.json", tg.graph)
+        rec = ad.load_order(
+            out / "orders" / f"{row.task}_{row.method}_seed{row.seed}.json", tg.graph
+        )
         assert rec["convention"] == cfg.convention
         assert rec["cost"] == row.best_cost == tg.engine_cost(rec["order"])
 
@@ -72,21 +90,30 @@ def test_smoke_run(smoke_workflow):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["meta"]["profile"] == "smoke" and metrics["methods"] == list(cfg.scale.methods)
     assert metrics["convention"] == "paper"
-    assert set(metrics["tasks_beating_best_baseline"]) <= set(metrics["tasks_at_or_below_best_baseline"])
+    assert set(metrics["tasks_beating_best_baseline"]) <= set(
+        metrics["tasks_at_or_below_best_baseline"]
+    )
 
 
 def test_dp_gap_and_returned_metrics(tmp_path, monkeypatch):
     """The exact-optimum gap (off in the smoke profile) and run()'s return value. One search
     method keeps it short: tests/alphagrad/test_search.py checks every method >= the optimum."""
-    monkeypatch.setattr(alphagrad, "dp_gap", functools.partial(alphagrad.dp_gap, methods=["random"]))
-    cfg = _cfg("scale.tasks=[PropaneCombustion]", "scale.methods=[random]", "scale.dp_graphs=2",
-               "scale.dp_vertices=6")
+    monkeypatch.setattr(
+        alphagrad, "dp_gap", functools.partial(alphagrad.dp_gap, methods=["random"])
+    )
+    cfg = _cfg(
+        "scale.tasks=[PropaneCombustion]",
+        "scale.methods=[random]",
+        "scale.dp_graphs=2",
+        "scale.dp_vertices=6",
+    )
     payload = elimination_search.run(cfg, out_dir=tmp_path)
     gap = pd.read_csv(tmp_path / "dp_gap.csv")
     assert gap["graph"].tolist() == [0, 1] and set(gap["method"]) == {"random"}
     assert (gap["cost"] >= gap["optimum"]).all() and (gap["gap_pct"] >= 0).all()
     assert gap["gap_pct"].tolist() == pytest.approx(
-        (100 * (gap["cost"] - gap["optimum"]) / gap["optimum"]).tolist(), abs=0.01)
+        (100 * (gap["cost"] - gap["optimum"]) / gap["optimum"]).tolist(), abs=0.01
+    )
     assert payload["dp_gap_pct_mean"] == {"random": pytest.approx(gap["gap_pct"].mean(), abs=0.01)}
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics == payload and metrics["meta"]["profile"] == "smoke"

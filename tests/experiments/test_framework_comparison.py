@@ -20,7 +20,9 @@ from spikead.bench import COLUMNS, PAIRED_COLUMNS, PARALLEL_COLUMNS
 
 
 def _installed(peer: str) -> bool:
-    return importlib.util.find_spec(peer) is not None and importlib.util.find_spec("torch") is not None
+    return (
+        importlib.util.find_spec(peer) is not None and importlib.util.find_spec("torch") is not None
+    )
 
 
 @pytest.mark.slow
@@ -57,7 +59,9 @@ def test_smoke_run(smoke_workflow):
     metrics = json.loads((out / "metrics.json").read_text())
     size = str(cfg.scale.sizes[0])
     ratio = metrics["spikead_over_hand_scan"]["fwdbwd"][size]
-    assert ratio == pytest.approx(rows.loc["spikead", "fwdbwd_ms"] / rows.loc["jax_scan", "fwdbwd_ms"])
+    assert ratio == pytest.approx(
+        rows.loc["spikead", "fwdbwd_ms"] / rows.loc["jax_scan", "fwdbwd_ms"]
+    )
     # the goal's measure: spikead and the hand scan interleaved in one process
     parallel = pd.read_csv(out / "parallel.csv")  # parallel-in-time rows over T
     assert list(parallel.columns) == list(PARALLEL_COLUMNS)
@@ -82,9 +86,10 @@ def test_unknown_framework_fails_before_work(tmp_path):
     from spikead.bench import UnknownFrameworkError
 
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        cfg = compose(config_name="framework_comparison",
-                      overrides=["profile=smoke", "wandb.mode=disabled",
-                                 "scale.frameworks=[spikead,brian9]"])
+        cfg = compose(
+            config_name="framework_comparison",
+            overrides=["profile=smoke", "wandb.mode=disabled", "scale.frameworks=[spikead,brian9]"],
+        )
     with pytest.raises(UnknownFrameworkError, match="brian9"):
         framework_comparison.run(cfg, out_dir=tmp_path)
     assert not (tmp_path / "timings.csv").exists()
@@ -105,8 +110,10 @@ def test_bad_neuron_setting_fails_before_work(tmp_path):
     from spikead.bench import ComparisonSettingsError
 
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        cfg = compose(config_name="framework_comparison",
-                      overrides=["profile=smoke", "wandb.mode=disabled", "lif.beta=1.5"])
+        cfg = compose(
+            config_name="framework_comparison",
+            overrides=["profile=smoke", "wandb.mode=disabled", "lif.beta=1.5"],
+        )
     with pytest.raises(ComparisonSettingsError, match=r"beta=1\.5.*lif\.beta"):
         framework_comparison.run(cfg, out_dir=tmp_path)
     assert not any(tmp_path.iterdir())

@@ -13,8 +13,20 @@ def test_smoke_run(smoke_workflow):
     out = smoke_workflow.results / "gradient_alignment"
     metrics = json.loads((out / "metrics.json").read_text())
     frame = pd.read_csv(out / "alignment.csv")
-    expected = {"neuron", "recurrent", "N", "T", "seed", "method", "param", "cosine", "rel_l2",
-                "max_abs", "ref_norm", "spike_rate"}
+    expected = {
+        "neuron",
+        "recurrent",
+        "N",
+        "T",
+        "seed",
+        "method",
+        "param",
+        "cosine",
+        "rel_l2",
+        "max_abs",
+        "ref_norm",
+        "spike_rate",
+    }
     assert expected <= set(frame.columns)
     assert (frame.spike_rate > 0).all()
     exact = frame[~frame.recurrent]

@@ -19,8 +19,16 @@ from conftest import SMOKE_GROUP
 
 def _cfg(data_dir, *overrides):
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
-        return compose(config_name="train_snn", overrides=[
-            "profile=smoke", "wandb.mode=disabled", "progress=false", f"data.data_dir={data_dir}", *overrides])
+        return compose(
+            config_name="train_snn",
+            overrides=[
+                "profile=smoke",
+                "wandb.mode=disabled",
+                "progress=false",
+                f"data.data_dir={data_dir}",
+                *overrides,
+            ],
+        )
 
 
 @pytest.mark.slow
@@ -29,10 +37,22 @@ def test_smoke_run_writes_history_and_metrics(smoke_workflow):
     """The workflow's smoke run of the default settings: synthetic SHD, LIF, e-prop."""
     out = smoke_workflow.results / "train_snn" / "synthetic_shd_lif_eprop"
     history = pd.read_csv(out / "history.csv")
-    assert list(history.columns) == ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc",
-                                     "test_loss", "test_acc", "lr", "epoch_time_s", "eval_time_s"]
+    assert list(history.columns) == [
+        "epoch",
+        "train_loss",
+        "train_acc",
+        "valid_loss",
+        "valid_acc",
+        "test_loss",
+        "test_acc",
+        "lr",
+        "epoch_time_s",
+        "eval_time_s",
+    ]
     assert list(history["epoch"]) == [1, 2]
-    assert history[["train_acc", "valid_acc", "test_acc"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (
+        history[["train_acc", "valid_acc", "test_acc"]].apply(lambda c: c.between(0, 1)).all().all()
+    )
     assert (history["train_loss"] > 0).all()
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["completed"] and saved["synthetic"] is True and saved["dataset"] == "synthetic_shd"
@@ -46,12 +66,18 @@ def test_smoke_run_writes_history_and_metrics(smoke_workflow):
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     data = tmp_path / "data"
-    full = train_snn.run(_cfg(data, "algorithm=bptt", "model=paper_a_alif"), out_dir=tmp_path / "full")
-    part = train_snn.run(_cfg(data, "algorithm=bptt", "model=paper_a_alif", "stop_after_epochs=1"),
-                         out_dir=tmp_path / "cut")
+    full = train_snn.run(
+        _cfg(data, "algorithm=bptt", "model=paper_a_alif"), out_dir=tmp_path / "full"
+    )
+    part = train_snn.run(
+        _cfg(data, "algorithm=bptt", "model=paper_a_alif", "stop_after_epochs=1"),
+        out_dir=tmp_path / "cut",
+    )
     assert part["completed"] is False and part["epochs"] == 1
     assert not (tmp_path / "cut" / "metrics.json").exists()
-    resumed = train_snn.run(_cfg(data, "algorithm=bptt", "model=paper_a_alif"), out_dir=tmp_path / "cut")
+    resumed = train_snn.run(
+        _cfg(data, "algorithm=bptt", "model=paper_a_alif"), out_dir=tmp_path / "cut"
+    )
     assert resumed["resumed_from"] == 1
     for key in ("final_train_loss", "final_test_loss", "final_test_acc", "test_acc_at_best_valid"):
         assert resumed[key] == full[key], key

@@ -41,4 +41,7 @@ def assert_grads_close(a, b, rtol=1e-4, atol=1e-5):
     for (path, x), y in zip(jax.tree_util.tree_flatten_with_path(ga)[0], jax.tree.leaves(gb)):
         scale = float(jnp.max(jnp.abs(y))) + 1e-12
         assert jnp.allclose(x, y, rtol=rtol, atol=atol * max(scale, 1.0)), (
-            jax.tree_util.keystr(path), float(jnp.max(jnp.abs(x - y))), scale)
+            jax.tree_util.keystr(path),
+            float(jnp.max(jnp.abs(x - y))),
+            scale,
+        )

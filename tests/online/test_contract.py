@@ -26,8 +26,10 @@ def _lateral_lif(p, s, x, cut=False):
 
 def _lateral_case(seed=0):
     k_in, k_out, k_task = jax.random.split(jax.random.key(seed), 3)
-    params = {"w_in": 2.0 * jax.random.normal(k_in, (N, M)),
-              "w_out": jax.random.normal(k_out, (K, N))}
+    params = {
+        "w_in": 2.0 * jax.random.normal(k_in, (N, M)),
+        "w_out": jax.random.normal(k_out, (K, N)),
+    }
     xs, targets = online.random_task(k_task, M, K, T, rate=0.4)
     return params, (jnp.zeros(N), jnp.zeros(N)), xs, targets
 
@@ -47,7 +49,8 @@ def _recurrent_case(neuron, seed=1):
 
 def _eprop_reference(step, params, state0, xs, targets):
     return jax.jit(online.eprop_reference_value_and_grad(step, online.mse))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
 
 
 def test_lateral_inhibition_needs_the_opt_in():
@@ -59,8 +62,14 @@ def test_lateral_inhibition_needs_the_opt_in():
     with pytest.raises(online.ApproximationRequiredError) as err:
         online.value_and_grad(_lateral_lif, online.mse)(params, state0, xs, targets)
     message = str(err.value)
-    for needed in ("dot_general", "equation", "state[0]", "LATERAL @ inhibition",
-                   "approximation='eprop'", "method='bptt'"):
+    for needed in (
+        "dot_general",
+        "equation",
+        "state[0]",
+        "LATERAL @ inhibition",
+        "approximation='eprop'",
+        "method='bptt'",
+    ):
         assert needed in message, (needed, message)
 
     fn = online.value_and_grad(_lateral_lif, online.mse, approximation="eprop")
@@ -68,10 +77,12 @@ def test_lateral_inhibition_needs_the_opt_in():
     cut = lambda p, s, x: _lateral_lif(p, s, x, cut=True)
     by_hand = jax.jit(online.value_and_grad(cut, online.mse, "bptt"))(params, state0, xs, targets)
     assert_grads_close(got, by_hand, rtol=1e-5, atol=1e-6)
-    assert_grads_close(_eprop_reference(_lateral_lif, params, state0, xs, targets), by_hand,
-                       rtol=1e-6, atol=1e-7)
+    assert_grads_close(
+        _eprop_reference(_lateral_lif, params, state0, xs, targets), by_hand, rtol=1e-6, atol=1e-7
+    )
     _, exact = jax.jit(online.value_and_grad(_lateral_lif, online.mse, "bptt"))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     assert online.cosine(got[1]["w_in"], exact["w_in"]) < 1 - 1e-5  # really an approximation
 
 
@@ -87,17 +98,22 @@ def test_recurrent_synapses_need_the_opt_in():
     fn = online.value_and_grad(step, online.mse, approximation="eprop")
     got = jax.jit(fn)(params, state0, xs, targets)
     by_hand = jax.jit(online.value_and_grad(cut_step, online.mse, "bptt"))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     assert_grads_close(got, by_hand, rtol=1e-5, atol=1e-6)
-    assert_grads_close(_eprop_reference(step, params, state0, xs, targets), by_hand,
-                       rtol=1e-6, atol=1e-7)
+    assert_grads_close(
+        _eprop_reference(step, params, state0, xs, targets), by_hand, rtol=1e-6, atol=1e-7
+    )
 
 
-@pytest.mark.parametrize("neuron,kwargs,kind", [
-    ("lif", {"reset": "subtract", "stop_reset_grad": True}, "exact-factorised"),
-    ("lif", {"reset": "zero"}, "exact"),
-    ("alif", {}, "exact"),
-])
+@pytest.mark.parametrize(
+    "neuron,kwargs,kind",
+    [
+        ("lif", {"reset": "subtract", "stop_reset_grad": True}, "exact-factorised"),
+        ("lif", {"reset": "zero"}, "exact"),
+        ("alif", {}, "exact"),
+    ],
+)
 def test_feed_forward_steps_are_exact(neuron, kwargs, kind):
     """Classified exact; that their sparse gradient (no opt-in) equals BPTT is
     test_sparse.py's `test_sparse_equals_bptt_single_layer` (the same neurons)."""
@@ -113,7 +129,8 @@ def test_opt_in_leaves_exact_steps_exact():
     fn = online.value_and_grad(net.step, online.mse, approximation="eprop")
     a = jax.jit(fn)(params, net.init_state(), xs, targets)
     b = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(
-        params, net.init_state(), xs, targets)
+        params, net.init_state(), xs, targets
+    )
     assert_grads_close(a, b)
 
 
@@ -136,7 +153,10 @@ def test_float64_sparse_equals_float64_bptt():
         state0 = to64(jax.tree.map(lambda a: jnp.broadcast_to(a, (2, *a.shape)), net.init_state()))
         (la, ga), (lb, gb) = (
             jax.jit(online.value_and_grad(net.step, online.mse, method, batched=True))(
-                params, state0, xs, targets) for method in ("sparse", "bptt"))
+                params, state0, xs, targets
+            )
+            for method in ("sparse", "bptt")
+        )
         assert la.dtype == jnp.float64 and all(g.dtype == jnp.float64 for g in jax.tree.leaves(ga))
         assert abs(float(la - lb)) <= 1e-10 * abs(float(lb))
         for name in gb:
@@ -165,10 +185,17 @@ def test_auto_source_is_chosen_from_primitives_and_engine_errors_propagate():
     assert_grads_close(a, b)
     # "auto" on a step with engine rules uses the engine, and its failure is not swallowed
     net, p2 = online.make_single_layer("alif", M, N, K, key=jax.random.key(9))
-    with (mock.patch.object(_sparse, "engine_jacobians", side_effect=RuntimeError("engine broke")),
-          pytest.raises(RuntimeError, match="engine broke")):
-        jax.eval_shape(online.value_and_grad(net.step, online.mse), p2, net.init_state(),
-                       xs[:, :M], jnp.zeros((9, K)))
+    with (
+        mock.patch.object(_sparse, "engine_jacobians", side_effect=RuntimeError("engine broke")),
+        pytest.raises(RuntimeError, match="engine broke"),
+    ):
+        jax.eval_shape(
+            online.value_and_grad(net.step, online.mse),
+            p2,
+            net.init_state(),
+            xs[:, :M],
+            jnp.zeros((9, K)),
+        )
 
 
 def test_plan_is_built_once_per_argument_shapes():

@@ -54,8 +54,10 @@ STEPS = {"lif": (_lif, 2), "alif": (_alif, 3), "lateral": (_lateral, 2)}
 def _case(name, seed, batch=None):
     step, n_state = STEPS[name]
     k_in, k_rec, k_out, k_task = jax.random.split(jax.random.key(seed), 4)
-    params = {"w_in": 1.5 * jax.random.normal(k_in, (N, M)),
-              "w_out": jax.random.normal(k_out, (K, N)) / np.sqrt(N)}
+    params = {
+        "w_in": 1.5 * jax.random.normal(k_in, (N, M)),
+        "w_out": jax.random.normal(k_out, (K, N)) / np.sqrt(N),
+    }
     if name != "lateral":
         params["w_rec"] = jax.random.normal(k_rec, (N, N)) / np.sqrt(N)
     xs, targets = online.random_task(k_task, M, K, T, batch=batch, rate=0.4)
@@ -81,7 +83,8 @@ def test_sparse_eprop_equals_the_reference(name):
         _, params, state0, xs, targets = _case(name, seed)
         assert 0 < spike_count(step, params, state0, xs) < 0.8 * N * T
         (l_s, g_s), (l_r, g_r), (_, g_h) = (
-            fn(params, state0, xs, targets) for fn in (sparse, reference, hand))
+            fn(params, state0, xs, targets) for fn in (sparse, reference, hand)
+        )
         assert abs(float(l_s - l_r)) <= 1e-6 * abs(float(l_r))
         assert max(_rel_l2(g_s, g_r).values()) < 1e-5, (seed, _rel_l2(g_s, g_r))
         # the generic stops are the hand-written ones (the same program: equal to rounding)
@@ -96,12 +99,14 @@ def test_batched_eprop_jvp_source():
     steps, is `test_sparse_eprop_equals_the_reference`)."""
     step, params, state0, xs, targets = _case("alif", 7, batch=3)
     xs, targets = jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1)
-    ref = jax.jit(online.eprop_reference_value_and_grad(step, online.mse, batched=True,
-                                                        time_major=True))(
-        params, state0, xs, targets)
-    got = jax.jit(online.value_and_grad(step, online.mse, batched=True, time_major=True,
-                                        jacobians="jvp", approximation="eprop"))(
-        params, state0, xs, targets)
+    ref = jax.jit(
+        online.eprop_reference_value_and_grad(step, online.mse, batched=True, time_major=True)
+    )(params, state0, xs, targets)
+    got = jax.jit(
+        online.value_and_grad(
+            step, online.mse, batched=True, time_major=True, jacobians="jvp", approximation="eprop"
+        )
+    )(params, state0, xs, targets)
     assert max(_rel_l2(got[1], ref[1]).values()) < 1e-5
 
 
@@ -128,6 +133,7 @@ def test_a_sum_behind_stop_gradient_is_not_stopped():
     """A state that accumulates ``stop_gradient(W_out @ z_t)`` (e.g. a prediction count)
     needs the readout's sum for its value only: the readout keeps its derivative (stopping
     it would zero the learning signal) and the gradient is the plain step's."""
+
     def counting(p, s, x):
         *inner, total = s
         new, y = _alif(p, tuple(inner), x)
@@ -136,8 +142,11 @@ def test_a_sum_behind_stop_gradient_is_not_stopped():
     _, params, state0, xs, targets = _case("alif", 1)
     assert len(online.eprop_step(counting, params, (*state0, jnp.zeros(K)), xs[0]).stops) == 1
     got = online.value_and_grad(counting, online.mse, approximation="eprop")(
-        params, (*state0, jnp.zeros(K)), xs, targets)
-    want = online.value_and_grad(_alif, online.mse, approximation="eprop")(params, state0, xs, targets)
+        params, (*state0, jnp.zeros(K)), xs, targets
+    )
+    want = online.value_and_grad(_alif, online.mse, approximation="eprop")(
+        params, state0, xs, targets
+    )
     assert max(_rel_l2(got[1], want[1]).values()) < 1e-6
 
 
@@ -147,8 +156,12 @@ def _two_layers(p, s, x, stop_top=False, stop_rec=False):
     v1, z1, v2, z2 = s
     v1 = BETA * v1 + p["w1"] @ x + p["r1"] @ _stop(z1, stop_rec) - z1
     z1 = spike(v1 - 1.0)
-    v2 = (BETA * _stop(v2, stop_top) + p["w2"] @ z1 + p["r2"] @ _stop(z2, stop_top or stop_rec)
-          - _stop(z2, stop_top))
+    v2 = (
+        BETA * _stop(v2, stop_top)
+        + p["w2"] @ z1
+        + p["r2"] @ _stop(z2, stop_top or stop_rec)
+        - _stop(z2, stop_top)
+    )
     z2 = spike(v2 - 1.0)
     return (v1, z1, v2, z2), p["w_out"] @ z2
 
@@ -159,11 +172,13 @@ def test_deep_step_is_per_layer_eprop():
     state and the recurrent inputs stopped; layer 2's with the recurrent inputs stopped
     (Bellec within the layer); w_out stays exact (float32, T = 50, N = 16, <= 1e-5)."""
     k = jax.random.split(jax.random.key(5), 6)
-    params = {"w1": 1.5 * jax.random.normal(k[0], (N, M)),
-              "r1": jax.random.normal(k[1], (N, N)) / np.sqrt(N),
-              "w2": 2.0 * jax.random.normal(k[2], (N, N)) / np.sqrt(N),
-              "r2": jax.random.normal(k[3], (N, N)) / np.sqrt(N),
-              "w_out": jax.random.normal(k[4], (K, N)) / np.sqrt(N)}
+    params = {
+        "w1": 1.5 * jax.random.normal(k[0], (N, M)),
+        "r1": jax.random.normal(k[1], (N, N)) / np.sqrt(N),
+        "w2": 2.0 * jax.random.normal(k[2], (N, N)) / np.sqrt(N),
+        "r2": jax.random.normal(k[3], (N, N)) / np.sqrt(N),
+        "w_out": jax.random.normal(k[4], (K, N)) / np.sqrt(N),
+    }
     xs, targets = online.random_task(k[5], M, K, T, rate=0.4)
     state0 = (jnp.zeros(N),) * 4
     spikes = jax.lax.scan(lambda s, x: (_two_layers(params, s, x)[0],) * 2, state0, xs)[1]
@@ -171,13 +186,17 @@ def test_deep_step_is_per_layer_eprop():
     stops = online.eprop_step(_two_layers, params, state0, xs[0]).stops
     assert sorted(s.params for s in stops) == [(), (), (0, 2)]  # w1, r1 inside w2 @ z1_t
     got = jax.jit(online.value_and_grad(_two_layers, online.mse, approximation="eprop"))(
-        params, state0, xs, targets)[1]
+        params, state0, xs, targets
+    )[1]
     ref = jax.jit(online.eprop_reference_value_and_grad(_two_layers, online.mse))(
-        params, state0, xs, targets)[1]
+        params, state0, xs, targets
+    )[1]
 
     def bptt(**stop):
         fn = lambda p, s, x: _two_layers(p, s, x, **stop)
-        return jax.jit(online.value_and_grad(fn, online.mse, "bptt"))(params, state0, xs, targets)[1]
+        return jax.jit(online.value_and_grad(fn, online.mse, "bptt"))(params, state0, xs, targets)[
+            1
+        ]
 
     exact, lower, upper = bptt(), bptt(stop_top=True, stop_rec=True), bptt(stop_rec=True)
     to_lower, to_upper, to_exact = _rel_l2(got, lower), _rel_l2(got, upper), _rel_l2(got, exact)
@@ -193,9 +212,11 @@ def test_exact_step_has_no_stops_and_its_reference_is_bptt():
     xs, targets = online.random_task(jax.random.key(4), M, K, 10, rate=0.4)
     assert online.eprop_step(net.step, params, net.init_state(), xs[0]).stops == ()
     ref = jax.jit(online.eprop_reference_value_and_grad(net.step, online.mse))(
-        params, net.init_state(), xs, targets)
+        params, net.init_state(), xs, targets
+    )
     bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(
-        params, net.init_state(), xs, targets)
+        params, net.init_state(), xs, targets
+    )
     assert max(_rel_l2(ref[1], bptt[1]).values()) < 1e-6
 
 
@@ -208,4 +229,5 @@ def test_reference_refuses_to_drop_parameter_paths():
     params = {"w": jnp.ones((5, 3)), "r": jnp.ones((2, 5)), "r2": jnp.eye(5), "g": jnp.ones(5)}
     with pytest.raises(online.UnsupportedStepError, match="parameter"):
         online.eprop_reference_value_and_grad(step, online.mse)(
-            params, (jnp.zeros(5),), jnp.ones((4, 3)), jnp.zeros((4, 2)))
+            params, (jnp.zeros(5),), jnp.ones((4, 3)), jnp.zeros((4, 2))
+        )

@@ -13,7 +13,7 @@ from .helpers import assert_grads_close
 NEURONS = [
     ("alif", {}, 0),
     ("alif", {"reset": "zero"}, 1),
-    ("lif", {}, 2),                                    # the paper's LIF: reset to zero
+    ("lif", {}, 2),  # the paper's LIF: reset to zero
     ("lif", {"reset": "subtract"}, 3),
     ("lif", {"reset": "subtract", "stop_reset_grad": True}, 4),
     ("alif", {"reset": "zero", "stop_reset_grad": True}, 5),
@@ -31,9 +31,9 @@ def test_per_sample_equals_bptt(neuron, kwargs, seed):
     net, params, xs, targets = _case(neuron, kwargs, seed)
     state0 = net.init_state()
     hand = jax.jit(online.handwritten_eprop_value_and_grad(net, online.mse))(
-        params, state0, xs, targets)
-    bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
+    bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(params, state0, xs, targets)
     assert float(jnp.abs(hand[1]["w_in"]).max()) > 0  # some neuron spiked: a real check
     assert_grads_close(hand, bptt)
 
@@ -52,13 +52,13 @@ def test_batched_equals_vmap_of_per_sample(neuron, kwargs, seed):
         return jnp.sum(losses), jax.tree.map(lambda g: jnp.sum(g, 0), grads)
 
     new = jax.jit(online.handwritten_eprop_value_and_grad(net, online.mse, batched=True))
-    assert_grads_close(new(params, state0, xs, targets), old(params, state0, xs, targets),
-                       rtol=1e-5, atol=1e-6)
+    assert_grads_close(
+        new(params, state0, xs, targets), old(params, state0, xs, targets), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize(("neuron", "recurrent"), [("sigma_delta", False), ("lif", True)])
 def test_other_layers_are_refused(neuron, recurrent):
-    net, _ = online.make_single_layer(neuron, 3, 4, 2, key=jax.random.key(0),
-                                      recurrent=recurrent)
+    net, _ = online.make_single_layer(neuron, 3, 4, 2, key=jax.random.key(0), recurrent=recurrent)
     with pytest.raises(TypeError, match="non-recurrent LIF or ALIF"):
         online.handwritten_eprop_value_and_grad(net, online.mse)

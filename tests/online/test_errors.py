@@ -14,7 +14,7 @@ def _data(n=5, m=3, T=4):
 def test_cumsum_over_neurons_is_unsupported():
     def step(p, s, x):
         (h,) = s
-        h = 0.9 * jnp.cumsum(h) + p["w"] @ x   # neither neuron-local nor a synaptic sum
+        h = 0.9 * jnp.cumsum(h) + p["w"] @ x  # neither neuron-local nor a synaptic sum
         return (h,), p["r"] @ h
 
     params, s0, xs, tg = _data()
@@ -27,7 +27,7 @@ def test_cumsum_over_neurons_is_unsupported():
 def test_cut_that_would_drop_a_parameter_path():
     def step(p, s, x):
         (h,) = s
-        h = 0.9 * h + p["r2"] @ (h * p["g"]) + p["w"] @ x   # param inside the synaptic sum
+        h = 0.9 * h + p["r2"] @ (h * p["g"]) + p["w"] @ x  # param inside the synaptic sum
         return (h,), p["r"] @ h
 
     params, s0, xs, tg = _data()

@@ -30,15 +30,17 @@ def test_layouts_agree_with_per_sample_and_bptt():
     per_sample = [one(params, net.init_state(), xs[b], targets[b]) for b in range(B)]
     summed = jax.tree.map(lambda *a: sum(a), *per_sample)
     bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=True))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     for got in (batch_first, time_major, summed):
         assert_grads_close(got, bptt)
     assert_grads_close(batch_first, time_major, rtol=1e-6, atol=1e-7)
 
 
 def _temp_bytes(net, params, T, *, batched, time_major):
-    fn = online.value_and_grad(net.step, online.mse, "sparse", batched=batched,
-                               time_major=time_major)
+    fn = online.value_and_grad(
+        net.step, online.mse, "sparse", batched=batched, time_major=time_major
+    )
     state0 = net.init_state()
     if batched:
         state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), state0)
@@ -75,7 +77,8 @@ def test_unroll_changes_nothing_but_speed(unroll):
     xs, targets = online.random_task(jax.random.key(4), M, K, 23, batch=B, rate=0.3)
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), net.init_state())
     run = lambda **kw: jax.jit(sparse_value_and_grad(net.step, online.mse, batched=True, **kw))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     assert_grads_close(run(unroll=unroll), run(unroll=1), rtol=1e-6, atol=1e-7)
 
 

@@ -35,9 +35,11 @@ def reads_input_only(params, state, x):
 
 def _params(key, n, m, k):
     k1, k2, k3 = jax.random.split(key, 3)
-    return {"w_in": jax.random.normal(k1, (n, m)) / jnp.sqrt(m),
-            "w_out": jax.random.normal(k2, (k, n)),
-            "w_old": jax.random.normal(k3, (k, n))}
+    return {
+        "w_in": jax.random.normal(k1, (n, m)) / jnp.sqrt(m),
+        "w_out": jax.random.normal(k2, (k, n)),
+        "w_old": jax.random.normal(k3, (k, n)),
+    }
 
 
 @pytest.mark.parametrize("seed,n,m,T", [(0, 6, 4, 9), (1, 11, 7, 23)])
@@ -73,8 +75,9 @@ def test_factorised_step_needs_one_gradient_matmul(unroll):
     with the trace G_t (the signal before the update, meeting G_{t-1}, added the direct
     gradient's N x M matmul each step: 2 per step)."""
     n, m, B, T = 12, 7, 3, 20
-    net, params = online.make_single_layer("lif", m, n, 2, key=jax.random.key(0),
-                                           reset="subtract", stop_reset_grad=True)
+    net, params = online.make_single_layer(
+        "lif", m, n, 2, key=jax.random.key(0), reset="subtract", stop_reset_grad=True
+    )
     xs, targets = online.random_task(jax.random.key(1), m, 2, T, batch=B)
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), net.init_state())
     args = (params, state0, xs, targets)

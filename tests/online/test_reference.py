@@ -10,11 +10,15 @@ from spikead import online
 from .helpers import assert_grads_close, run_both, spike_count
 
 
-@pytest.mark.parametrize("neuron,recurrent", [("lif", True), ("alif", False),
-                                               pytest.param("alif", True, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "neuron,recurrent",
+    [("lif", True), ("alif", False), pytest.param("alif", True, marks=pytest.mark.slow)],
+)
 def test_dense_and_rtrl_equal_bptt(neuron, recurrent):
     m, n, k, T = 5, 6, 2, 20
-    net, params = online.make_single_layer(neuron, m, n, k, key=jax.random.key(0), recurrent=recurrent)
+    net, params = online.make_single_layer(
+        neuron, m, n, k, key=jax.random.key(0), recurrent=recurrent
+    )
     xs, targets = online.random_task(jax.random.key(1), m, k, T, rate=0.3)
     state0 = net.init_state()
     assert spike_count(net.step, params, state0, xs) > 0
@@ -33,7 +37,9 @@ def _standard_bptt(step, loss, params, state0, xs, targets):
             state, y = jax.vmap(step, in_axes=(None, 0, 0))(p, state, x)
             return state, jnp.sum(jax.vmap(loss)(y, target))
 
-        _, losses = jax.lax.scan(body, state0, (jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1)))
+        _, losses = jax.lax.scan(
+            body, state0, (jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1))
+        )
         return jnp.sum(losses)
 
     return jax.value_and_grad(batch_loss)(params)
@@ -54,23 +60,26 @@ def test_batched_bptt_is_the_standard_form():
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), net.init_state())
     assert spike_count(net.step, params, net.init_state(), xs[0]) > 0
     ours = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=True))(
-        params, state0, xs, targets)
-    ours_tm = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=True,
-                                            time_major=True))(
-        params, state0, jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1))
-    hand = jax.jit(_standard_bptt, static_argnums=(0, 1))(net.step, online.mse, params, state0,
-                                                           xs, targets)
-    old = jax.jit(_vmap_of_per_sample, static_argnums=(0, 1))(net.step, online.mse, params, state0,
-                                                               xs, targets)
+        params, state0, xs, targets
+    )
+    ours_tm = jax.jit(
+        online.value_and_grad(net.step, online.mse, "bptt", batched=True, time_major=True)
+    )(params, state0, jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1))
+    hand = jax.jit(_standard_bptt, static_argnums=(0, 1))(
+        net.step, online.mse, params, state0, xs, targets
+    )
+    old = jax.jit(_vmap_of_per_sample, static_argnums=(0, 1))(
+        net.step, online.mse, params, state0, xs, targets
+    )
     for other in (ours_tm, hand, old):
         assert_grads_close(ours, other, rtol=1e-5, atol=1e-6)
     # one gradient through ONE scan of the batched step: the jaxpr has a single forward scan
     jaxpr = jax.make_jaxpr(online.value_and_grad(net.step, online.mse, "bptt", batched=True))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     scans = [e for e in jaxpr.jaxpr.eqns if e.primitive.name == "scan"]
     assert len(scans) == 2  # forward and its transpose
-    assert not any(e.primitive.name == "scan" and e.params["length"] == B
-                   for e in jaxpr.jaxpr.eqns)
+    assert not any(e.primitive.name == "scan" and e.params["length"] == B for e in jaxpr.jaxpr.eqns)
 
 
 @pytest.mark.parametrize("method,time_major", [("dense", True), ("rtrl", False)])
@@ -80,10 +89,12 @@ def test_batched_dense_and_rtrl_scan_the_batch(method, time_major):
     xs, targets = online.random_task(jax.random.key(4), m, k, T, batch=B, rate=0.4)
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), net.init_state())
     ref = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=True))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     args = (jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1)) if time_major else (xs, targets)
-    out = jax.jit(online.value_and_grad(net.step, online.mse, method, batched=True,
-                                        time_major=time_major))(params, state0, *args)
+    out = jax.jit(
+        online.value_and_grad(net.step, online.mse, method, batched=True, time_major=time_major)
+    )(params, state0, *args)
     assert_grads_close(out, ref)
 
 
@@ -97,7 +108,9 @@ def test_sparse_with_recurrence_is_eprop(neuron):
     assert not plan.exact and plan.cuts
     sparse = online.value_and_grad(net.step, online.mse, "sparse", approximation="eprop")
     la, ga = jax.jit(sparse)(params, state0, xs, targets)
-    lb, gb = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(params, state0, xs, targets)
+    lb, gb = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(
+        params, state0, xs, targets
+    )
     assert abs(float(la - lb)) < 1e-4 * abs(float(lb))  # the loss itself is exact
     cos_in = online.cosine(ga["w_in"], gb["w_in"])
     cos_rec = online.cosine(ga["w_rec"], gb["w_rec"])
@@ -106,6 +119,7 @@ def test_sparse_with_recurrence_is_eprop(neuron):
     # the readout gradient only needs J[y_t, .]: exact
     assert online.compare(ga["w_out"], gb["w_out"])["rel_l2"] < 1e-4
     _, ge = jax.jit(online.eprop_reference_value_and_grad(net.step, online.mse))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     for name in ge:  # and it IS e-prop (Bellec's, by jax.grad with stop_gradient)
         assert online.compare(ga[name], ge[name])["rel_l2"] < 1e-5, name

@@ -43,19 +43,23 @@ def test_not_finite_line_falls_back_to_the_bound():
     assert clamped and est == bound == 7.0
 
 
-@pytest.mark.parametrize(("steps", "times", "match"), [
-    ([], [], "one time per probe"),
-    ([2, 3], [1.0], "one time per probe"),
-    ([3, 2], [1.0, 2.0], "ascending"),
-    ([2, 10], [1.0, 2.0], "below T=10"),
-])
+@pytest.mark.parametrize(
+    ("steps", "times", "match"),
+    [
+        ([], [], "one time per probe"),
+        ([2, 3], [1.0], "one time per probe"),
+        ([3, 2], [1.0, 2.0], "ascending"),
+        ([2, 10], [1.0, 2.0], "below T=10"),
+    ],
+)
 def test_bad_probes(steps, times, match):
     with pytest.raises(ValueError, match=match):
         extrapolate_probe_times(steps, times, 10)
 
 
-@pytest.mark.parametrize("times", [[5.0, 1.0, 3.0], [1.0, 2.0, 3.0], [3.0, 3.0, 0.5],
-                                   [0.1, 50.0, 2.0]])
+@pytest.mark.parametrize(
+    "times", [[5.0, 1.0, 3.0], [1.0, 2.0, 3.0], [3.0, 3.0, 0.5], [0.1, 50.0, 2.0]]
+)
 def test_estimate_never_below_the_bound(times):
     bound, est, _ = extrapolate_probe_times([2, 3, 4], times, 9)
     assert bound == times[-1] and est >= bound

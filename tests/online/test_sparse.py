@@ -18,8 +18,11 @@ CASES = [
     ("alif", {"reset": "zero"}, 5, 7, 30),
     ("adlif", {"gain": 40.0}, 6, 10, 50),
 ]
-SLOW_CASES = [("lif", {"reset": "zero"}, 10, 32, 120), ("alif", {}, 11, 5, 200),
-              ("adlif", {"gain": 40.0}, 12, 24, 100)]
+SLOW_CASES = [
+    ("lif", {"reset": "zero"}, 10, 32, 120),
+    ("alif", {}, 11, 5, 200),
+    ("adlif", {"gain": 40.0}, 12, 24, 100),
+]
 
 
 def _check(neuron, kwargs, seed, n, T):
@@ -53,7 +56,7 @@ def quadratic_step(params, state, x):
     Learnable per-neuron time constant ``tau`` (N,) and a scalar input gain.
     """
     v, w, z = state
-    v = v * (1.0 - z) - 0.3 * z                  # reset to -0.3 on the previous spike
+    v = v * (1.0 - z) - 0.3 * z  # reset to -0.3 on the previous spike
     drive = params["gain"] * (params["w_in"] @ x)
     v_new = v + params["tau"] * (0.5 * v * v - w) + drive
     w_new = 0.8 * w + 0.2 * v + 0.1 * z
@@ -86,9 +89,11 @@ def test_batched_sums_per_sample():
     xs, targets = online.random_task(jax.random.key(4), m, k, T, batch=B, rate=0.3)
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), net.init_state())
     a = jax.jit(online.value_and_grad(net.step, online.mse, "sparse", batched=True))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     b = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=True))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     assert_grads_close(a, b)
     one = online.scan_loss(net.step, online.mse, params, net.init_state(), xs[0], targets[0])
     assert not jnp.allclose(one, a[0])  # the batch really sums several samples
@@ -99,7 +104,9 @@ def test_jit_and_hand_written_alif():
     net, params = online.make_single_layer("alif", m, n, k, key=jax.random.key(5))
     xs, targets = online.random_task(jax.random.key(6), m, k, T, rate=0.3)
     state0 = net.init_state()
-    sparse = jax.jit(online.value_and_grad(net.step, online.mse, "sparse"))(params, state0, xs, targets)
+    sparse = jax.jit(online.value_and_grad(net.step, online.mse, "sparse"))(
+        params, state0, xs, targets
+    )
     hand = jax.jit(online.alif_eprop_value_and_grad(net, online.mse))(params, state0, xs, targets)
     bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(params, state0, xs, targets)
     assert_grads_close(sparse, bptt)
@@ -116,13 +123,17 @@ def test_jvp_and_engine_jacobians_agree(case):
     else:
         n, m = 8, 5
         keys = jax.random.split(jax.random.key(9), 3)
-        params = {"w_in": 0.8 * jax.random.normal(keys[0], (n, m)),
-                  "w_out": jax.random.normal(keys[1], (2, n)),
-                  "tau": jnp.full((n,), 0.1), "gain": jnp.asarray(1.0)}
+        params = {
+            "w_in": 0.8 * jax.random.normal(keys[0], (n, m)),
+            "w_out": jax.random.normal(keys[1], (2, n)),
+            "tau": jnp.full((n,), 0.1),
+            "gain": jnp.asarray(1.0),
+        }
         step, state0 = quadratic_step, tuple(jnp.zeros(n) for _ in range(3))
         xs, targets = online.random_task(keys[2], m, 2, 30, rate=0.4)
     ref = jax.jit(online.value_and_grad(step, online.mse, "bptt"))(params, state0, xs, targets)
     for source in ("jvp", "engine"):
         out = jax.jit(online.value_and_grad(step, online.mse, "sparse", jacobians=source))(
-            params, state0, xs, targets)
+            params, state0, xs, targets
+        )
         assert_grads_close(out, ref)

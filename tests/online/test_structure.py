@@ -20,17 +20,21 @@ def linear_step(params, state, x):
 
 def test_scaled_identity_keeps_trace_broadcast():
     n, m, T = 13, 4, 17
-    params = {"w": jax.random.normal(jax.random.key(0), (n, m)),
-              "r": jax.random.normal(jax.random.key(1), (2, n))}
+    params = {
+        "w": jax.random.normal(jax.random.key(0), (n, m)),
+        "r": jax.random.normal(jax.random.key(1), (2, n)),
+    }
     xs = jax.random.normal(jax.random.key(2), (T, m))
     targets = jnp.zeros((T, 2))
     plan = online.make_plan(linear_step, params, (jnp.zeros(n),), xs[0])
     (h,) = plan.H[0]
-    assert h.val_dims == () and h.pair == (0,)            # 0.9 * identity: one scalar
-    F = plan.F[0][1]                                       # d h / d w (leaf order: r, w)
-    assert F.pair == (0, None) and F.n_values == m        # x_m, constant along neurons
-    assert plan.trace_values() == m                       # M values, not N x M
-    a = online.value_and_grad(linear_step, online.mse, "sparse")(params, (jnp.zeros(n),), xs, targets)
+    assert h.val_dims == () and h.pair == (0,)  # 0.9 * identity: one scalar
+    F = plan.F[0][1]  # d h / d w (leaf order: r, w)
+    assert F.pair == (0, None) and F.n_values == m  # x_m, constant along neurons
+    assert plan.trace_values() == m  # M values, not N x M
+    a = online.value_and_grad(linear_step, online.mse, "sparse")(
+        params, (jnp.zeros(n),), xs, targets
+    )
     b = online.value_and_grad(linear_step, online.mse, "bptt")(params, (jnp.zeros(n),), xs, targets)
     np.testing.assert_allclose(a[1]["w"], b[1]["w"], rtol=1e-4, atol=1e-5)
 
@@ -39,7 +43,7 @@ def _scan_carries(jaxpr):
     for eqn in jaxpr.eqns:
         if eqn.primitive.name == "scan":
             n_consts, n_carry = eqn.params["num_consts"], eqn.params["num_carry"]
-            yield [v.aval.shape for v in eqn.invars[n_consts:n_consts + n_carry]], eqn
+            yield [v.aval.shape for v in eqn.invars[n_consts : n_consts + n_carry]], eqn
         for sub in jax.extend.core.jaxprs_in_params(eqn.params):
             yield from _scan_carries(sub)
 
@@ -54,7 +58,7 @@ def test_carry_has_nothing_of_size_T():
     assert len(carries) == 1
     shapes, eqn = carries[0]
     assert all(T not in shape for shape in shapes), shapes
-    assert not eqn.params["jaxpr"].jaxpr.outvars[eqn.params["num_carry"]:]  # no stacked outputs
+    assert not eqn.params["jaxpr"].jaxpr.outvars[eqn.params["num_carry"] :]  # no stacked outputs
     # 3 states x (N x M) trace values for w_in and w_in's per-sample accumulator (a batch of
     # one), nothing of size N x N x M
     assert sum(1 for s in shapes if s == (1, n, m)) == 4
@@ -62,16 +66,17 @@ def test_carry_has_nothing_of_size_T():
 
 
 def _factorised_lif(n, m, k, key, beta=0.9):
-    return online.make_single_layer("lif", m, n, k, key=key, reset="subtract",
-                                    stop_reset_grad=True, beta=beta)
+    return online.make_single_layer(
+        "lif", m, n, k, key=key, reset="subtract", stop_reset_grad=True, beta=beta
+    )
 
 
 def test_uniform_decay_gives_factorised_trace_and_nonuniform_does_not():
     n, m, k = 7, 5, 2
     net, params = _factorised_lif(n, m, k, jax.random.key(0))
     plan = online.make_plan(net.step, params, net.init_state(), jnp.zeros(m))
-    assert plan.trace_values() == m                       # v <- W_in: v[m], the filtered input
-    beta = jnp.linspace(0.8, 0.95, n)                      # one decay per neuron
+    assert plan.trace_values() == m  # v <- W_in: v[m], the filtered input
+    beta = jnp.linspace(0.8, 0.95, n)  # one decay per neuron
     net2, _ = _factorised_lif(n, m, k, jax.random.key(0), beta=beta)
     plan2 = online.make_plan(net2.step, params, net2.init_state(), jnp.zeros(m))
     assert plan2.trace_values() == n * m
@@ -89,10 +94,11 @@ def test_factorised_trace_equals_bptt_batched(T, uniform):
     sparse = sparse_value_and_grad(net.step, online.mse, batched=True)
     a = jax.jit(sparse)(params, state0, xs, targets)
     b = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=True))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     assert_grads_close(a, b)
     carries = list(_scan_carries(jax.make_jaxpr(sparse)(params, state0, xs, targets).jaxpr))
-    for shapes, _ in carries:                              # nothing of size T, nor B x N x M
+    for shapes, _ in carries:  # nothing of size T, nor B x N x M
         assert all(T not in shape for shape in shapes), shapes
         if uniform:
             assert all(int(np.prod(s)) < B * n * m for s in shapes), shapes

@@ -20,8 +20,9 @@ def _net(neuron, n=9, seed=1):
 
 
 def _args(net, T, batched, seed):
-    xs, targets = online.random_task(jax.random.key(seed), M, K, T,
-                                     batch=B if batched else None, rate=0.3)
+    xs, targets = online.random_task(
+        jax.random.key(seed), M, K, T, batch=B if batched else None, rate=0.3
+    )
     state0 = net.init_state()
     if batched:
         state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (B, *a.shape)), state0)
@@ -34,21 +35,27 @@ def test_default_unrolls():
 
 # (neuron, batched, T): T = 3, 5, 7 leave one padded step (UNROLL = 2), T = 1 three (at
 # least 2 iterations), 4 and 6 none
-CASES = [("alif", True, 3), ("alif", True, 4), ("lif", False, 1), ("lif", False, 5),
-         ("alif", False, 7),
-         pytest.param("alif", True, 1, marks=pytest.mark.slow),
-         pytest.param("alif", True, 5, marks=pytest.mark.slow),
-         pytest.param("lif", True, 7, marks=pytest.mark.slow),
-         pytest.param("lif", False, 6, marks=pytest.mark.slow),
-         pytest.param("alif", False, 3, marks=pytest.mark.slow)]
+CASES = [
+    ("alif", True, 3),
+    ("alif", True, 4),
+    ("lif", False, 1),
+    ("lif", False, 5),
+    ("alif", False, 7),
+    pytest.param("alif", True, 1, marks=pytest.mark.slow),
+    pytest.param("alif", True, 5, marks=pytest.mark.slow),
+    pytest.param("lif", True, 7, marks=pytest.mark.slow),
+    pytest.param("lif", False, 6, marks=pytest.mark.slow),
+    pytest.param("alif", False, 3, marks=pytest.mark.slow),
+]
 
 
 @pytest.mark.parametrize("neuron,batched,T", CASES)
 def test_padded_steps_add_nothing(neuron, batched, T):
     net, params = _net(neuron, seed=T)
     args = (params, *_args(net, T, batched, seed=10 + T))
-    sparse = lambda **kw: jax.jit(sparse_value_and_grad(net.step, online.mse, batched=batched,
-                                                        **kw))(*args)
+    sparse = lambda **kw: jax.jit(
+        sparse_value_and_grad(net.step, online.mse, batched=batched, **kw)
+    )(*args)
     bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt", batched=batched))(*args)
     default = sparse()
     assert_grads_close(default, sparse(unroll=1), rtol=1e-6, atol=1e-7)
@@ -60,8 +67,9 @@ def test_two_padded_steps():
     reads the traces and state the first padded step produced)."""
     net, params = _net("alif")
     args = (params, *_args(net, 7, True, seed=7))
-    run = lambda u: jax.jit(sparse_value_and_grad(net.step, online.mse, batched=True,
-                                                  unroll=u))(*args)
+    run = lambda u: jax.jit(sparse_value_and_grad(net.step, online.mse, batched=True, unroll=u))(
+        *args
+    )
     assert_grads_close(run(3), run(1), rtol=1e-6, atol=1e-7)
 
 
@@ -115,7 +123,8 @@ def test_padded_step_with_singular_loss_derivative_stays_finite():
     state0 = (jnp.zeros(n),)
     sparse = jax.jit(sparse_value_and_grad(_leaky_step, _sqrt_loss))(params, state0, xs, targets)
     bptt = jax.jit(online.value_and_grad(_leaky_step, _sqrt_loss, "bptt"))(
-        params, state0, xs, targets)
+        params, state0, xs, targets
+    )
     assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(bptt))
     assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(sparse))
     assert_grads_close(sparse, bptt)

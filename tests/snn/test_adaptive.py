@@ -9,8 +9,9 @@ from .helpers import column, trajectory
 
 def test_alif_threshold_adaptation_trajectory():
     # neuron 0 adapts (beta_a = 1), neuron 1 does not (beta_a = 0, beta = 1)
-    alif = snn.ALIF(shape=(2,), beta=[0.5, 1.0], rho=0.5, beta_a=[1.0, 0.0], threshold=1.0,
-                    reset="subtract")
+    alif = snn.ALIF(
+        shape=(2,), beta=[0.5, 1.0], rho=0.5, beta_a=[1.0, 0.0], threshold=1.0, reset="subtract"
+    )
     states, zs = trajectory(alif, np.full((5, 2), 0.75, np.float32))
     np.testing.assert_array_equal(
         column(states, 0),
@@ -24,8 +25,7 @@ def test_alif_threshold_adaptation_trajectory():
 
 
 def test_adlif_trajectory():
-    adlif = snn.AdLIF(shape=(2,), alpha=0.5, beta=0.5, a=[0.5, 0.0], b=[1.0, 0.5],
-                      threshold=1.0)
+    adlif = snn.AdLIF(shape=(2,), alpha=0.5, beta=0.5, a=[0.5, 0.0], b=[1.0, 0.5], threshold=1.0)
     states, zs = trajectory(adlif, np.full((4, 2), 3.0, np.float32))
     np.testing.assert_array_equal(
         column(states, 0), [[1.5, 1.5], [0.875, 1.5], [1.28125, 1.375], [0.4921875, 1.25]]

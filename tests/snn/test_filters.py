@@ -8,8 +8,9 @@ from spikead import snn
 
 
 def test_trainable_filter_freezes_named_fields(getkey):
-    model = snn.Sequential(eqx.nn.Linear(2, 3, key=getkey()),
-                           snn.LIF(shape=(3,), surrogate=snn.Sigmoid(slope=3.0)))
+    model = snn.Sequential(
+        eqx.nn.Linear(2, 3, key=getkey()), snn.LIF(shape=(3,), surrogate=snn.Sigmoid(slope=3.0))
+    )
     spec = snn.trainable_filter(model, freeze=("beta", "threshold"))
     assert spec.layers[0].weight and spec.layers[0].bias
     assert not spec.layers[1].beta and not spec.layers[1].threshold

@@ -8,8 +8,12 @@ from spikead import snn
 
 def build(key, beta=0.9):
     k1, k2 = jax.random.split(key)
-    return snn.Sequential(eqx.nn.Linear(3, 4, key=k1), snn.ALIF(shape=(4,), beta=beta),
-                          eqx.nn.Linear(4, 2, key=k2), snn.LI(shape=(2,)))
+    return snn.Sequential(
+        eqx.nn.Linear(3, 4, key=k1),
+        snn.ALIF(shape=(4,), beta=beta),
+        eqx.nn.Linear(4, 2, key=k2),
+        snn.LI(shape=(2,)),
+    )
 
 
 def test_save_load_round_trip(tmp_path, getkey):
@@ -30,8 +34,13 @@ def _layers(key):
     k1, k2, k3, k4 = jax.random.split(key, 4)
     return [
         eqx.nn.Linear(3, 4, key=k1),
-        snn.LIF(4, beta=np.linspace(0.5, 0.9, 4), reset="subtract", surrogate=snn.Arctan(3.0),
-                stop_reset_grad=True),
+        snn.LIF(
+            4,
+            beta=np.linspace(0.5, 0.9, 4),
+            reset="subtract",
+            surrogate=snn.Arctan(3.0),
+            stop_reset_grad=True,
+        ),
         snn.IAF(4, threshold=0.7),
         snn.CuBaLIF(4, alpha=0.7),
         snn.ALIF(4, rho=0.9),
@@ -44,9 +53,12 @@ def _layers(key):
         eqx.nn.Linear(4, 2, use_bias=False, key=k2),
         snn.LI(2),
     ], [
-        eqx.nn.Conv2d(1, 2, 3, padding=1, stride=1, key=k3), snn.LIF((2, 4, 4)),
-        snn.SpikingPool((2, 2), mode="max", threshold=0.2), eqx.nn.AvgPool2d(1, 1),
-        snn.Flatten(), eqx.nn.Linear(8, 2, key=k4),
+        eqx.nn.Conv2d(1, 2, 3, padding=1, stride=1, key=k3),
+        snn.LIF((2, 4, 4)),
+        snn.SpikingPool((2, 2), mode="max", threshold=0.2),
+        eqx.nn.AvgPool2d(1, 1),
+        snn.Flatten(),
+        eqx.nn.Linear(8, 2, key=k4),
     ]
 
 
@@ -69,10 +81,16 @@ def test_save_load_without_skeleton_every_layer(tmp_path, getkey):
 def test_save_load_graph_without_skeleton(tmp_path, getkey):
     k1, k2, k3 = jax.random.split(getkey(), 3)
     model = snn.Graph(
-        {"b": snn.Sequential(eqx.nn.Linear(7, 4, key=k1), snn.LIF(4)),
-         "a": eqx.nn.Linear(3, 3, key=k2), "c": eqx.nn.Linear(4, 2, key=k3), "d": snn.LI(2)},
+        {
+            "b": snn.Sequential(eqx.nn.Linear(7, 4, key=k1), snn.LIF(4)),
+            "a": eqx.nn.Linear(3, 3, key=k2),
+            "c": eqx.nn.Linear(4, 2, key=k3),
+            "d": snn.LI(2),
+        },
         edges=[("in", "a"), ("b", "c"), ("a", "b"), ("c", "d")],
-        recurrent=[("b", "b")], merge={"b": "concat"}, outputs=["d", "b"],
+        recurrent=[("b", "b")],
+        merge={"b": "concat"},
+        outputs=["d", "b"],
         feedback_shapes={"b": (4,)},
     )
     path = tmp_path / "graph.eqx"

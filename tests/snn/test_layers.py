@@ -8,8 +8,7 @@ from spikead import snn
 
 
 def test_spiking_pool_sum_and_max():
-    x = jnp.array([[[1.0, 0.0, 0.0, 0.0],
-                    [1.0, 0.0, 0.0, 1.0]]])  # (C=1, H=2, W=4)
+    x = jnp.array([[[1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 1.0]]])  # (C=1, H=2, W=4)
     sum_pool = snn.SpikingPool((2, 2), mode="sum", threshold=1.5)
     max_pool = snn.SpikingPool((2, 2), mode="max")  # threshold 0.5: any spike
     np.testing.assert_array_equal(sum_pool(x), [[[1.0, 0.0]]])

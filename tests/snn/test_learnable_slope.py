@@ -8,8 +8,13 @@ import pytest
 
 from spikead import snn
 
-FAMILIES = [snn.FastSigmoid(10.0), snn.Sigmoid(5.0), snn.Boxcar(2.0), snn.Arctan(2.0),
-            snn.Triangle(1.0)]
+FAMILIES = [
+    snn.FastSigmoid(10.0),
+    snn.Sigmoid(5.0),
+    snn.Boxcar(2.0),
+    snn.Arctan(2.0),
+    snn.Triangle(1.0),
+]
 X = jnp.array([-1.3, -0.45, -0.07, 0.03, 0.2, 0.33, 0.9])  # away from boxcar/triangle kinks
 
 
@@ -59,10 +64,12 @@ def test_per_neuron_slope_in_a_network_trains_and_freezes(getkey):
     # the same spikes as the fixed surrogate; parallel mode gives the same slope gradient
     fixed = eqx.tree_at(lambda m: m.layers[1].surrogate, model, snn.FastSigmoid(5.0))
     np.testing.assert_array_equal(snn.run(model, xs)[1], snn.run(fixed, xs)[1])
-    g_par = eqx.filter_grad(lambda m: jnp.sum(snn.run(m, xs, mode="parallel")[1]
-                                              * jnp.arange(20.0)[:, None]))(model)
-    np.testing.assert_allclose(g_par.layers[1].surrogate.slope, g.layers[1].surrogate.slope,
-                               rtol=1e-4, atol=1e-6)
+    g_par = eqx.filter_grad(
+        lambda m: jnp.sum(snn.run(m, xs, mode="parallel")[1] * jnp.arange(20.0)[:, None])
+    )(model)
+    np.testing.assert_allclose(
+        g_par.layers[1].surrogate.slope, g.layers[1].surrogate.slope, rtol=1e-4, atol=1e-6
+    )
 
 
 def test_learnable_errors():

@@ -63,12 +63,11 @@ def test_cuba_lif_trajectory():
     cuba = snn.CuBaLIF(shape=(2,), alpha=[0.5, 0.25], beta=0.5, threshold=1.0, reset="zero")
     states, zs = trajectory(cuba, const(0.75, 4))
     np.testing.assert_array_equal(
-        column(states, 0), [[0.75, 0.75], [1.125, 0.9375], [1.3125, 0.984375],
-                            [1.40625, 0.99609375]]
+        column(states, 0),
+        [[0.75, 0.75], [1.125, 0.9375], [1.3125, 0.984375], [1.40625, 0.99609375]],
     )
     np.testing.assert_array_equal(
-        column(states, 1), [[0.75, 0.75], [1.5, 1.3125], [1.3125, 0.984375],
-                            [1.40625, 1.48828125]]
+        column(states, 1), [[0.75, 0.75], [1.5, 1.3125], [1.3125, 0.984375], [1.40625, 1.48828125]]
     )
     np.testing.assert_array_equal(zs, [[0, 0], [1, 1], [1, 0], [1, 1]])
 
@@ -114,15 +113,16 @@ def test_stop_reset_grad(reset):
 
     def v1_of_x0(model, x0):
         state = model.init_state((1,))
-        state, _ = model(state, x0)           # v0 = x0 = 1.5 > th: spikes
+        state, _ = model(state, x0)  # v0 = x0 = 1.5 > th: spikes
         state, _ = model(state, jnp.array([0.2]))
         return state[0][0]
 
     x0 = jnp.array([1.5])
     g = {}
     for stop in (False, True):
-        lif = snn.LIF(shape=(1,), beta=beta, threshold=th, reset=reset, surrogate=sur,
-                      stop_reset_grad=stop)
+        lif = snn.LIF(
+            shape=(1,), beta=beta, threshold=th, reset=reset, surrogate=sur, stop_reset_grad=stop
+        )
         g[stop] = float(jax.grad(v1_of_x0, argnums=1)(lif, x0)[0])
     dz0 = float(sur.derivative(jnp.array(0.5)))
     if reset == "zero":  # v1 = beta * x0 * (1 - z0) + x1

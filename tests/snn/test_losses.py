@@ -26,16 +26,22 @@ def outputs():
 def test_losses_match_reference(outputs):
     spikes, v = outputs
     label = 2
-    np.testing.assert_allclose(snn.rate_cross_entropy(spikes, label),
-                               np.mean([_ce(s, label) for s in spikes]), rtol=1e-5)
-    np.testing.assert_allclose(snn.count_cross_entropy(spikes, label),
-                               _ce(spikes.sum(0), label), rtol=1e-5)
-    np.testing.assert_allclose(snn.max_over_time_cross_entropy(v, label),
-                               _ce(v.max(0), label), rtol=1e-5)
+    np.testing.assert_allclose(
+        snn.rate_cross_entropy(spikes, label), np.mean([_ce(s, label) for s in spikes]), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        snn.count_cross_entropy(spikes, label), _ce(spikes.sum(0), label), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        snn.max_over_time_cross_entropy(v, label), _ce(v.max(0), label), rtol=1e-5
+    )
     first = [int(np.argmax(spikes[:, c])) if spikes[:, c].any() else 9 for c in range(4)]
     np.testing.assert_array_equal(snn.first_spike_time(spikes), first)
-    np.testing.assert_allclose(snn.first_spike_cross_entropy(spikes, label, tau=2.0),
-                               _ce(-np.array(first) / 2.0, label), rtol=1e-5)
+    np.testing.assert_allclose(
+        snn.first_spike_cross_entropy(spikes, label, tau=2.0),
+        _ce(-np.array(first) / 2.0, label),
+        rtol=1e-5,
+    )
 
 
 def test_first_spike_time_gradient_through_surrogate():
@@ -68,7 +74,8 @@ def test_regularisers_match_reference(outputs):
     np.testing.assert_allclose(snn.spike_count_l1(spikes), spikes.sum())
     expected = np.mean(np.maximum(0.05 - rate, 0) ** 2) + np.mean(np.maximum(rate - 0.3, 0) ** 2)
     np.testing.assert_allclose(snn.rate_bounds(spikes, 0.05, 0.3), expected, rtol=1e-6)
-    np.testing.assert_allclose(snn.rate_bounds(spikes, high=0.3),
-                               np.mean(np.maximum(rate - 0.3, 0) ** 2), rtol=1e-6)
+    np.testing.assert_allclose(
+        snn.rate_bounds(spikes, high=0.3), np.mean(np.maximum(rate - 0.3, 0) ** 2), rtol=1e-6
+    )
     with pytest.raises(snn.ParameterError, match="low=0.5 > high=0.1"):
         snn.rate_bounds(spikes, 0.5, 0.1)

@@ -27,18 +27,31 @@ def _inputs(key, shape, t=40, scale=2.0):
 
 def _mlp(k, neuron, n=5):
     k1, k2 = jax.random.split(k)
-    return snn.Sequential(eqx.nn.Linear(3, n, key=k1), neuron,
-                          eqx.nn.Linear(n, 2, use_bias=False, key=k2), snn.LI(2, beta=0.8))
+    return snn.Sequential(
+        eqx.nn.Linear(3, n, key=k1),
+        neuron,
+        eqx.nn.Linear(n, 2, use_bias=False, key=k2),
+        snn.LI(2, beta=0.8),
+    )
 
 
 def _recurrent_graph(k, readout=None):
     k1, k2, k3 = jax.random.split(k, 3)
     return snn.Graph(
-        {"inp": eqx.nn.Linear(3, 6, key=k1), "lif": snn.LIF(6, beta=0.9),
-         "w_rec": eqx.nn.Linear(6, 6, use_bias=False, key=k2),
-         "readout": eqx.nn.Linear(6, 2, key=k3), "li": readout or snn.LI(2)},
-        edges=[("in", "inp"), ("inp", "lif"), ("lif", "w_rec"), ("lif", "readout"),
-               ("readout", "li")],
+        {
+            "inp": eqx.nn.Linear(3, 6, key=k1),
+            "lif": snn.LIF(6, beta=0.9),
+            "w_rec": eqx.nn.Linear(6, 6, use_bias=False, key=k2),
+            "readout": eqx.nn.Linear(6, 2, key=k3),
+            "li": readout or snn.LI(2),
+        },
+        edges=[
+            ("in", "inp"),
+            ("inp", "lif"),
+            ("lif", "w_rec"),
+            ("lif", "readout"),
+            ("readout", "li"),
+        ],
         recurrent=[("w_rec", "lif")],
     )
 
@@ -46,23 +59,35 @@ def _recurrent_graph(k, readout=None):
 def _conv_net(k):
     k1, k2, _k3 = jax.random.split(k, 3)
     return snn.Sequential(
-        eqx.nn.Conv2d(2, 3, 3, padding=1, stride=1, key=k1), snn.LIF((3, 4, 4), beta=0.7),
-        snn.SpikingPool((2, 2)), eqx.nn.AvgPool2d(2, 2), snn.Flatten(),
-        eqx.nn.Linear(3, 4, key=k2), snn.Scale(np.linspace(0.5, 2.0, 4)),
+        eqx.nn.Conv2d(2, 3, 3, padding=1, stride=1, key=k1),
+        snn.LIF((3, 4, 4), beta=0.7),
+        snn.SpikingPool((2, 2)),
+        eqx.nn.AvgPool2d(2, 2),
+        snn.Flatten(),
+        eqx.nn.Linear(3, 4, key=k2),
+        snn.Scale(np.linspace(0.5, 2.0, 4)),
         snn.CuBaLIF(4, alpha=0.6, beta=0.8, threshold=0.3),
     ), (2, 4, 4)
 
 
 def _conv1d_net(k):
     k1, k2 = jax.random.split(k)
-    return snn.Sequential(eqx.nn.Conv1d(2, 3, 3, stride=2, dilation=1, key=k1),
-                          snn.Flatten(), eqx.nn.Linear(27, 3, key=k2),
-                          snn.IAF(3, threshold=1.5, reset="zero")), (2, 20)
+    return snn.Sequential(
+        eqx.nn.Conv1d(2, 3, 3, stride=2, dilation=1, key=k1),
+        snn.Flatten(),
+        eqx.nn.Linear(27, 3, key=k2),
+        snn.IAF(3, threshold=1.5, reset="zero"),
+    ), (2, 20)
 
 
 NEURONS = {
-    "lif": lambda: snn.LIF(5, beta=np.linspace(0.5, 0.95, 5), threshold=0.7,
-                           surrogate=snn.Arctan(slope=3.0), stop_reset_grad=True),
+    "lif": lambda: snn.LIF(
+        5,
+        beta=np.linspace(0.5, 0.95, 5),
+        threshold=0.7,
+        surrogate=snn.Arctan(slope=3.0),
+        stop_reset_grad=True,
+    ),
     "cuba_lif": lambda: snn.CuBaLIF(5, alpha=np.linspace(0.3, 0.9, 5), beta=0.85),
     "iaf": lambda: snn.IAF(5, threshold=np.linspace(0.5, 2.0, 5), reset="zero"),
     "li": lambda: snn.LI(5, beta=np.linspace(0.2, 0.99, 5)),
@@ -117,9 +142,13 @@ def test_round_trip_recurrent_graph(tmp_path, getkey):
 def test_multi_output_graph_and_nested_sequential(tmp_path, getkey):
     k1, k2 = jax.random.split(getkey())
     model = snn.Graph(
-        {"a": snn.Sequential(eqx.nn.Linear(3, 4, key=k1), snn.LIF(4)),
-         "b": eqx.nn.Linear(4, 2, key=k2), "c": snn.LI(4)},
-        edges=[("in", "a"), ("a", "b"), ("a", "c")], recurrent=[("c", "c")],
+        {
+            "a": snn.Sequential(eqx.nn.Linear(3, 4, key=k1), snn.LIF(4)),
+            "b": eqx.nn.Linear(4, 2, key=k2),
+            "c": snn.LI(4),
+        },
+        edges=[("in", "a"), ("a", "b"), ("a", "c")],
+        recurrent=[("c", "c")],
         outputs=["b", "c"],
     )
     graph = snn.to_nir(model, dt=DT)
@@ -136,7 +165,8 @@ def test_from_nir_euler_against_reference():
     written out by hand in NumPy."""
     tau, thr, dt, t_steps = np.array([2e-3, 5e-3, 1e-2]), np.array([0.5, 0.2, 0.1]), 1e-3, 50
     graph = nir.NIRGraph.from_list(
-        nir.LIF(tau=tau, r=np.ones(3), v_leak=np.zeros(3), v_threshold=thr))
+        nir.LIF(tau=tau, r=np.ones(3), v_leak=np.zeros(3), v_threshold=thr)
+    )
     model = snn.from_nir(graph, dt=dt)
     xs = np.random.default_rng(0).uniform(0, 1.5, (t_steps, 3)).astype(np.float32)
     v, ref = np.zeros(3), []
@@ -150,9 +180,16 @@ def test_from_nir_euler_against_reference():
     np.testing.assert_array_equal(ys, np.stack(ref))
 
     tau_syn, tau_mem, w_in, r = 3e-3, 4e-3, 2.0, 1.5
-    graph = nir.NIRGraph.from_list(nir.CubaLIF(
-        tau_syn=np.full(3, tau_syn), tau_mem=np.full(3, tau_mem), r=np.full(3, r),
-        v_leak=np.zeros(3), v_threshold=np.full(3, 0.05), w_in=w_in))
+    graph = nir.NIRGraph.from_list(
+        nir.CubaLIF(
+            tau_syn=np.full(3, tau_syn),
+            tau_mem=np.full(3, tau_mem),
+            r=np.full(3, r),
+            v_leak=np.zeros(3),
+            v_threshold=np.full(3, 0.05),
+            w_in=w_in,
+        )
+    )
     model = snn.from_nir(graph, dt=dt)
     i, v, ref = np.zeros(3), np.zeros(3), []
     for x in xs:
@@ -181,21 +218,21 @@ def test_recurrent_edge_nir_cannot_express_raises(getkey):
     k1, _k2 = jax.random.split(getkey())
     model = snn.Graph(
         {"lif": snn.LIF(4), "w_rec": eqx.nn.Linear(4, 4, key=k1), "li": snn.LI(4)},
-        edges=[("in", "lif"), ("w_rec", "lif"), ("lif", "li")], recurrent=[("lif", "w_rec")])
+        edges=[("in", "lif"), ("w_rec", "lif"), ("lif", "li")],
+        recurrent=[("lif", "w_rec")],
+    )
     with pytest.raises(snn.SNNError, match=r"\[\('w_rec', 'lif'\)\]"):
         snn.to_nir(model, dt=DT)
 
 
 def test_unsupported_nodes_raise_naming_them():
-    cuba_li = nir.CubaLI(tau_syn=np.ones(2), tau_mem=np.ones(2), r=np.ones(2),
-                         v_leak=np.zeros(2))
+    cuba_li = nir.CubaLI(tau_syn=np.ones(2), tau_mem=np.ones(2), r=np.ones(2), v_leak=np.zeros(2))
     with pytest.raises(snn.SNNError, match="'cubali'.*CubaLI"):
         snn.from_nir(nir.NIRGraph.from_list(cuba_li), dt=DT)
     leaky = nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.ones(2))
     with pytest.raises(snn.SNNError, match="'li' has v_leak != 0"):
         snn.from_nir(nir.NIRGraph.from_list(leaky), dt=DT)
-    fast = nir.LIF(tau=np.full(2, 1e-4), r=np.ones(2), v_leak=np.zeros(2),
-                   v_threshold=np.ones(2))
+    fast = nir.LIF(tau=np.full(2, 1e-4), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))
     with pytest.raises(snn.SNNError, match="'lif' has tau .* <= dt"):
         snn.from_nir(nir.NIRGraph.from_list(fast), dt=DT)
 
@@ -223,8 +260,11 @@ def test_snntorch_imports_spikead_export(getkey):
 
     k1, k2 = jax.random.split(getkey())
     feed_forward = snn.Sequential(
-        eqx.nn.Linear(3, 5, key=k1), snn.LIF(5, beta=np.linspace(0.6, 0.95, 5)),
-        eqx.nn.Linear(5, 4, key=k2), snn.CuBaLIF(4, alpha=0.8, beta=0.9, threshold=0.5))
+        eqx.nn.Linear(3, 5, key=k1),
+        snn.LIF(5, beta=np.linspace(0.6, 0.95, 5)),
+        eqx.nn.Linear(5, 4, key=k2),
+        snn.CuBaLIF(4, alpha=0.8, beta=0.9, threshold=0.5),
+    )
     # Recurrent graphs are not compared: snnTorch 1.0.0 (nirtorch 2.6) imports the
     # lif -> w_rec -> lif cycle as a plain Leaky inside a GraphModule, not as an RLeaky, and
     # its spikes differ from an RLeaky's (checked by hand).
@@ -248,12 +288,23 @@ def test_spikead_imports_snntorch_export(getkey):
     # snnTorch's default the zero reset also discards the input of the step after a spike
     net = torch.nn.Sequential(
         torch.nn.Linear(3, 5),
-        snntorch.Leaky(beta=torch.linspace(0.6, 0.95, 5), threshold=torch.full((5,), 0.3),
-                       init_hidden=True, reset_mechanism="zero", reset_delay=False),
+        snntorch.Leaky(
+            beta=torch.linspace(0.6, 0.95, 5),
+            threshold=torch.full((5,), 0.3),
+            init_hidden=True,
+            reset_mechanism="zero",
+            reset_delay=False,
+        ),
         torch.nn.Linear(5, 4),
-        snntorch.Synaptic(alpha=torch.full((4,), 0.8), beta=torch.full((4,), 0.9),
-                          threshold=torch.full((4,), 0.2), init_hidden=True, output=True,
-                          reset_mechanism="zero", reset_delay=False),
+        snntorch.Synaptic(
+            alpha=torch.full((4,), 0.8),
+            beta=torch.full((4,), 0.9),
+            threshold=torch.full((4,), 0.2),
+            init_hidden=True,
+            output=True,
+            reset_mechanism="zero",
+            reset_delay=False,
+        ),
     )
     with torch.no_grad():  # excitatory weights, so that the output layer spikes
         net[0].weight.abs_()

@@ -37,8 +37,9 @@ def _problem(kind: str, seed: int):
         _, outs = snn.run(model, xs, all_outputs=True)
         if kind == "li":
             return model, xs
-        states = jax.lax.scan(lambda s, x: (model.layers[1](s, x)[0],) * 2,
-                              model.layers[1].init_state((N,)), outs[0])[1]
+        states = jax.lax.scan(
+            lambda s, x: (model.layers[1](s, x)[0],) * 2, model.layers[1].init_state((N,)), outs[0]
+        )[1]
         v = states[-2]
         if float(jnp.min(jnp.abs(v - model.layers[1].threshold[None]))) > MARGIN:
             return model, xs
@@ -66,8 +67,9 @@ def test_outputs_and_state_match_sequential(kind, seed):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize(("kind", "method"), [("lif_zero", "chunked"), ("cuba", "chunked"),
-                                              ("lif_zero", "associative")])
+@pytest.mark.parametrize(
+    ("kind", "method"), [("lif_zero", "chunked"), ("cuba", "chunked"), ("lif_zero", "associative")]
+)
 def test_gradient_equals_sequential(kind, method):
     """Gradient w.r.t. parameters, inputs and initial state (nonzero) equals the scan's."""
     model, xs = _problem(kind, 3)
@@ -85,8 +87,7 @@ def test_gradient_equals_sequential(kind, method):
         return jnp.sum(readout * ys)
 
     grad = eqx.filter_jit(eqx.filter_grad(loss))
-    grads = {mode: grad((model, xs, state), mode)
-             for mode in ("sequential", "parallel")}
+    grads = {mode: grad((model, xs, state), mode) for mode in ("sequential", "parallel")}
     leaves_seq = jax.tree.leaves(grads["sequential"])
     leaves_par = jax.tree.leaves(grads["parallel"])
     assert len(leaves_seq) == len(leaves_par) >= 5
@@ -118,10 +119,12 @@ def test_fallback_taken_and_reported():
 def test_vmap_and_deep_network():
     key = jax.random.key(7)
     k1, k2, k3 = jax.random.split(key, 3)
-    model = snn.Sequential(eqx.nn.Linear(M, N, key=k1), snn.LIF(N, beta=0.8),
-                           snn.Residual(snn.Sequential(eqx.nn.Linear(N, N, key=k2),
-                                                       snn.LI(N, beta=0.5))),
-                           snn.SpikeCounter())
+    model = snn.Sequential(
+        eqx.nn.Linear(M, N, key=k1),
+        snn.LIF(N, beta=0.8),
+        snn.Residual(snn.Sequential(eqx.nn.Linear(N, N, key=k2), snn.LI(N, beta=0.5))),
+        snn.SpikeCounter(),
+    )
     xs = 2.0 * jax.random.uniform(k3, (3, T, M))
     seq = jax.vmap(lambda x: snn.run(model, x)[1])(xs)
     par = jax.jit(jax.vmap(lambda x: snn.run(model, x, mode="parallel")[1]))(xs)
@@ -139,8 +142,7 @@ def test_linear_scan_matches_loop(chunk):
     for a_t, b_t in zip(np.asarray(a), np.asarray(b)):
         v = a_t * v + b_t
         expected.append(v)
-    got = (snn.linear_scan(a, b, v0) if chunk is None
-           else chunked_linear_scan(a, b, v0, chunk))
+    got = snn.linear_scan(a, b, v0) if chunk is None else chunked_linear_scan(a, b, v0, chunk)
     np.testing.assert_allclose(got, np.stack(expected), rtol=1e-5, atol=1e-6)
 
 

@@ -3,9 +3,18 @@ import pytest
 from spikead import snn
 
 
-@pytest.mark.parametrize("name,cls", [("li", snn.LI), ("lif", snn.LIF), ("iaf", snn.IAF),
-                                      ("cuba_lif", snn.CuBaLIF), ("alif", snn.ALIF),
-                                      ("adlif", snn.AdLIF), ("sigma_delta", snn.SigmaDelta)])
+@pytest.mark.parametrize(
+    "name,cls",
+    [
+        ("li", snn.LI),
+        ("lif", snn.LIF),
+        ("iaf", snn.IAF),
+        ("cuba_lif", snn.CuBaLIF),
+        ("alif", snn.ALIF),
+        ("adlif", snn.AdLIF),
+        ("sigma_delta", snn.SigmaDelta),
+    ],
+)
 def test_neuron_from_name(name, cls):
     neuron = snn.neuron_from_name(name, shape=(4,))
     assert type(neuron) is cls and neuron.shape == (4,)

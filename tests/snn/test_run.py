@@ -42,8 +42,8 @@ def test_burn_in_drops_outputs_and_gradient(net, getkey):
     np.testing.assert_allclose(ys, full[4:], atol=1e-6)
     g = jax.grad(lambda xs: jnp.sum(snn.run(net, xs, burn_in=4)[1] ** 2))(xs)
     g_full = jax.grad(lambda xs: jnp.sum(snn.run(net, xs)[1][4:] ** 2))(xs)
-    np.testing.assert_array_equal(g[:4], 0.0)      # no gradient through warm-up steps
-    assert np.any(np.asarray(g_full[:4]) != 0)     # ... which would exist without burn-in
+    np.testing.assert_array_equal(g[:4], 0.0)  # no gradient through warm-up steps
+    assert np.any(np.asarray(g_full[:4]) != 0)  # ... which would exist without burn-in
     np.testing.assert_allclose(g[4:], g_full[4:], atol=1e-5)
     with pytest.raises(snn.ParameterError, match="burn_in=10"):
         snn.run(net, xs, burn_in=10)
@@ -69,8 +69,9 @@ def test_mask_freezes_state_for_padding(net, getkey):
     short_state, short_ys = snn.run(net, xs[0, :5])
     np.testing.assert_allclose(ys[0, :5], short_ys, atol=1e-5)
     np.testing.assert_array_equal(ys[0, 5:], 0.0)
-    for batched, single in zip(jax.tree_util.tree_leaves(state),
-                               jax.tree_util.tree_leaves(short_state)):
+    for batched, single in zip(
+        jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(short_state)
+    ):
         np.testing.assert_allclose(batched[0], single, atol=1e-5)
     _, single_ys = snn.run(net, xs[0], mask=mask[0])
     np.testing.assert_allclose(single_ys, ys[0], atol=1e-5)
@@ -124,12 +125,16 @@ def test_hoisted_input_layer_keeps_values_and_gradients(net, getkey):
 def test_hoisted_linear_fast_path_and_fallback_match_the_loop(getkey):
     """The hoisted Linear is one (T*B, M) x (M, N) product; scalar-input Linears and
     other stateless layers take the vmapped path. Both equal the per-step loop."""
-    matrix = snn.Sequential(eqx.nn.Linear(3, 4, use_bias=False, key=getkey()),
-                            snn.LI(shape=(4,), beta=0.5))
-    scalar = snn.Sequential(eqx.nn.Linear("scalar", 4, key=getkey()), jnp.tanh,
-                            snn.LI(shape=(4,), beta=0.5))
-    for model, xs in ((matrix, jax.random.normal(getkey(), (2, 5, 3))),
-                      (scalar, jax.random.normal(getkey(), (2, 5)))):
+    matrix = snn.Sequential(
+        eqx.nn.Linear(3, 4, use_bias=False, key=getkey()), snn.LI(shape=(4,), beta=0.5)
+    )
+    scalar = snn.Sequential(
+        eqx.nn.Linear("scalar", 4, key=getkey()), jnp.tanh, snn.LI(shape=(4,), beta=0.5)
+    )
+    for model, xs in (
+        (matrix, jax.random.normal(getkey(), (2, 5, 3))),
+        (scalar, jax.random.normal(getkey(), (2, 5))),
+    ):
         _, ys = snn.run_batched(model, xs)
         ref = jnp.stack([python_loop(model, x)[1] for x in xs])
         np.testing.assert_allclose(ys, ref, rtol=1e-6, atol=1e-6)

@@ -88,7 +88,7 @@ def test_grad_matches_finite_differences(getkey, reset):
 
     def loss(flat):
         _, ys = snn.run(eqx.combine(unravel(flat), static), xs)
-        return jnp.sum(ys ** 2) / ys.size
+        return jnp.sum(ys**2) / ys.size
 
     @jax.jit
     def check(flat, directions, eps=1e-2):

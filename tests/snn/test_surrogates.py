@@ -27,8 +27,13 @@ def expected_derivative(name, slope, x):
     raise AssertionError(name)
 
 
-CASES = [("fast_sigmoid", 10.0), ("sigmoid", 4.0), ("boxcar", 2.0), ("arctan", 2.0),
-         ("triangle", 1.5)]
+CASES = [
+    ("fast_sigmoid", 10.0),
+    ("sigmoid", 4.0),
+    ("boxcar", 2.0),
+    ("arctan", 2.0),
+    ("triangle", 1.5),
+]
 
 
 @pytest.mark.parametrize("name,slope", CASES)
@@ -64,7 +69,9 @@ def test_unit_area_surrogates_integrate_to_one():
         d = snn.surrogate_from_name(name, slope=slope).derivative(grid)
         # arctan has heavy tails: (2/pi) * atan(pi*slope*40/2) of the mass lies in the grid
         target = 2.0 / math.pi * math.atan(math.pi * slope * 20.0) if name == "arctan" else 1.0
-        assert float(np.sum(np.asarray(d, np.float64)) * dx) == pytest.approx(target, rel=2e-3), name
+        assert float(np.sum(np.asarray(d, np.float64)) * dx) == pytest.approx(target, rel=2e-3), (
+            name
+        )
 
 
 def test_surrogate_inside_jit_and_grad_of_grad_path():

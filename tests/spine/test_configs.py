@@ -28,7 +28,9 @@ def _compose(name, overrides=()):
 
 
 def test_every_config_has_an_entry_point_and_vice_versa():
-    scripts = sorted(p.stem for p in (REPO / "experiments").glob("*.py") if not p.stem.startswith("_"))
+    scripts = sorted(
+        p.stem for p in (REPO / "experiments").glob("*.py") if not p.stem.startswith("_")
+    )
     assert ENTRY_POINTS, "no primary configs found"
     assert scripts == ENTRY_POINTS
 
@@ -61,15 +63,18 @@ def _composition_error(name, override) -> str:
     return "\n".join(text)
 
 
-@pytest.mark.parametrize(("name", "override", "expected"), [
-    ("train_snn", "scale.epochs=abc", ["scale.epochs", "Integer"]),
-    ("train_snn", "scale.peak_lr=fast", ["scale.peak_lr", "Float"]),
-    ("train_snn", "scale.width=[1,2]", ["scale.width", "Integer"]),
-    ("train_snn", "scale.no_such_key=1", ["scale.no_such_key", "TrainSnnScale"]),
-    ("framework_comparison", "scale.sizes=7", ["scale.sizes", "not a ListConfig"]),
-    ("framework_comparison", "scale.sizes=[8,abc]", ["scale.sizes[1]", "Integer"]),
-    ("framework_comparison", "scale.no_such_key=1", ["scale.no_such_key"]),
-])
+@pytest.mark.parametrize(
+    ("name", "override", "expected"),
+    [
+        ("train_snn", "scale.epochs=abc", ["scale.epochs", "Integer"]),
+        ("train_snn", "scale.peak_lr=fast", ["scale.peak_lr", "Float"]),
+        ("train_snn", "scale.width=[1,2]", ["scale.width", "Integer"]),
+        ("train_snn", "scale.no_such_key=1", ["scale.no_such_key", "TrainSnnScale"]),
+        ("framework_comparison", "scale.sizes=7", ["scale.sizes", "not a ListConfig"]),
+        ("framework_comparison", "scale.sizes=[8,abc]", ["scale.sizes[1]", "Integer"]),
+        ("framework_comparison", "scale.no_such_key=1", ["scale.no_such_key"]),
+    ],
+)
 def test_bad_scale_values_fail_at_composition_naming_the_key(name, override, expected):
     text = _composition_error(name, override)
     for part in expected:
@@ -87,7 +92,9 @@ def test_a_forced_unknown_key_fails_at_start_up():
 def test_good_scale_overrides_are_converted_to_the_schema_types():
     cfg = _compose("train_snn", ["profile=smoke", "scale.epochs=3", "scale.peak_lr=1"])
     assert cfg.scale.epochs == 3 and isinstance(cfg.scale.peak_lr, float)
-    cfg = _compose("framework_comparison", ["profile=smoke", "scale.sizes=[8,16]", "scale.cpus=null"])
+    cfg = _compose(
+        "framework_comparison", ["profile=smoke", "scale.sizes=[8,16]", "scale.cpus=null"]
+    )
     assert list(cfg.scale.sizes) == [8, 16] and cfg.scale.cpus is None
 
 
@@ -99,8 +106,14 @@ def test_workflow_composition_names_the_bad_key():
 
 def test_cfg_job_fails_on_a_bad_scale_value():
     script = REPO / "experiments" / "train_snn.py"
-    out = subprocess.run([sys.executable, str(script), "scale.epochs=abc", "--cfg", "job"],
-                         capture_output=True, text=True, check=False, cwd=REPO, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(script), "scale.epochs=abc", "--cfg", "job"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode != 0
     assert "full_key: scale.epochs" in out.stderr and "Integer" in out.stderr, out.stderr[-2000:]
 
@@ -117,8 +130,14 @@ def test_unknown_key_and_choice_fail(name):
 def test_entry_point_help_and_cfg_job(name):
     script = REPO / "experiments" / f"{name}.py"
     for flag in (["--help"], ["--cfg", "job", "profile=smoke"]):
-        out = subprocess.run([sys.executable, str(script), *flag], capture_output=True, text=True, check=False,
-                             cwd=REPO, timeout=120)
+        out = subprocess.run(
+            [sys.executable, str(script), *flag],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=REPO,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stderr[-2000:]
     assert f"name: {name}" in out.stdout
 
@@ -126,10 +145,22 @@ def test_entry_point_help_and_cfg_job(name):
 def test_sweeps_can_use_the_submitit_slurm_launcher():
     """The `cluster` extra's Hydra launcher composes with a sweep of a training config."""
     script = REPO / "experiments" / "train_snn.py"
-    args = ["hydra/launcher=submitit_slurm", "hydra.launcher.partition=gpu",
-            "hydra.launcher.gpus_per_node=1", "profile=paper", "--cfg", "hydra"]
-    out = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, check=False,
-                         cwd=REPO, timeout=120)
+    args = [
+        "hydra/launcher=submitit_slurm",
+        "hydra.launcher.partition=gpu",
+        "hydra.launcher.gpus_per_node=1",
+        "profile=paper",
+        "--cfg",
+        "hydra",
+    ]
+    out = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "SlurmLauncher" in out.stdout
     assert "partition: gpu" in out.stdout

@@ -28,9 +28,22 @@ def test_empty_core_set_is_an_error(tmp_path):
 
 
 def _run(lock_dir, code):
-    return subprocess.Popen([sys.executable, "-m", "spikead.runs.cores", "--lock-dir", str(lock_dir),
-                             "--", sys.executable, "-c", code],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "spikead.runs.cores",
+            "--lock-dir",
+            str(lock_dir),
+            "--",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_command_runs_pinned_and_holds_its_core_until_it_exits(tmp_path):
@@ -52,18 +65,24 @@ def test_command_runs_pinned_and_holds_its_core_until_it_exits(tmp_path):
 
 
 def test_missing_command_is_an_error(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "spikead.runs.cores", "--lock-dir", str(tmp_path)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "spikead.runs.cores", "--lock-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode != 0 and "no command given" in result.stderr
 
 
 def test_a_lease_inside_a_lease_runs_on_the_parents_core(tmp_path):
     """A leased command that calls the wrapper again (e.g. a test suite running the
     workflow) must not wait for its own core."""
-    inner = ("import subprocess, sys; subprocess.run([sys.executable, '-m', 'spikead.runs.cores', "
-             f"'--lock-dir', {str(tmp_path)!r}, '--', sys.executable, '-c', "
-             "'import os; print(sorted(os.sched_getaffinity(0)), os.environ[\"SPIKEAD_CORE_LEASE\"])'], "
-             "check=True, timeout=60)")
+    inner = (
+        "import subprocess, sys; subprocess.run([sys.executable, '-m', 'spikead.runs.cores', "
+        f"'--lock-dir', {str(tmp_path)!r}, '--', sys.executable, '-c', "
+        "'import os; print(sorted(os.sched_getaffinity(0)), os.environ[\"SPIKEAD_CORE_LEASE\"])'], "
+        "check=True, timeout=60)"
+    )
     out, err = _run(tmp_path, inner).communicate(timeout=90)
     core = min(os.sched_getaffinity(0))
     assert out.strip() == f"[{core}] {core}", err

@@ -20,4 +20,7 @@ def test_environment_yml_matches_pyproject():
     assert "-e .[all]" in pip_section
     extras = project["optional-dependencies"]
     # every extra but `cuda` (JAX's CUDA wheels: only on NVIDIA machines, `.[all,cuda]`)
-    assert set(extras["all"][0].split("[")[1].rstrip("]").split(",")) == set(extras) - {"all", "cuda"}
+    assert set(extras["all"][0].split("[")[1].rstrip("]").split(",")) == set(extras) - {
+        "all",
+        "cuda",
+    }

@@ -96,17 +96,43 @@ def test_mark_clipped_draws_and_returns_the_clipped_values():
 
 
 def test_colours_are_fixed_per_name_and_distinct_within_a_figure():
-    search = ["random", "anneal", "beam_markowitz", "beam_relative_markowitz", "beam_fill_in",
-              "alphazero", "ppo", "alphazero_joint", "paper"]
-    frameworks = ["spikead", "jax_scan", "jax_scan_stepwise", "spyx", "snntorch", "norse",
-                  "spikingjelly", "rockpool"]
-    runtime = ["jacve_forward", "jacve_reverse", "jacve_markowitz", "jacve_best", "jacrev_vmap",
-               "jacfwd_vmap"]
+    search = [
+        "random",
+        "anneal",
+        "beam_markowitz",
+        "beam_relative_markowitz",
+        "beam_fill_in",
+        "alphazero",
+        "ppo",
+        "alphazero_joint",
+        "paper",
+    ]
+    frameworks = [
+        "spikead",
+        "jax_scan",
+        "jax_scan_stepwise",
+        "spyx",
+        "snntorch",
+        "norse",
+        "spikingjelly",
+        "rockpool",
+    ]
+    runtime = [
+        "jacve_forward",
+        "jacve_reverse",
+        "jacve_markowitz",
+        "jacve_best",
+        "jacrev_vmap",
+        "jacfwd_vmap",
+    ]
     for names in (search, frameworks, runtime, ["sparse", "bptt", "dense", "rtrl", "handwritten"]):
         colours = _style.colors(names)
         assert len(set(colours.values())) == len(names), names
     assert _style.colors(["bptt"])["bptt"] == _style.colors(["eprop", "bptt", "rtrl"])["bptt"]
-    assert _style.colors(["vmap_jacve_forward"])["vmap_jacve_forward"] == _style.colors(["forward"])["forward"]
+    assert (
+        _style.colors(["vmap_jacve_forward"])["vmap_jacve_forward"]
+        == _style.colors(["forward"])["forward"]
+    )
     unknown = _style.colors(["spikead", "newcomer", "other"])
     assert len(set(unknown.values())) == 3
 
@@ -117,7 +143,11 @@ def test_ratio_axis_is_log_with_the_one_line_and_readable_ticks():
     _style.ratio_axis(ax, "x", goal=1 / 1.2)
     fig.canvas.draw()
     assert ax.get_xscale() == "log"
-    verticals = [line.get_xdata()[0] for line in ax.get_lines() if line.get_xdata()[0] == line.get_xdata()[-1]]
+    verticals = [
+        line.get_xdata()[0]
+        for line in ax.get_lines()
+        if line.get_xdata()[0] == line.get_xdata()[-1]
+    ]
     assert 1.0 in verticals and pytest.approx(1 / 1.2) in verticals
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert len(labels) >= 2 and all(label.endswith("x") for label in labels)

@@ -11,8 +11,10 @@ from spikead.runs.fingerprint import (
 
 
 def test_references_cover_every_import_form():
-    source = ("from spikead import (ad,\n    tasks as t)  # x\nfrom spikead.snn import lif\n"
-              "import spikead.bench\ncmd = 'python -m spikead.online.run'\nimport os\n")
+    source = (
+        "from spikead import (ad,\n    tasks as t)  # x\nfrom spikead.snn import lif\n"
+        "import spikead.bench\ncmd = 'python -m spikead.online.run'\nimport os\n"
+    )
     assert referenced_subpackages(source) == {"ad", "tasks", "snn", "bench", "online"}
 
 

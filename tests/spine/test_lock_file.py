@@ -27,16 +27,19 @@ def _locked() -> dict[str, Version]:
 def test_lock_pins_every_dependency_within_the_pyproject_ranges():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    wanted = [*project["dependencies"],
-              *(dep for name, deps in extras.items() if name not in ("all", "cuda") for dep in deps)]
+    wanted = [
+        *project["dependencies"],
+        *(dep for name, deps in extras.items() if name not in ("all", "cuda") for dep in deps),
+    ]
     pins = _locked()
     for text in wanted:
         req = Requirement(text)
         name = canonicalize_name(req.name)
         assert name in pins, f"{req.name} (pyproject.toml) is not in requirements-lock.txt"
         # (==2.13.0 admits 2.13.0+cpu: a local version label is ignored, PEP 440)
-        assert req.specifier.contains(pins[name], prereleases=True), \
+        assert req.specifier.contains(pins[name], prereleases=True), (
             f"requirements-lock.txt pins {req.name}=={pins[name]}, outside pyproject's {req}"
+        )
 
 
 def test_lock_has_no_cuda_wheels_and_not_spikead():

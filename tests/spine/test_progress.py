@@ -29,8 +29,14 @@ def _run_bars(file=None) -> None:
 
 def test_a_pipe_gets_lines_without_carriage_returns():
     script = f"import sys; sys.path.insert(0, {str(HERE)!r}); import test_progress; test_progress._run_bars()"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=False, cwd=HERE, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=HERE,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "\r" not in out.stderr and "\x1b" not in out.stderr
     lines = out.stderr.splitlines()

@@ -27,8 +27,14 @@ def test_readme_has_the_two_commands():
 
 
 def test_result_map_rules_and_entry_points_exist():
-    rules = subprocess.run([sys.executable, "-m", "snakemake", "--list-rules"], cwd=REPO, check=False,
-                           capture_output=True, text=True, timeout=120)
+    rules = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--list-rules"],
+        cwd=REPO,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert rules.returncode == 0, rules.stderr
     known = set(rules.stdout.split())
     rows = _result_map_rows()
@@ -44,7 +50,14 @@ def test_readme_numbers_are_generated_and_speak_to_a_newcomer():
     """Results live in the generated headline block only; no development-log words."""
     assert README.count("<!-- headline -->") == 1 and README.count("<!-- /headline -->") == 1
     outside = README.split("<!-- headline -->")[0] + README.split("<!-- /headline -->")[1]
-    for pattern in (r"\bstop \d+", r"\ba helper.s\b", r"\bthis session\b", r"\bfresh clone of [0-9a-f]{7}",
-                    r"reproduced \(quick"):
-        assert not re.search(pattern, outside, re.IGNORECASE), f"README has hand-written log text: {pattern}"
+    for pattern in (
+        r"\bstop \d+",
+        r"\ba helper.s\b",
+        r"\bthis session\b",
+        r"\bfresh clone of [0-9a-f]{7}",
+        r"reproduced \(quick",
+    ):
+        assert not re.search(pattern, outside, re.IGNORECASE), (
+            f"README has hand-written log text: {pattern}"
+        )
     assert (REPO / "CITATION.cff").is_file()

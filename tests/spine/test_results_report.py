@@ -10,33 +10,81 @@ import pytest
 from conftest import REPO
 
 SCRIPT = REPO / "paper_figures" / "results_report.py"
-META = {"profile": "smoke", "data": "none (programs)", "started": "2026-12-06T03:00:00Z",
-        "commit": "abc123", "wall_time_s": 1.5,
-        "hardware": {"backend": "cpu", "cpu": "Test CPU", "cpu_cores": 2, "cpu_cores_used": 1, "jax": "0.10.2"}}
+META = {
+    "profile": "smoke",
+    "data": "none (programs)",
+    "started": "2026-12-06T03:00:00Z",
+    "commit": "abc123",
+    "wall_time_s": 1.5,
+    "hardware": {
+        "backend": "cpu",
+        "cpu": "Test CPU",
+        "cpu_cores": 2,
+        "cpu_cores_used": 1,
+        "jax": "0.10.2",
+    },
+}
 
 
 def _write(folder, name, metrics):
     (folder / name).mkdir(parents=True)
-    (folder / name / "metrics.json").write_text(json.dumps({"experiment": name, **metrics, "meta": META}))
+    (folder / name / "metrics.json").write_text(
+        json.dumps({"experiment": name, **metrics, "meta": META})
+    )
 
 
 def _report(results, figures, out, *extra):
-    return subprocess.run([sys.executable, str(SCRIPT), "--results", str(results), "--figures", str(figures),
-                           "--profile", "smoke", "--out", str(out), *extra],
-                          capture_output=True, text=True, check=False, timeout=120)
+    return subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--results",
+            str(results),
+            "--figures",
+            str(figures),
+            "--profile",
+            "smoke",
+            "--out",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
 
 
 @pytest.fixture
 def tree(tmp_path):
     results, figures = tmp_path / "results", tmp_path / "figures"
     figures.mkdir()
-    _write(results, "elimination_costs", {"costs": {
-        "paper": {"RoeFlux_1d": {"forward": 620, "reverse": 364, "markowitz": 407},
-                  "HumanHeartDipole": {"forward": 240, "reverse": 172, "markowitz": 195}},
-        "structured": {"RoeFlux_1d": {"forward": 545, "reverse": 339, "markowitz": 332}}}})
-    _write(results, "gradient_alignment", {"settings": 4, "exact_min_cosine": 1 - 4e-13,
-                                           "exact_max_rel_l2": 9.5e-7, "recurrent_mean_cosine": {"lif": 0.997}})
-    (figures / "table1_baselines.md").write_text("| task | forward |\n|---|---|\n| RoeFlux_1d | 620 |\n")
+    _write(
+        results,
+        "elimination_costs",
+        {
+            "costs": {
+                "paper": {
+                    "RoeFlux_1d": {"forward": 620, "reverse": 364, "markowitz": 407},
+                    "HumanHeartDipole": {"forward": 240, "reverse": 172, "markowitz": 195},
+                },
+                "structured": {"RoeFlux_1d": {"forward": 545, "reverse": 339, "markowitz": 332}},
+            }
+        },
+    )
+    _write(
+        results,
+        "gradient_alignment",
+        {
+            "settings": 4,
+            "exact_min_cosine": 1 - 4e-13,
+            "exact_max_rel_l2": 9.5e-7,
+            "recurrent_mean_cosine": {"lif": 0.997},
+        },
+    )
+    (figures / "table1_baselines.md").write_text(
+        "| task | forward |\n|---|---|\n| RoeFlux_1d | 620 |\n"
+    )
     return results, figures
 
 

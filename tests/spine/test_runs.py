@@ -42,8 +42,9 @@ def test_atomic_write_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
 
 
 def test_atomic_json_converts_numpy_and_nonfinite(tmp_path):
-    path = atomic_write_json(tmp_path / "a.json", {"x": np.float32(1.5), "y": np.arange(3),
-                                                    "z": float("nan")})
+    path = atomic_write_json(
+        tmp_path / "a.json", {"x": np.float32(1.5), "y": np.arange(3), "z": float("nan")}
+    )
     assert json.loads(path.read_text()) == {"x": 1.5, "y": [0, 1, 2], "z": "nan"}
 
 
@@ -72,23 +73,28 @@ def test_tables_render_every_row():
     assert r"a\_b" in tex and tex.count(r"\\") == 3
 
 
-@pytest.mark.parametrize("value, text", [
-    (1 - 4e-13, "1 - 4.0e-13"),   # a cosine that is not exactly 1 stays visible
-    (0.99999, "1 - 1.0e-05"),
-    (1 + 2.5e-5, "1 + 2.5e-05"),
-    (1.0, "1"),
-    (0.998, "0.998"),             # more than 1e-3 from 1: significant digits
-    (0.123456, "0.1235"),
-    (26.4567, "26.46"),
-    (2500.0, "2500"),
-    (123456.7, "123457"),         # never 1.235e+05
-    (3.2e-7, "3.2e-07"),
-    (-0.5, "-0.5"),
-    (float("nan"), "-"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1 - 4e-13, "1 - 4.0e-13"),  # a cosine that is not exactly 1 stays visible
+        (0.99999, "1 - 1.0e-05"),
+        (1 + 2.5e-5, "1 + 2.5e-05"),
+        (1.0, "1"),
+        (0.998, "0.998"),  # more than 1e-3 from 1: significant digits
+        (0.123456, "0.1235"),
+        (26.4567, "26.46"),
+        (2500.0, "2500"),
+        (123456.7, "123457"),  # never 1.235e+05
+        (3.2e-7, "3.2e-07"),
+        (-0.5, "-0.5"),
+        (float("nan"), "-"),
+    ],
+)
 def test_table_cells_keep_significant_digits(value, text):
     frame = pd.DataFrame({"x": [value], "x32": [np.float32(value)]})
-    assert markdown_table(frame).splitlines()[2] == f"| {text} | {format_number(np.float32(value))} |"
+    assert (
+        markdown_table(frame).splitlines()[2] == f"| {text} | {format_number(np.float32(value))} |"
+    )
     assert format_number(value) == text
 
 
@@ -144,8 +150,14 @@ def test_wandb_writes_into_the_run_directory(tmp_path, monkeypatch):
 
 
 def _start(tmp_path, deterministic):
-    cfg = OmegaConf.create({"seed": 0, "profile": {"name": "smoke"}, "wandb": {"mode": "disabled"},
-                            "deterministic": deterministic})
+    cfg = OmegaConf.create(
+        {
+            "seed": 0,
+            "profile": {"name": "smoke"},
+            "wandb": {"mode": "disabled"},
+            "deterministic": deterministic,
+        }
+    )
     return start_run(cfg, "demo", out_dir=tmp_path).meta["deterministic"]
 
 

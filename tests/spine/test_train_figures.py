@@ -12,10 +12,14 @@ import pytest
 from conftest import REPO
 
 ACC = {  # (model, algorithm, seed) -> test accuracy at the best validation epoch
-    ("lif", "bptt", 0): 0.50, ("lif", "eprop", 0): 0.47,
-    ("lif", "bptt", 1): 0.40, ("lif", "eprop", 1): 0.41,
-    ("paper_a_alif", "bptt", 0): 0.30, ("paper_a_alif", "eprop", 0): 0.30,
-    ("paper_a_alif", "bptt", 1): 0.20, ("paper_a_alif", "eprop", 1): 0.22,
+    ("lif", "bptt", 0): 0.50,
+    ("lif", "eprop", 0): 0.47,
+    ("lif", "bptt", 1): 0.40,
+    ("lif", "eprop", 1): 0.41,
+    ("paper_a_alif", "bptt", 0): 0.30,
+    ("paper_a_alif", "eprop", 0): 0.30,
+    ("paper_a_alif", "bptt", 1): 0.20,
+    ("paper_a_alif", "eprop", 1): 0.22,
 }
 
 
@@ -25,29 +29,62 @@ def _write_runs(folder, seeds):
             continue
         run = folder / (f"synthetic_shd_{model}_{algorithm}" + (f"_seed{seed}" if seed else ""))
         run.mkdir(parents=True)
-        meta = {"profile": "smoke", "data": "synthetic stand-in", "seed": seed,
-                "hardware": {"backend": "cpu", "cpu_cores": 2}}
-        metrics = {"dataset": "synthetic_shd", "dataset_label": "synthetic_shd", "synthetic": True,
-                   "model": model, "depth": 1, "width": 8, "recurrent": False, "n_bins": 10,
-                   "algorithm": algorithm, "test_acc_at_best_valid": acc, "final_test_acc": acc,
-                   "chance_acc": 0.05, "epochs": 2, "median_epoch_time_s": 1.0, "meta": meta,
-                   "val_split": "speaker"}
+        meta = {
+            "profile": "smoke",
+            "data": "synthetic stand-in",
+            "seed": seed,
+            "hardware": {"backend": "cpu", "cpu_cores": 2},
+        }
+        metrics = {
+            "dataset": "synthetic_shd",
+            "dataset_label": "synthetic_shd",
+            "synthetic": True,
+            "model": model,
+            "depth": 1,
+            "width": 8,
+            "recurrent": False,
+            "n_bins": 10,
+            "algorithm": algorithm,
+            "test_acc_at_best_valid": acc,
+            "final_test_acc": acc,
+            "chance_acc": 0.05,
+            "epochs": 2,
+            "median_epoch_time_s": 1.0,
+            "meta": meta,
+            "val_split": "speaker",
+        }
         (run / "metrics.json").write_text(json.dumps(metrics))
-        pd.DataFrame({"epoch": [1, 2], "train_acc": [acc / 2, acc], "test_acc": [acc / 2, acc]}
-                     ).to_csv(run / "history.csv", index=False)
+        pd.DataFrame(
+            {"epoch": [1, 2], "train_acc": [acc / 2, acc], "test_acc": [acc / 2, acc]}
+        ).to_csv(run / "history.csv", index=False)
 
 
 def _render(script, results, out):
-    done = subprocess.run([sys.executable, str(REPO / "paper_figures" / f"{script}.py"),
-                           "--results", str(results), "--out", str(out), "--profile", "smoke"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "paper_figures" / f"{script}.py"),
+            "--results",
+            str(results),
+            "--out",
+            str(out),
+            "--profile",
+            "smoke",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
 
 def _summary_rows(md: str) -> list[list[str]]:
     section = md.split("## Our runs")[1].split("##")[0]
-    return [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
-            if line.startswith("| synthetic")]
+    return [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| synthetic")
+    ]
 
 
 @pytest.mark.parametrize("seeds", [(0,), (0, 1)])
@@ -62,7 +99,9 @@ def test_accuracy_table_averages_over_seeds(tmp_path, seeds):
     lif_eprop = rows[("lif", "eprop")]
     mean_acc = 100 * sum(ACC[("lif", "eprop", s)] for s in seeds) / len(seeds)
     gap = 100 * sum(ACC[("lif", "eprop", s)] - ACC[("lif", "bptt", s)] for s in seeds) / len(seeds)
-    assert float(lif_eprop[header.index("test_acc_best_valid")]) == pytest.approx(mean_acc, abs=0.01)
+    assert float(lif_eprop[header.index("test_acc_best_valid")]) == pytest.approx(
+        mean_acc, abs=0.01
+    )
     assert float(lif_eprop[header.index("eprop_minus_bptt")]) == pytest.approx(gap, abs=0.01)
     assert int(lif_eprop[header.index("seeds")]) == len(seeds)
     assert ("gap_std" in header) == (len(seeds) > 1) and ("## Every run" in md) == (len(seeds) > 1)
@@ -90,17 +129,25 @@ def test_accuracy_table_marks_data_source_protocol_and_anchors(tmp_path):
     md = out.read_text()
     ours = md.split("## Our runs")[1].split("##")[0]
     header = [c.strip() for c in ours.splitlines()[2].strip("|").split("|")]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in ours.splitlines()[4:]
-            if line.startswith("|")]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in ours.splitlines()[4:]
+        if line.startswith("|")
+    ]
     by_data = {r[header.index("data")]: r for r in rows}
     assert by_data["ssc"][header.index("data source")] == "real"
     assert by_data["ssc"][header.index("val_split")] == "valid file"
     assert by_data["synthetic_shd (synthetic)"][header.index("data source")] == "stand-in"
     assert by_data["synthetic_shd (synthetic)"][header.index("val_split")].startswith("speaker")
-    assert ("Validation split (epoch selection) of our rows: ssc: valid file; "
-            "synthetic_shd (synthetic): speaker (held-out speakers).") in ours
+    assert (
+        "Validation split (epoch selection) of our rows: ssc: valid file; "
+        "synthetic_shd (synthetic): speaker (held-out speakers)."
+    ) in ours
     anchors = md.split("## Published anchors")[1]
-    for line in ("| SHD | real | feed-forward SNN, BPTT | 78.1", "| SHD | real | feed-forward SNN, OTPE (online) | 75.2",
-                 "clean protocol (about) | 93.8 | validation held out of train",
-                 "(DelRec) | 82.6"):
+    for line in (
+        "| SHD | real | feed-forward SNN, BPTT | 78.1",
+        "| SHD | real | feed-forward SNN, OTPE (online) | 75.2",
+        "clean protocol (about) | 93.8 | validation held out of train",
+        "(DelRec) | 82.6",
+    ):
         assert line in anchors, line

@@ -30,29 +30,104 @@ _ELEMENTWISE = {"add", "sub", "mul", "div"}
 PRIMITIVES = {
     "RoeFlux_1d": _ELEMENTWISE | {"abs", "integer_pow", "sqrt"},
     "RoeFlux_3d": _ELEMENTWISE
-    | {"broadcast_in_dim", "concatenate", "dot_general", "integer_pow", "reduce_sum", "slice",
-       "sqrt"},
+    | {
+        "broadcast_in_dim",
+        "concatenate",
+        "dot_general",
+        "integer_pow",
+        "reduce_sum",
+        "slice",
+        "sqrt",
+    },
     "RobotArm_6DOF": {"add", "atan2", "cos", "integer_pow", "mul", "neg", "sin", "sqrt", "sub"},
     "HumanHeartDipole": {"add", "sub", "mul", "integer_pow"},
     "PropaneCombustion": _ELEMENTWISE | {"integer_pow", "sqrt"},
     "BlackScholes_Jacobian": _ELEMENTWISE
-    | {"add_any", "convert_element_type", "erf", "exp", "integer_pow", "log", "neg", "sqrt",
-       "square"},
+    | {
+        "add_any",
+        "convert_element_type",
+        "erf",
+        "exp",
+        "integer_pow",
+        "log",
+        "neg",
+        "sqrt",
+        "square",
+    },
     "f": _ELEMENTWISE
     | {
-        "abs", "acos", "asinh", "atan", "cos", "cosh", "dot_general", "exp", "integer_pow",
-        "logistic", "neg", "reduce_max", "reduce_min", "reduce_sum", "reshape", "sin",
-        "sinh", "slice", "sqrt", "square", "stop_gradient", "tanh", "transpose",
+        "abs",
+        "acos",
+        "asinh",
+        "atan",
+        "cos",
+        "cosh",
+        "dot_general",
+        "exp",
+        "integer_pow",
+        "logistic",
+        "neg",
+        "reduce_max",
+        "reduce_min",
+        "reduce_sum",
+        "reshape",
+        "sin",
+        "sinh",
+        "slice",
+        "sqrt",
+        "square",
+        "stop_gradient",
+        "tanh",
+        "transpose",
     },
     "g": _ELEMENTWISE
-    | {"asin", "asinh", "atan", "atan2", "atanh", "cos", "exp", "log", "neg", "pow", "sin",
-       "sinh", "square", "tan"},
+    | {
+        "asin",
+        "asinh",
+        "atan",
+        "atan2",
+        "atanh",
+        "cos",
+        "exp",
+        "log",
+        "neg",
+        "pow",
+        "sin",
+        "sinh",
+        "square",
+        "tan",
+    },
     "MLP": _ELEMENTWISE
-    | {"broadcast_in_dim", "dot_general", "exp", "integer_pow", "log", "max", "neg",
-       "reduce_max", "reduce_sum", "sqrt", "stop_gradient", "tanh", "transpose"},
+    | {
+        "broadcast_in_dim",
+        "dot_general",
+        "exp",
+        "integer_pow",
+        "log",
+        "max",
+        "neg",
+        "reduce_max",
+        "reduce_sum",
+        "sqrt",
+        "stop_gradient",
+        "tanh",
+        "transpose",
+    },
     "Encoder": _ELEMENTWISE
-    | {"broadcast_in_dim", "dot_general", "exp", "integer_pow", "log", "max", "neg",
-       "reduce_max", "reduce_sum", "sqrt", "stop_gradient", "transpose"},
+    | {
+        "broadcast_in_dim",
+        "dot_general",
+        "exp",
+        "integer_pow",
+        "log",
+        "max",
+        "neg",
+        "reduce_max",
+        "reduce_sum",
+        "sqrt",
+        "stop_gradient",
+        "transpose",
+    },
 }
 
 NAMES = list(SIZES)
@@ -94,7 +169,8 @@ _SLOW = {"f", "g", "Encoder", "RoeFlux_3d"}  # the largest compilations
 # g is compared in float64 in tests/tasks/test_paper_tasks.py: in float32 its NaN partials
 # (0 * inf in the program) reach every entry of an eliminated Jacobian.
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in NAMES if n != "g"]
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in NAMES if n != "g"],
 )
 def test_jacve_equals_jacrev(name):
     task = tasks.load(name)

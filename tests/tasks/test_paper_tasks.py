@@ -40,8 +40,10 @@ def test_tasks_without_exact_match_keep_their_measured_counts():
     for name, (vertices, *baselines) in MEASURED.items():
         task = tasks.load(name)
         graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
-        got = [sum(ad.apply_order(graph, ad.resolve_order(graph, o), convention="paper"))
-               for o in ("forward", "reverse", "markowitz")]
+        got = [
+            sum(ad.apply_order(graph, ad.resolve_order(graph, o), convention="paper"))
+            for o in ("forward", "reverse", "markowitz")
+        ]
         assert (len(graph.eliminable), *got) == (vertices, *baselines), name
     assert set(MEASURED) | set(EXACT) == set(tasks.PAPER_NAMES)
 
@@ -64,18 +66,32 @@ _JIT = {"RoeFlux_3d", "BlackScholes_Jacobian", "MLP", "Encoder"}  # one compile 
 
 @pytest.mark.parametrize(
     "name,order",
-    [("RoeFlux_1d", "markowitz"), ("HumanHeartDipole", "fwd"), ("PropaneCombustion", "rev"),
-     ("RobotArm_6DOF", "markowitz"), ("MLP", "rev"), ("Encoder", "markowitz")]
-    + [pytest.param(n, o, marks=pytest.mark.slow) for n, o in
-       [("f", "markowitz"), ("g", "markowitz"), ("RoeFlux_3d", "rev"),
-        ("BlackScholes_Jacobian", "fwd")]],
+    [
+        ("RoeFlux_1d", "markowitz"),
+        ("HumanHeartDipole", "fwd"),
+        ("PropaneCombustion", "rev"),
+        ("RobotArm_6DOF", "markowitz"),
+        ("MLP", "rev"),
+        ("Encoder", "markowitz"),
+    ]
+    + [
+        pytest.param(n, o, marks=pytest.mark.slow)
+        for n, o in [
+            ("f", "markowitz"),
+            ("g", "markowitz"),
+            ("RoeFlux_3d", "rev"),
+            ("BlackScholes_Jacobian", "fwd"),
+        ]
+    ],
 )
 def test_jacve_equals_jacrev_float64(name, order):
     task = tasks.load(name)
     with jax.enable_x64(True):
         args = _f64(task)
-        both = lambda *a: (jax.jacrev(task.fn, argnums=task.argnums)(*a),
-                           ad.jacve(task.fn, order=order, argnums=task.argnums)(*a))
+        both = lambda *a: (
+            jax.jacrev(task.fn, argnums=task.argnums)(*a),
+            ad.jacve(task.fn, order=order, argnums=task.argnums)(*a),
+        )
         want, got = (jax.jit(both) if name in _JIT else both)(*args)
         want_leaves = jax.tree_util.tree_leaves(want)
         got_leaves = jax.tree_util.tree_leaves(got)

@@ -23,8 +23,9 @@ def _state():
 def test_round_trip_is_exact(tmp_path):
     params, opt_state = _state()
     history = [{"epoch": 1, "train_loss": 1.5}]
-    path = train.save_checkpoint(tmp_path / "c.eqx", params, opt_state, epoch=1, seed=7,
-                                 fingerprint="abc", history=history)
+    path = train.save_checkpoint(
+        tmp_path / "c.eqx", params, opt_state, epoch=1, seed=7, fingerprint="abc", history=history
+    )
     zeros = jax.tree.map(lambda a: a * 0, (params, opt_state))
     ckpt = train.load_checkpoint(path, *zeros, expected_fingerprint="abc")
     assert ckpt.epoch == 1 and ckpt.seed == 7 and ckpt.history == history
@@ -34,8 +35,9 @@ def test_round_trip_is_exact(tmp_path):
 
 def test_mismatch_and_garbage_fail_clearly(tmp_path):
     params, opt_state = _state()
-    path = train.save_checkpoint(tmp_path / "c.eqx", params, opt_state, epoch=1, seed=0,
-                                 fingerprint="abc", history=[])
+    path = train.save_checkpoint(
+        tmp_path / "c.eqx", params, opt_state, epoch=1, seed=0, fingerprint="abc", history=[]
+    )
     with pytest.raises(train.CheckpointError, match="different settings"):
         train.load_checkpoint(path, params, opt_state, expected_fingerprint="xyz")
     bad = tmp_path / "bad.eqx"

@@ -43,8 +43,10 @@ def layerwise_reference(model, x, y, stop_above: int):
         def step(state, x_t):
             parts, start = [], 0
             for layer, k in enumerate(sizes):
-                part = state[start:start + k]
-                parts += [jax.lax.stop_gradient(a) for a in part] if layer > stop_above else list(part)
+                part = state[start : start + k]
+                parts += (
+                    [jax.lax.stop_gradient(a) for a in part] if layer > stop_above else list(part)
+                )
                 start += k
             return m.step(tuple(parts), x_t)
 
@@ -66,8 +68,11 @@ def _rel(a, b):
 def test_deep_eprop_equals_the_layerwise_reference(neuron, depth, seed):
     model = small_model(neuron, width=14, depth=depth, seed=seed, input_gain=3.0)
     x, y, w = _batch(seed)
-    spikes = jax.vmap(lambda xs: jax.lax.scan(lambda s, xt: (model.step(s, xt)[0],) * 2,
-                                              model.init_state(), xs)[1])(x)
+    spikes = jax.vmap(
+        lambda xs: jax.lax.scan(lambda s, xt: (model.step(s, xt)[0],) * 2, model.init_state(), xs)[
+            1
+        ]
+    )(x)
     starts = np.cumsum([0] + [nrn.n_state for nrn in model.neurons])
     for layer in range(depth):  # every layer must spike, or the paths under test are zero
         assert float(spikes[starts[layer + 1] - 1].mean()) > 0.02, f"layer {layer} is silent"
@@ -92,7 +97,8 @@ def test_deep_step_is_classified_approximate_with_the_layer_note():
     assert len(found.couplings) == 1 and "deeper layer" in found.couplings[0]
     with pytest.raises(online.ApproximationRequiredError, match="approximation='eprop'"):
         online.value_and_grad(step, train.step_cross_entropy)(
-            params, model.init_state(), jnp.zeros((3, model.n_inputs)), jnp.zeros((3, 3)))
+            params, model.init_state(), jnp.zeros((3, model.n_inputs)), jnp.zeros((3, 3))
+        )
 
 
 def test_two_layer_network_trains_online():
@@ -100,8 +106,13 @@ def test_two_layer_network_trains_online():
     cfg = train.TrainConfig(epochs=5, batch_size=16, seed=0, progress=False)
     model = small_model(width=16, depth=2, input_gain=3.0)
     train.check_algorithm(model, EPROP, label="two layers")
-    result = train.fit(model, splits, train=cfg, algorithm=EPROP,
-                       optimizer=train.OptimizerConfig(peak_lr=5e-2, init_lr=5e-3, warmup_epochs=0.5))
+    result = train.fit(
+        model,
+        splits,
+        train=cfg,
+        algorithm=EPROP,
+        optimizer=train.OptimizerConfig(peak_lr=5e-2, init_lr=5e-3, warmup_epochs=0.5),
+    )
     losses = [row["train_loss"] for row in result.history]
     assert losses[-1] < 0.75 * losses[0], losses  # measured 16.5 -> 10.4 (BPTT: 10.4)
     assert result.history[-1]["train_acc"] > 0.65, result.history  # 3 classes: chance 1/3

@@ -17,8 +17,13 @@ def _train(algorithm: str, seed: int):
     """Two epochs on the toy task, everything (data, init, order) from ``seed``."""
     splits = toy_splits(n_train=48, n_test=24, n_steps=10, seed=seed)
     cfg = train.TrainConfig(epochs=2, batch_size=16, seed=seed, progress=True)
-    result = train.fit(small_model(width=8, seed=seed), splits, train=cfg, optimizer=OPT,
-                       algorithm=train.AlgorithmConfig(name=algorithm))
+    result = train.fit(
+        small_model(width=8, seed=seed),
+        splits,
+        train=cfg,
+        optimizer=OPT,
+        algorithm=train.AlgorithmConfig(name=algorithm),
+    )
     history = [{k: v for k, v in row.items() if k not in TIME_COLUMNS} for row in result.history]
     return history, result
 

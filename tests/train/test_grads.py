@@ -60,8 +60,11 @@ def test_eprop_equals_bptt_without_recurrence(neuron):
     model = small_model(neuron, width=24)
     x, y, w = _batch(seed=3, rate=0.4)
     params, frozen = train.split_model(model)
-    spikes = jax.vmap(lambda xs: jax.lax.scan(lambda s, xt: (model.step(s, xt)[0],) * 2,
-                                              model.init_state(), xs)[1][-1])(x)
+    spikes = jax.vmap(
+        lambda xs: jax.lax.scan(lambda s, xt: (model.step(s, xt)[0],) * 2, model.init_state(), xs)[
+            1
+        ][-1]
+    )(x)
     assert float(spikes.sum()) > 0, "the test needs hidden spikes"
     rb, gb = jax.jit(train.make_value_and_grad(BPTT))(params, frozen, x, y, w)
     re, ge = jax.jit(train.make_value_and_grad(EPROP))(params, frozen, x, y, w)

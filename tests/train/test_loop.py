@@ -31,10 +31,16 @@ TIME_COLUMNS = ["epoch_time_s", "eval_time_s"]
 
 
 def _fit(out_dir, splits, epochs=3, algorithm=BPTT, **kw):
-    cfg = train.TrainConfig(epochs=epochs, batch_size=kw.pop("batch_size", 16), seed=0, progress=False,
-                            stop_after_epochs=kw.pop("stop_after_epochs", 0))
-    return train.fit(small_model(), splits, train=cfg, optimizer=OPT, algorithm=algorithm,
-                     out_dir=out_dir, **kw)
+    cfg = train.TrainConfig(
+        epochs=epochs,
+        batch_size=kw.pop("batch_size", 16),
+        seed=0,
+        progress=False,
+        stop_after_epochs=kw.pop("stop_after_epochs", 0),
+    )
+    return train.fit(
+        small_model(), splits, train=cfg, optimizer=OPT, algorithm=algorithm, out_dir=out_dir, **kw
+    )
 
 
 def _numbers(history):
@@ -64,19 +70,25 @@ def test_uneven_last_batch_counts_every_sample(splits):
     result = train.fit(small_model(), one, train=cfg, optimizer=OPT, algorithm=BPTT)
     row = result.history[0]
     assert math.isnan(row["valid_acc"])  # no validation split
-    assert 0.0 <= row["test_acc"] <= 1.0 and row["test_acc"] * 40 == pytest.approx(round(row["test_acc"] * 40))
+    assert 0.0 <= row["test_acc"] <= 1.0 and row["test_acc"] * 40 == pytest.approx(
+        round(row["test_acc"] * 40)
+    )
 
 
-@pytest.mark.parametrize("how", ["stop_after_epochs", pytest.param("exception", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "how", ["stop_after_epochs", pytest.param("exception", marks=pytest.mark.slow)]
+)
 def test_resume_equals_uninterrupted(tmp_path, splits, how):
     full = _fit(tmp_path / "full", splits)
     if how == "stop_after_epochs":
         part = _fit(tmp_path / "cut", splits, stop_after_epochs=1)
         assert not part.completed and len(part.history) == 1
     else:
+
         def crash(row):
             if row["epoch"] == 2:
                 raise KeyboardInterrupt("simulated kill")
+
         with pytest.raises(KeyboardInterrupt):
             _fit(tmp_path / "cut", splits, on_epoch=crash)
     resumed = _fit(tmp_path / "cut", splits)
@@ -138,8 +150,14 @@ SHARDED = textwrap.dedent("""
 @pytest.mark.slow
 def test_two_devices_give_the_same_training_as_one():
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    proc = subprocess.run([sys.executable, "-c", SHARDED, str(Path(__file__).parent)], capture_output=True,
-                          text=True, env=env, timeout=600, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", SHARDED, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "multiple of 2" in out["error"]
@@ -155,6 +173,8 @@ def test_two_devices_give_the_same_training_as_one():
 
 def test_checkpoint_off_writes_history_only(tmp_path, splits):
     cfg = train.TrainConfig(epochs=1, batch_size=32, progress=False, checkpoint=False)
-    result = train.fit(small_model(), splits, train=cfg, optimizer=OPT, algorithm=BPTT, out_dir=tmp_path)
+    result = train.fit(
+        small_model(), splits, train=cfg, optimizer=OPT, algorithm=BPTT, out_dir=tmp_path
+    )
     assert result.checkpoint is None
     assert sorted(p.name for p in tmp_path.iterdir()) == [train.HISTORY_NAME]

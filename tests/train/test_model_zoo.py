@@ -15,9 +15,15 @@ from spikead import snn, train
 
 MODELS = sorted(p.stem for p in (REPO / "configs" / "model").glob("*.yaml"))
 #: The neuron class each named model must build (names that were once confused included).
-NEURON_CLASS = {"alif": snn.ALIF, "ssc_recurrent_alif": snn.ALIF, "adlif": snn.AdLIF,
-                "paper_a_alif": snn.AdLIF, "shd_adlif_mlp": snn.AdLIF, "lif": snn.LIF,
-                "randman_mlp": snn.LIF}
+NEURON_CLASS = {
+    "alif": snn.ALIF,
+    "ssc_recurrent_alif": snn.ALIF,
+    "adlif": snn.AdLIF,
+    "paper_a_alif": snn.AdLIF,
+    "shd_adlif_mlp": snn.AdLIF,
+    "lif": snn.LIF,
+    "randman_mlp": snn.LIF,
+}
 
 
 def _model_cfg(model: str, profile: str = "smoke") -> train.ModelConfig:
@@ -71,11 +77,13 @@ def test_alif_is_bellec_adaptive_threshold(seed):
     net = train.build_model(cfg, 1, 2, key=jax.random.key(seed))
     neuron = net.neurons[0]
     x = np.asarray(jax.random.uniform(jax.random.key(seed), (t, n), minval=0.0, maxval=0.6))
-    _, spikes = jax.lax.scan(lambda s, x_t: neuron(s, x_t), neuron.init_state(neuron.shape),
-                             jnp.asarray(x, jnp.float32))
+    _, spikes = jax.lax.scan(
+        lambda s, x_t: neuron(s, x_t), neuron.init_state(neuron.shape), jnp.asarray(x, jnp.float32)
+    )
     p = cfg.neuron_params
-    ref, thresholds = _bellec_eprop_reference(x, p["beta"], p["rho"], (1 - p["rho"]) * p["beta_a"],
-                                              p["threshold"])
+    ref, thresholds = _bellec_eprop_reference(
+        x, p["beta"], p["rho"], (1 - p["rho"]) * p["beta_a"], p["threshold"]
+    )
     np.testing.assert_array_equal(np.asarray(spikes), ref)
     assert ref.mean() > 0.05 and thresholds.max() > p["threshold"] + 0.1  # it fired and adapted
 
@@ -89,7 +97,9 @@ def test_eprop_accepts_one_layer_models(model):
 @pytest.mark.parametrize("model", ["shd_adlif_mlp", "ssc_recurrent_alif"])
 def test_eprop_accepts_deep_models_at_build_time(model):
     cfg = _model_cfg(model)
-    net = train.build_model(cfg, 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("eprop"))
+    net = train.build_model(
+        cfg, 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("eprop")
+    )
     assert len(net.weights) == 2  # per-layer e-prop (tests/train/test_depth.py)
 
 
@@ -100,10 +110,16 @@ def test_unsupported_model_is_refused_when_built(monkeypatch):
     def refuse(algorithm):
         def fn(*args):
             raise online.UnsupportedStepError("primitive 'cumsum' acts on previous-state tangents")
+
         return fn
 
     monkeypatch.setattr(_grads, "make_value_and_grad", refuse)
-    with pytest.raises(train.TrainConfigError, match=r"eprop.*lif.*1 hidden layer.*cumsum.*algorithm=bptt"):
-        train.build_model(_model_cfg("lif"), 3, 2, key=jax.random.key(0),
-                          algorithm=train.AlgorithmConfig("eprop"))
-    train.build_model(_model_cfg("lif"), 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("bptt"))
+    with pytest.raises(
+        train.TrainConfigError, match=r"eprop.*lif.*1 hidden layer.*cumsum.*algorithm=bptt"
+    ):
+        train.build_model(
+            _model_cfg("lif"), 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("eprop")
+        )
+    train.build_model(
+        _model_cfg("lif"), 3, 2, key=jax.random.key(0), algorithm=train.AlgorithmConfig("bptt")
+    )

@@ -36,10 +36,14 @@ def _plans_in_train_step(monkeypatch, model):
 _sparse_make_plan = _sparse.make_plan
 
 
-@pytest.mark.parametrize("neuron_params,factorised", [(DETACHED, True), ({"reset": "zero"}, False)],
-                         ids=["detached-subtract", "reset-to-zero"])
+@pytest.mark.parametrize(
+    "neuron_params,factorised",
+    [(DETACHED, True), ({"reset": "zero"}, False)],
+    ids=["detached-subtract", "reset-to-zero"],
+)
 def test_training_step_takes_the_factorised_trace_when_the_structure_allows(
-        monkeypatch, neuron_params, factorised):
+    monkeypatch, neuron_params, factorised
+):
     model = small_model(width=8, neuron_params=neuron_params)
     plans = _plans_in_train_step(monkeypatch, model)
     assert len(plans) == 1 and plans[0].exact
@@ -53,7 +57,8 @@ def test_eprop_step_runs_one_pass_over_time():
     params, frozen = train.split_model(model)
     x = jnp.zeros((2, 4, model.n_inputs))
     jaxpr = jax.make_jaxpr(train.make_value_and_grad(EPROP))(
-        params, frozen, x, jnp.zeros(2, jnp.int32), jnp.ones(2))
+        params, frozen, x, jnp.zeros(2, jnp.int32), jnp.ones(2)
+    )
     scans = [e for e in jaxpr.jaxpr.eqns if e.primitive.name == "scan"]
     assert len(scans) == 1  # the online method's scan; accuracy comes out of it (no forward pass)
 
@@ -66,8 +71,13 @@ def test_labels_outside_n_classes_are_refused():
     splits["test"] = (x, y)
     cfg = train.TrainConfig(epochs=1, batch_size=8, progress=False)
     with pytest.raises(train.TrainConfigError, match=r"'test'.*label 3 \(sample 5.*n_classes=3"):
-        train.fit(small_model(), splits, train=cfg, optimizer=train.OptimizerConfig(),
-                  algorithm=train.AlgorithmConfig("bptt"))
+        train.fit(
+            small_model(),
+            splits,
+            train=cfg,
+            optimizer=train.OptimizerConfig(),
+            algorithm=train.AlgorithmConfig("bptt"),
+        )
 
 
 def test_batch_loop_does_not_sync_with_the_host(monkeypatch):
@@ -95,6 +105,11 @@ def test_batch_loop_does_not_sync_with_the_host(monkeypatch):
     monkeypatch.setattr(ArrayImpl, "_value", property(value))
     monkeypatch.setattr(_loop, "_padded_batches", batches)
     cfg = train.TrainConfig(epochs=2, batch_size=8, progress=False)
-    result = train.fit(small_model(), {"train": splits["train"], "test": splits["test"]}, train=cfg,
-                       optimizer=train.OptimizerConfig(), algorithm=train.AlgorithmConfig("bptt"))
+    result = train.fit(
+        small_model(),
+        {"train": splits["train"], "test": splits["test"]},
+        train=cfg,
+        optimizer=train.OptimizerConfig(),
+        algorithm=train.AlgorithmConfig("bptt"),
+    )
     assert reads == [] and len(result.history) == 2 and passes.count(True) == 2

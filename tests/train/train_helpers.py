@@ -22,9 +22,20 @@ def toy_splits(n_train=96, n_test=48, n_steps=20, n_inputs=12, n_classes=3, seed
 
 
 def small_model(neuron="lif", width=16, n_inputs=12, n_classes=3, recurrent=False, seed=0, **kw):
-    params = kw.pop("neuron_params", {"adlif": {"alpha": 0.95, "beta": 0.8, "a": 0.95, "b": 1.0}}.get(neuron, {}))
-    scale = 20.0 if neuron == "adlif" else 1.0  # as configs/model/paper_a_alif.yaml in quick: 1 / (1 - alpha)
-    cfg = train.ModelConfig(neuron=neuron, width=width, recurrent=recurrent, neuron_params=params,
-                            input_gain=kw.pop("input_gain", 2.0**0.5),
-                            input_scale=kw.pop("input_scale", scale), **kw)
+    params = kw.pop(
+        "neuron_params",
+        {"adlif": {"alpha": 0.95, "beta": 0.8, "a": 0.95, "b": 1.0}}.get(neuron, {}),
+    )
+    scale = (
+        20.0 if neuron == "adlif" else 1.0
+    )  # as configs/model/paper_a_alif.yaml in quick: 1 / (1 - alpha)
+    cfg = train.ModelConfig(
+        neuron=neuron,
+        width=width,
+        recurrent=recurrent,
+        neuron_params=params,
+        input_gain=kw.pop("input_gain", 2.0**0.5),
+        input_scale=kw.pop("input_scale", scale),
+        **kw,
+    )
     return train.build_model(cfg, n_inputs, n_classes, key=jax.random.key(seed))

@@ -88,8 +88,14 @@ class Graph(Generic[E]):
         payload = {
             "vertices": [[v.id, list(v.shape), v.kind, v.primitive] for v in self.vertices],
             "edges": [
-                [s, d, list(st.out_shape), list(st.in_shape), [(-1 if p is None else p) for p in st.pair],
-                 None if st.val_dims is None else list(st.val_dims)]
+                [
+                    s,
+                    d,
+                    list(st.out_shape),
+                    list(st.in_shape),
+                    [(-1 if p is None else p) for p in st.pair],
+                    None if st.val_dims is None else list(st.val_dims),
+                ]
                 for (s, d), st in sorted((k, self.structure(e)) for k, e in self.edges.items())
             ],
         }
@@ -117,16 +123,24 @@ class Graph(Generic[E]):
         for (src, dst), e in self.edges.items():
             s = self.structure(e)
             if s.in_shape != shapes[src] or s.out_shape != shapes[dst]:
-                raise AssertionError(f"edge {src}->{dst} has structure {s}, vertices {shapes[src]} -> {shapes[dst]}")
+                raise AssertionError(
+                    f"edge {src}->{dst} has structure {s}, vertices {shapes[src]} -> {shapes[dst]}"
+                )
             if removed is not None and removed in (src, dst):
                 raise AssertionError(f"edge {src}->{dst} still touches eliminated vertex {removed}")
 
     # ------------------------------------------------------------ printing
     def __str__(self) -> str:
-        lines = [(f"Graph: {len(self.vertices)} vertices ({len(self.inputs)} in, "
-                 f"{len(self.eliminable)} eliminable, {len(self.outputs)} out), {len(self.edges)} edges")]
+        lines = [
+            (
+                f"Graph: {len(self.vertices)} vertices ({len(self.inputs)} in, "
+                f"{len(self.eliminable)} eliminable, {len(self.outputs)} out), {len(self.edges)} edges"
+            )
+        ]
         for v in self.vertices:
             shape = "x".join(map(str, v.shape)) or "scalar"
-            ins = ", ".join(f"{i}:{self.structure(self.edges[(i, v.id)])}" for i in sorted(self.preds[v.id]))
+            ins = ", ".join(
+                f"{i}:{self.structure(self.edges[(i, v.id)])}" for i in sorted(self.preds[v.id])
+            )
             lines.append(f"  [{v.id:3d}] {v.kind[:5]:5s} {v.primitive:18s} {shape:10s} <- {ins}")
         return "\n".join(lines)

@@ -22,7 +22,11 @@ JaxprEqn = jcore.JaxprEqn
 #: (``remat2`` is ``jax.checkpoint``: it only changes what reverse mode stores, so its body
 #: is differentiated as written)
 INLINED_CALLS = {
-    "jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr", "remat2": "jaxpr",
+    "jit": "jaxpr",
+    "pjit": "jaxpr",
+    "closed_call": "call_jaxpr",
+    "core_call": "call_jaxpr",
+    "remat2": "jaxpr",
 }
 
 
@@ -63,7 +67,9 @@ def eqn_as_fun(eqn: JaxprEqn) -> tuple[Callable[..., list], list[int]]:
     fresh = {k: Var(eqn.invars[k].aval) for k in positions}
     new_eqn = eqn.replace(invars=[fresh.get(k, v) for k, v in enumerate(eqn.invars)])
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*missing a DebugInfo.*", category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*missing a DebugInfo.*", category=DeprecationWarning
+        )
         jaxpr = Jaxpr([], [fresh[k] for k in positions], list(new_eqn.outvars), [new_eqn])
     fun = jcore.jaxpr_as_fun(ClosedJaxpr(jaxpr, []))
     return fun, positions

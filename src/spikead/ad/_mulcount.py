@@ -38,14 +38,37 @@ ELIMINATION_SCOPE = "spikead_jacve_elimination"
 """The ``jax.named_scope`` under which ``jacve`` eliminates vertices and reads the blocks."""
 
 _CALL_PARAMS = {
-    "jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
-    "remat2": "jaxpr", "custom_jvp_call": "call_jaxpr", "custom_vjp_call": "call_jaxpr",
+    "jit": "jaxpr",
+    "pjit": "jaxpr",
+    "closed_call": "call_jaxpr",
+    "core_call": "call_jaxpr",
+    "remat2": "jaxpr",
+    "custom_jvp_call": "call_jaxpr",
+    "custom_vjp_call": "call_jaxpr",
     "custom_vjp_call_jaxpr": "fun_jaxpr",
 }
 _CONTROL_FLOW = ("scan", "while", "cond")
 # a constant of entries +-1 stays one through these (operand 0 is the array)
-_UNIT_PRESERVING = ("broadcast_in_dim", "convert_element_type", "reshape", "squeeze", "expand_dims", "transpose")
-_OTHER_ARITHMETIC = ("div", "integer_pow", "pow", "square", "reduce_prod", "exp", "log", "sqrt", "rsqrt", "dot")
+_UNIT_PRESERVING = (
+    "broadcast_in_dim",
+    "convert_element_type",
+    "reshape",
+    "squeeze",
+    "expand_dims",
+    "transpose",
+)
+_OTHER_ARITHMETIC = (
+    "div",
+    "integer_pow",
+    "pow",
+    "square",
+    "reduce_prod",
+    "exp",
+    "log",
+    "sqrt",
+    "rsqrt",
+    "dot",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +86,11 @@ class MulCount:
     uncounted: tuple[str, ...] = ()
 
     def __add__(self, other: MulCount) -> MulCount:
-        return MulCount(self.total + other.total, self.unit + other.unit,
-                        tuple(sorted(set(self.uncounted) | set(other.uncounted))))
+        return MulCount(
+            self.total + other.total,
+            self.unit + other.unit,
+            tuple(sorted(set(self.uncounted) | set(other.uncounted))),
+        )
 
 
 def _size(aval) -> int:
@@ -91,8 +117,13 @@ def count_multiplications(closed: ClosedJaxpr | Jaxpr, scope: str | None = None)
     return _walk(closed, [False] * len(closed.constvars), scope is None, scope)
 
 
-def _walk(jaxpr: Jaxpr, const_units: list[bool], counting: bool, scope: str | None,
-          in_units: list[bool] | None = None) -> MulCount:
+def _walk(
+    jaxpr: Jaxpr,
+    const_units: list[bool],
+    counting: bool,
+    scope: str | None,
+    in_units: list[bool] | None = None,
+) -> MulCount:
     """Walk ``jaxpr``; ``*_units`` say which constvars / invars are constants of entries +-1."""
     units = {v for v, u in zip(jaxpr.constvars, const_units) if u}
     units |= {v for v, u in zip(jaxpr.invars, in_units or []) if u}

@@ -146,8 +146,11 @@ def _take(x: Array, labels: tuple[int, ...], at: dict[int, int]) -> tuple[Array,
 
 
 def _unrolled_contract(
-    a: tuple[Array, tuple[int, ...]], b: tuple[Array, tuple[int, ...]], out_labels: tuple[int, ...],
-    contract: tuple[int, ...], sizes: dict[int, int],
+    a: tuple[Array, tuple[int, ...]],
+    b: tuple[Array, tuple[int, ...]],
+    out_labels: tuple[int, ...],
+    contract: tuple[int, ...],
+    sizes: dict[int, int],
 ) -> Array:
     """``sum_contract a * b`` as one broadcast product per contracted position, added up.
 
@@ -164,8 +167,11 @@ def _unrolled_contract(
 
 
 def _broadcast_contract(
-    a: tuple[Array, tuple[int, ...]], b: tuple[Array, tuple[int, ...]], out_labels: tuple[int, ...],
-    contract: tuple[int, ...], sizes: dict[int, int],
+    a: tuple[Array, tuple[int, ...]],
+    b: tuple[Array, tuple[int, ...]],
+    out_labels: tuple[int, ...],
+    contract: tuple[int, ...],
+    sizes: dict[int, int],
 ) -> Array:
     """``sum_contract a * b`` for a small contraction, without ``dot_general``.
 
@@ -229,7 +235,10 @@ def matmul(a: STensor, b: STensor, convention: str = "structured") -> tuple[STen
     if plan.c_labels is None:
         return STensor(None, plan.result), count
     factors = {}
-    for role, t, labels, kept in (("a", a, plan.a_labels, plan.a_kept), ("b", b, plan.b_labels, plan.b_kept)):
+    for role, t, labels, kept in (
+        ("a", a, plan.a_labels, plan.a_kept),
+        ("b", b, plan.b_labels, plan.b_kept),
+    ):
         if labels is not None:
             factors[role] = _reduce_to(t.val, labels, set(kept))
     if not factors:  # both factors constant along every summed index: the result is the constant
@@ -245,8 +254,12 @@ def matmul(a: STensor, b: STensor, convention: str = "structured") -> tuple[STen
 
 
 def _expand(
-    val: Array | None, val_dims: tuple[int, ...], out_dims: tuple[int, ...], out_shape: Shape,
-    deltas: list[tuple[int, int]], dtype,
+    val: Array | None,
+    val_dims: tuple[int, ...],
+    out_dims: tuple[int, ...],
+    out_shape: Shape,
+    deltas: list[tuple[int, int]],
+    dtype,
 ) -> Array:
     """Values on labels ``val_dims`` laid out on labels ``out_dims``, times Kronecker deltas.
 
@@ -258,13 +271,17 @@ def _expand(
     if val is None:
         x = jnp.ones(out_shape, dtype)
     else:
-        x = lax.broadcast_in_dim(val.astype(dtype), out_shape, tuple(out_dims.index(l) for l in val_dims))
+        x = lax.broadcast_in_dim(
+            val.astype(dtype), out_shape, tuple(out_dims.index(l) for l in val_dims)
+        )
     if not deltas:
         return x
     mask = None
     for l1, l2 in deltas:
         a1, a2 = out_dims.index(l1), out_dims.index(l2)
-        eq = lax.broadcasted_iota(jnp.int32, out_shape, a1) == lax.broadcasted_iota(jnp.int32, out_shape, a2)
+        eq = lax.broadcasted_iota(jnp.int32, out_shape, a1) == lax.broadcasted_iota(
+            jnp.int32, out_shape, a2
+        )
         mask = eq if mask is None else mask & eq
     return jnp.where(mask, x, jnp.zeros((), dtype))
 
@@ -279,13 +296,19 @@ def broaden(t: STensor, target: Structure) -> STensor:
     if target.val_dims is None:
         return STensor(None, target)
     p = len(s.out_shape)
-    deltas = [(ps, p + q) for q, (ps, pt) in enumerate(zip(s.pair, target.pair)) if ps is not None and pt is None]
+    deltas = [
+        (ps, p + q)
+        for q, (ps, pt) in enumerate(zip(s.pair, target.pair))
+        if ps is not None and pt is None
+    ]
     dtype = jnp.float32 if t.val is None else t.val.dtype
     if t.val is None and not deltas:
         val = jnp.ones(target.val_shape, dtype)
     else:
         # s labels keep their numbers in target's canonical space
-        val = _expand(t.val, tuple(s.val_dims or ()), tuple(target.val_dims), target.val_shape, deltas, dtype)
+        val = _expand(
+            t.val, tuple(s.val_dims or ()), tuple(target.val_dims), target.val_shape, deltas, dtype
+        )
     return STensor(val, target)
 
 
@@ -306,10 +329,16 @@ def batch_diagonal(t: STensor) -> Array:
     rest_pair = s.pair[1:]
     relabel = lambda label: label if label < p else (0 if label == p else label - 1)
     vals = tuple(s.val_dims or ())
-    if s.pair[0] == 0 or (s.pair[0] is None and 0 not in rest_pair and not (0 in vals and p in vals)):
+    if s.pair[0] == 0 or (
+        s.pair[0] is None and 0 not in rest_pair and not (0 in vals and p in vals)
+    ):
         val_dims = None if s.val_dims is None else tuple(relabel(label) for label in vals)
         val = t.val
-        if val_dims is not None and len(set(val_dims)) == len(val_dims) and tuple(sorted(val_dims)) != val_dims:
+        if (
+            val_dims is not None
+            and len(set(val_dims)) == len(val_dims)
+            and tuple(sorted(val_dims)) != val_dims
+        ):
             order = sorted(range(len(val_dims)), key=lambda a: val_dims[a])
             val, val_dims = jnp.transpose(val, order), tuple(val_dims[a] for a in order)
         compact = Structure(s.out_shape, s.in_shape[1:], rest_pair, val_dims)

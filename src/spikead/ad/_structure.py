@@ -253,18 +253,38 @@ def product_plan(a: Structure, b: Structure) -> ProductPlan:
     result = Structure(a.out_shape, b.in_shape, c_pair, val_dims)
     # pre-reduction: a factor is first summed over the summed labels the other factor's
     # values do not vary along (additions only); the products run over what is left
-    a_kept = None if a_vals is None else tuple(l for l in a_vals if l not in summed or l in (b_vals or ()))
-    b_kept = None if b_vals is None else tuple(l for l in b_vals if l not in summed or l in (a_vals or ()))
+    a_kept = (
+        None
+        if a_vals is None
+        else tuple(l for l in a_vals if l not in summed or l in (b_vals or ()))
+    )
+    b_kept = (
+        None
+        if b_vals is None
+        else tuple(l for l in b_vals if l not in summed or l in (a_vals or ()))
+    )
     size_of = lambda labels: math.prod(sizes[label] for label in labels)
     cost = 0 if a_kept is None or b_kept is None else size_of(set(a_kept) | set(b_kept))
     scale_on = None
     if scale != 1 and c_labels is not None and (a_kept is not None or b_kept is not None):
         # the constant factor multiplies the smallest of the reduced factors and the result
         candidates = [("c", c_labels), ("a", a_kept), ("b", b_kept)]
-        scale_on, labels = min((c for c in candidates if c[1] is not None), key=lambda c: size_of(c[1]))
+        scale_on, labels = min(
+            (c for c in candidates if c[1] is not None), key=lambda c: size_of(c[1])
+        )
         cost += size_of(labels)
-    return ProductPlan(result, a_vals, b_vals, c_labels, a_kept, b_kept, scale, scale_on, cost,
-                       paper_product_cost(a, b))
+    return ProductPlan(
+        result,
+        a_vals,
+        b_vals,
+        c_labels,
+        a_kept,
+        b_kept,
+        scale,
+        scale_on,
+        cost,
+        paper_product_cost(a, b),
+    )
 
 
 def _paired_outs(s: Structure) -> set[int]:

@@ -82,7 +82,13 @@ class _Builder:
 
     def new_vertex(self, value, primitive: str, kind: str, where: str = "") -> int:
         self.vertices.append(
-            {"shape": tuple(np.shape(value)), "dtype": str(jnp.result_type(value)), "primitive": primitive, "kind": kind, "where": where}
+            {
+                "shape": tuple(np.shape(value)),
+                "dtype": str(jnp.result_type(value)),
+                "primitive": primitive,
+                "kind": kind,
+                "where": where,
+            }
         )
         return len(self.vertices) - 1
 
@@ -111,7 +117,9 @@ class _Builder:
             name = eqn.primitive.name
             here = f"{where}/eqn {n}"
             if name in INLINED_CALLS:
-                outs = self.walk(sub_jaxpr(eqn), infos, f"{here} ({name} {eqn.params.get('name', '')})")
+                outs = self.walk(
+                    sub_jaxpr(eqn), infos, f"{here} ({name} {eqn.params.get('name', '')})"
+                )
                 for v, info in zip(eqn.outvars, outs):
                     env[v] = info
                 continue
@@ -123,9 +131,16 @@ class _Builder:
                 rule = RULES.get(name)
                 if rule is None:
                     text = str(eqn).replace("\n", " ")
-                    raise UnsupportedPrimitiveError(name, f"{here}: {text[:160]}", supported_primitives())
-                out_ids = [self.new_vertex(x, name, INTERMEDIATE, here) if d else None for x, d in zip(outvals, diff_out)]
-                ctx = RuleContext(name, dict(eqn.params), [i.value for i in infos], outvals, active, eqn)
+                    raise UnsupportedPrimitiveError(
+                        name, f"{here}: {text[:160]}", supported_primitives()
+                    )
+                out_ids = [
+                    self.new_vertex(x, name, INTERMEDIATE, here) if d else None
+                    for x, d in zip(outvals, diff_out)
+                ]
+                ctx = RuleContext(
+                    name, dict(eqn.params), [i.value for i in infos], outvals, active, eqn
+                )
                 for k, i, t in rule(ctx):
                     if out_ids[k] is not None and infos[i].vid is not None:
                         self.add_edge(infos[i].vid, out_ids[k], t)
@@ -135,7 +150,9 @@ class _Builder:
         return [read(v) for v in jaxpr.outvars]
 
 
-def trace(fun: Callable, args: Sequence[Any], argnums: ArgNums = 0, has_aux: bool = False) -> Traced:
+def trace(
+    fun: Callable, args: Sequence[Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Traced:
     """Trace ``fun(*args)`` into a graph whose edges hold structured partials (values included)."""
     nums, leaves, in_tree = split_args(args, argnums)
     trees: dict[str, Any] = {}
@@ -157,7 +174,9 @@ def trace(fun: Callable, args: Sequence[Any], argnums: ArgNums = 0, has_aux: boo
 
     closed = make_jaxpr(flat_fun, *leaves)
     b = _Builder()
-    in_infos = [_Info(x, b.new_vertex(x, "input", INPUT, f"input {i}")) for i, x in enumerate(leaves)]
+    in_infos = [
+        _Info(x, b.new_vertex(x, "input", INPUT, f"input {i}")) for i, x in enumerate(leaves)
+    ]
     outs = b.walk(closed, in_infos, "top")
     n_out = trees["n_out"]
     out_infos, aux_infos = outs[:n_out], outs[n_out:]
@@ -169,7 +188,12 @@ def trace(fun: Callable, args: Sequence[Any], argnums: ArgNums = 0, has_aux: boo
     copies = []
     for k, info in enumerate(out_infos):
         vid = info.vid
-        if vid is not None and b.vertices[vid]["kind"] == INTERMEDIATE and vid not in has_succ and vid not in claimed:
+        if (
+            vid is not None
+            and b.vertices[vid]["kind"] == INTERMEDIATE
+            and vid not in has_succ
+            and vid not in claimed
+        ):
             b.vertices[vid]["kind"] = OUTPUT
             claimed.add(vid)
             out_prov.append(vid)
@@ -188,10 +212,14 @@ def trace(fun: Callable, args: Sequence[Any], argnums: ArgNums = 0, has_aux: boo
         in_ids=[remap[i.vid] for i in in_infos],
         out_ids=[remap[v] for v in out_prov],
         in_avals=[jax.ShapeDtypeStruct(x.shape, x.dtype) for x in leaves],
-        out_avals=[jax.ShapeDtypeStruct(np.shape(i.value), jnp.result_type(i.value)) for i in out_infos],
+        out_avals=[
+            jax.ShapeDtypeStruct(np.shape(i.value), jnp.result_type(i.value)) for i in out_infos
+        ],
         in_tree=in_tree,
         out_tree=trees["out"],
-        aux=None if not has_aux else jax.tree_util.tree_unflatten(trees["aux"], [i.value for i in aux_infos]),
+        aux=None
+        if not has_aux
+        else jax.tree_util.tree_unflatten(trees["aux"], [i.value for i in aux_infos]),
     )
 
 
@@ -215,7 +243,9 @@ def _prune_and_number(b: _Builder) -> tuple[Graph, dict[int, int]]:
 
     fwd = reach([i for i, v in enumerate(b.vertices) if v["kind"] == INPUT], succ)
     bwd = reach([i for i, v in enumerate(b.vertices) if v["kind"] == OUTPUT], pred)
-    keep = [i for i, v in enumerate(b.vertices) if v["kind"] != INTERMEDIATE or (i in fwd and i in bwd)]
+    keep = [
+        i for i, v in enumerate(b.vertices) if v["kind"] != INTERMEDIATE or (i in fwd and i in bwd)
+    ]
     # inputs first, then intermediates and outputs in creation order (copies come last)
     keep.sort(key=lambda i: (b.vertices[i]["kind"] != INPUT, i))
     remap = {old: new for new, old in enumerate(keep)}

@@ -23,7 +23,9 @@ from .elimination import OrderSpec, apply_order, eliminate_vertex
 from .orders import resolve_order
 
 
-def _eliminate(fun: Callable, args: Sequence[Any], argnums: ArgNums, has_aux: bool, order: OrderSpec):
+def _eliminate(
+    fun: Callable, args: Sequence[Any], argnums: ArgNums, has_aux: bool, order: OrderSpec
+):
     """Trace ``fun`` (primal and partials), then eliminate ``order`` under :data:`ELIMINATION_SCOPE`.
 
     Returns the traced function, the eliminated graph and the symbolic count of the order.
@@ -57,13 +59,17 @@ def _structured_blocks(traced: Traced, graph: Graph) -> Callable[[int, int], STe
         src, dst = traced.in_ids[i], traced.out_ids[o]
         edge = graph.edges.get((src, dst))
         if edge is None:
-            return zeros(traced.out_avals[o].shape, traced.in_avals[i].shape, traced.in_avals[i].dtype)
+            return zeros(
+                traced.out_avals[o].shape, traced.in_avals[i].shape, traced.in_avals[i].dtype
+            )
         return edge
 
     return block
 
 
-def jacve(fun: Callable, order: OrderSpec = "rev", argnums: ArgNums = 0, has_aux: bool = False) -> Callable:
+def jacve(
+    fun: Callable, order: OrderSpec = "rev", argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable:
     """Jacobian of ``fun`` by vertex elimination; same convention as ``jax.jacrev``.
 
     Args:
@@ -97,8 +103,13 @@ def vmap_jacve(
     return _jacobian_with(jax.vmap(fun), order, argnums, has_aux, batch_diagonal)
 
 
-def _jacobian_with(fun: Callable, order: OrderSpec, argnums: ArgNums, has_aux: bool,
-                   read_block: Callable[[STensor], Any]) -> Callable:
+def _jacobian_with(
+    fun: Callable,
+    order: OrderSpec,
+    argnums: ArgNums,
+    has_aux: bool,
+    read_block: Callable[[STensor], Any],
+) -> Callable:
     """``jac(*args)``: eliminate ``fun``'s graph, read every block with ``read_block``."""
 
     def jac(*args):
@@ -116,7 +127,11 @@ def _jacobian_with(fun: Callable, order: OrderSpec, argnums: ArgNums, has_aux: b
 
 
 def structured_jacobian(
-    fun: Callable, *args: Any, argnums: ArgNums = 0, order: OrderSpec = "rev", has_aux: bool = False,
+    fun: Callable,
+    *args: Any,
+    argnums: ArgNums = 0,
+    order: OrderSpec = "rev",
+    has_aux: bool = False,
     return_count: bool = False,
 ) -> Any:
     """Jacobian blocks of ``fun(*args)`` as :class:`STensor` (not densified), nested like jacrev.
@@ -158,7 +173,11 @@ def make_graph(fun: Callable, *args: Any, argnums: ArgNums = 0, has_aux: bool = 
 
 
 def cost(
-    fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False,
+    fun: Callable,
+    order: OrderSpec,
+    *args: Any,
+    argnums: ArgNums = 0,
+    has_aux: bool = False,
     convention: str = "structured",
 ) -> int:
     """Multiplications of eliminating ``fun``'s graph in ``order`` (from structure only).
@@ -189,13 +208,19 @@ def executed_count(
     return count_multiplications(jaxpr, scope=ELIMINATION_SCOPE)
 
 
-def executed_cost(fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False) -> int:
+def executed_cost(
+    fun: Callable, order: OrderSpec, *args: Any, argnums: ArgNums = 0, has_aux: bool = False
+) -> int:
     """``executed_count(...).total``: the multiplications ``jacve`` performs for ``order``."""
     return executed_count(fun, order, *args, argnums=argnums, has_aux=has_aux).total
 
 
 def executed_costs(
-    fun: Callable, orders: Sequence[OrderSpec], *args: Any, argnums: ArgNums = 0, has_aux: bool = False
+    fun: Callable,
+    orders: Sequence[OrderSpec],
+    *args: Any,
+    argnums: ArgNums = 0,
+    has_aux: bool = False,
 ) -> list[int]:
     """:func:`executed_cost` for each of ``orders``, from one trace of ``fun``.
 
@@ -212,7 +237,9 @@ def executed_costs(
             graph, _ = _eliminate_traced(traced.graph.copy(), order, scope)
             blocks = _structured_blocks(traced, graph)
             with jax.named_scope(scope):
-                out.append(_assemble(traced, argnums, lambda o, i, blocks=blocks: to_dense(blocks(o, i))))
+                out.append(
+                    _assemble(traced, argnums, lambda o, i, blocks=blocks: to_dense(blocks(o, i)))
+                )
         return out
 
     jaxpr = jax.make_jaxpr(run)(*leaves)

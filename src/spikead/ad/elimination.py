@@ -19,7 +19,9 @@ from .errors import InvalidOrderError
 OrderSpec = str | Sequence[int]
 
 
-def _mul_structure(a: Structure, b: Structure, convention: str = "structured") -> tuple[Structure, int]:
+def _mul_structure(
+    a: Structure, b: Structure, convention: str = "structured"
+) -> tuple[Structure, int]:
     plan = product_plan(a, b)
     return plan.result, plan.cost_in(convention)
 
@@ -31,7 +33,9 @@ def _algebra(graph: Graph) -> tuple[Callable, Callable]:
     return _mul_structure, sum_structure
 
 
-def eliminate_vertex(graph: Graph, k: int, check: bool = True, convention: str = "structured") -> int:
+def eliminate_vertex(
+    graph: Graph, k: int, check: bool = True, convention: str = "structured"
+) -> int:
     """Eliminate vertex ``k`` in place; returns the number of multiplications.
 
     ``convention`` names the counting convention (``"structured"`` or ``"paper"``, see
@@ -87,7 +91,9 @@ def _check_vertex(graph: Graph, k, eliminable: set[int], seen: set[int]) -> None
             f"{min(eliminable, default=None)}..{max(eliminable, default=None)} (see make_graph(...).eliminable)"
         )
     if k in seen:
-        raise InvalidOrderError(f"vertex {k} appears twice in the order; eliminate each vertex once")
+        raise InvalidOrderError(
+            f"vertex {k} appears twice in the order; eliminate each vertex once"
+        )
     seen.add(k)
 
 

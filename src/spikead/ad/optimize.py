@@ -64,15 +64,17 @@ class OptimizeResult:
 def _check(method: str, budget: int) -> None:
     choices = methods()
     if method not in choices:
-        raise ValueError(f"unknown method {method!r}; choose one of {list(choices)} "
-                         f"(default {DEFAULT_METHOD!r})")
+        raise ValueError(
+            f"unknown method {method!r}; choose one of {list(choices)} (default {DEFAULT_METHOD!r})"
+        )
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise ValueError(f"budget={budget!r}: expected a positive int, the number of "
-                         "complete-order evaluations the search may spend (e.g. 256)")
+        raise ValueError(
+            f"budget={budget!r}: expected a positive int, the number of "
+            "complete-order evaluations the search may spend (e.g. 256)"
+        )
 
 
-def _run(method: str, state, sym, budget: int, seed: int, starts, reference: float,
-         agent) -> Any:
+def _run(method: str, state, sym, budget: int, seed: int, starts, reference: float, agent) -> Any:
     """The alphagrad search ``method`` on ``state`` with ``budget`` evaluations."""
     import jax
 
@@ -88,13 +90,20 @@ def _run(method: str, state, sym, budget: int, seed: int, starts, reference: flo
     elif method == "ppo":
         cfg = dataclasses.replace(cfg, iterations=max(1, budget // cfg.games))
     search = alphagrad.SearchConfig(budget=budget)
-    return alphagrad.run_method(method, state, key, search=search, agent=cfg,
-                                starts=starts, reference=reference)
+    return alphagrad.run_method(
+        method, state, key, search=search, agent=cfg, starts=starts, reference=reference
+    )
 
 
-def optimize(f: Callable, *example_args: Any, method: str = DEFAULT_METHOD,
-             budget: int = 256, argnums: ArgNums = 0, seed: int = 0,
-             agent=None) -> OptimizeResult:
+def optimize(
+    f: Callable,
+    *example_args: Any,
+    method: str = DEFAULT_METHOD,
+    budget: int = 256,
+    argnums: ArgNums = 0,
+    seed: int = 0,
+    agent=None,
+) -> OptimizeResult:
     """Search a cheap elimination order for the Jacobian of ``f`` at ``example_args``' shapes.
 
     Args:
@@ -121,8 +130,11 @@ def optimize(f: Callable, *example_args: Any, method: str = DEFAULT_METHOD,
     from spikead import alphagrad
 
     graph = make_graph(f, *example_args, argnums=argnums)
-    orders = {"forward": forward_order(graph), "reverse": reverse_order(graph),
-              "markowitz": markowitz_order(graph)}
+    orders = {
+        "forward": forward_order(graph),
+        "reverse": reverse_order(graph),
+        "markowitz": markowitz_order(graph),
+    }
     baselines = {k: int(sum(apply_order(graph, o))) for k, o in orders.items()}
     sym = alphagrad.from_engine(graph, getattr(f, "__name__", "f"))
     if not sym.eliminable:
@@ -135,9 +147,11 @@ def optimize(f: Callable, *example_args: Any, method: str = DEFAULT_METHOD,
     if cost != res.cost:
         raise alphagrad.CostMismatchError(
             f"optimize({method!r}): the search priced its order at {res.cost} "
-            f"multiplications, the engine at {cost}; please report this graph")
+            f"multiplications, the engine at {cost}; please report this graph"
+        )
     best = min(baselines, key=baselines.get)
     if baselines[best] < cost:
-        return OptimizeResult(tuple(orders[best]), baselines[best], baselines, method, best,
-                              res.evaluations, cost)
+        return OptimizeResult(
+            tuple(orders[best]), baselines[best], baselines, method, best, res.evaluations, cost
+        )
     return OptimizeResult(order, cost, baselines, method, method, res.evaluations, cost)

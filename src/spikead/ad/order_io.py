@@ -16,8 +16,15 @@ from .elimination import validate_order
 from .errors import OrderMismatchError
 
 
-def save_order(path: str | os.PathLike, *, task: str, graph: Graph, order: Sequence[int], cost: int,
-               convention: str = "structured") -> None:
+def save_order(
+    path: str | os.PathLike,
+    *,
+    task: str,
+    graph: Graph,
+    order: Sequence[int],
+    cost: int,
+    convention: str = "structured",
+) -> None:
     """Write ``{task, fingerprint, jax_version, order, cost, convention}`` atomically (temp
     file + rename). ``cost`` is the order's count under ``convention`` (``"structured"`` or
     ``"paper"``, see :func:`spikead.ad.cost`); files without the key are ``"structured"``."""

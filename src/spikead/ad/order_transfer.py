@@ -34,7 +34,7 @@ def _shape_embeds(small: tuple[int, ...], big: tuple[int, ...]) -> bool:
         return True
     if len(big) != len(small) + 1:
         return False
-    return any(big[:k] + big[k + 1:] == small for k in range(len(big)))
+    return any(big[:k] + big[k + 1 :] == small for k in range(len(big)))
 
 
 def _is_free_relabelling(graph: Graph, k: int) -> bool:
@@ -43,15 +43,20 @@ def _is_free_relabelling(graph: Graph, k: int) -> bool:
         return False
     (i,) = graph.preds[k]
     s = graph.structure(graph.edges[(i, k)])
-    return (s.val_dims is None and len(s.in_shape) == len(s.out_shape)
-            and all(p is not None for p in s.pair))
+    return (
+        s.val_dims is None
+        and len(s.in_shape) == len(s.out_shape)
+        and all(p is not None for p in s.pair)
+    )
 
 
 def _describe(v: Vertex) -> str:
     return f"vertex {v.id} ({v.kind} {v.primitive} {v.shape}, {v.where or 'no location'})"
 
 
-def vertex_correspondence(graph_from: Graph, graph_to: Graph, *, name: str = "graph") -> dict[int, int]:
+def vertex_correspondence(
+    graph_from: Graph, graph_to: Graph, *, name: str = "graph"
+) -> dict[int, int]:
     """Map every vertex id of ``graph_from`` to its vertex id in ``graph_to``.
 
     ``graph_to`` is typically ``make_graph(jax.vmap(f), *batched_args)`` and ``graph_from``
@@ -77,25 +82,30 @@ def vertex_correspondence(graph_from: Graph, graph_to: Graph, *, name: str = "gr
                     f"{name}: no vertex correspondence: {_describe(a)} of the source graph "
                     f"meets {_describe(b)} of the target graph, which is neither the same "
                     "primitive nor a free relabelling (a permutation without values); the order "
-                    "cannot be transferred, search an order on the target graph itself")
+                    "cannot be transferred, search an order on the target graph itself"
+                )
             j += 1
         else:
             raise OrderTransferError(
                 f"{name}: no vertex correspondence: {_describe(a)} of the source graph has no "
                 f"counterpart left in the target graph ({len(to_vertices)} vertices); search an "
-                "order on the target graph itself")
+                "order on the target graph itself"
+            )
         mapping[a.id] = to_vertices[j].id
         j += 1
     extra = [v for v in to_vertices[j:] if not _is_free_relabelling(graph_to, v.id)]
     if extra:
         raise OrderTransferError(
             f"{name}: no vertex correspondence: the target graph has {_describe(extra[0])} "
-            "after the last matched vertex, with no counterpart in the source graph")
+            "after the last matched vertex, with no counterpart in the source graph"
+        )
     _check_predecessors(graph_from, graph_to, mapping, name)
     return mapping
 
 
-def _check_predecessors(graph_from: Graph, graph_to: Graph, mapping: dict[int, int], name: str) -> None:
+def _check_predecessors(
+    graph_from: Graph, graph_to: Graph, mapping: dict[int, int], name: str
+) -> None:
     matched = set(mapping.values())
 
     def sources(k: int) -> set[int]:  # predecessors of k, looking through skipped vertices
@@ -111,11 +121,13 @@ def _check_predecessors(graph_from: Graph, graph_to: Graph, mapping: dict[int, i
             raise OrderTransferError(
                 f"{name}: no vertex correspondence: {_describe(a)} has predecessors "
                 f"{sorted(graph_from.preds[a.id])} in the source graph, but its counterpart "
-                f"{mapping[a.id]} has {sorted(got)} in the target graph (expected {sorted(want)})")
+                f"{mapping[a.id]} has {sorted(got)} in the target graph (expected {sorted(want)})"
+            )
 
 
-def transfer_order(graph_from: Graph, graph_to: Graph, order: Sequence[int], *,
-                   name: str = "graph") -> tuple[int, ...]:
+def transfer_order(
+    graph_from: Graph, graph_to: Graph, order: Sequence[int], *, name: str = "graph"
+) -> tuple[int, ...]:
     """An order of ``graph_to`` that eliminates the counterparts of ``order`` (ids of ``graph_from``).
 
     The free relabelling vertices that only ``graph_to`` has come first (they cost no

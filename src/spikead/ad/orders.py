@@ -112,8 +112,13 @@ def safe_preelimination(graph: Graph) -> tuple[int, ...]:
 def resolve_order(graph: Graph, order: OrderSpec) -> tuple[int, ...]:
     """Turn ``"fwd"``/``"rev"``/``"markowitz"`` or an explicit id sequence into a valid order."""
     if isinstance(order, str):
-        named = {"fwd": forward_order, "forward": forward_order, "rev": reverse_order,
-                 "reverse": reverse_order, "markowitz": markowitz_order}
+        named = {
+            "fwd": forward_order,
+            "forward": forward_order,
+            "rev": reverse_order,
+            "reverse": reverse_order,
+            "markowitz": markowitz_order,
+        }
         if order not in named:
             raise InvalidOrderError(
                 f"unknown order name {order!r}; expected one of {sorted(named)} or a sequence of vertex ids"

@@ -111,6 +111,7 @@ def _play(net, key, states: EnvState, ref, cfg: AgentConfig, n: int):
     Roots may come from different graphs padded to one size (the joint agent); moves
     after an episode's last elimination are no-ops (:func:`action_mask`).
     """
+
     def recurrent_fn(params, rng, action, embedding):
         del rng
         out = jax.vmap(step)(embedding, action)
@@ -120,7 +121,8 @@ def _play(net, key, states: EnvState, ref, cfg: AgentConfig, n: int):
             reward=out.reward / ref,
             discount=jnp.where(done, 0.0, 1.0),
             prior_logits=logits,
-            value=jnp.where(done, 0.0, value_inverse(value)))
+            value=jnp.where(done, 0.0, value_inverse(value)),
+        )
         return rec, out.state
 
     def move(carry, key):
@@ -129,9 +131,14 @@ def _play(net, key, states: EnvState, ref, cfg: AgentConfig, n: int):
         logits, value = _batched_net(net, obs)
         root = mctx.RootFnOutput(prior_logits=logits, value=value_inverse(value), embedding=states)
         policy = mctx.gumbel_muzero_policy(
-            net, key, root, recurrent_fn, num_simulations=cfg.simulations,
+            net,
+            key,
+            root,
+            recurrent_fn,
+            num_simulations=cfg.simulations,
             invalid_actions=~jax.vmap(action_mask)(states),
-            max_num_considered_actions=cfg.considered)
+            max_num_considered_actions=cfg.considered,
+        )
         out = jax.vmap(step)(states, policy.action)
         return out.state, (obs, policy.action_weights, policy.action, out.reward / ref)
 
@@ -171,8 +178,9 @@ def _az_update(net, opt_state, obs, pi, target, cfg: AgentConfig, steps: int):
     return eqx.apply_updates(net, upd), opt_state, loss
 
 
-def train_alphazero(roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int,
-                    on_episodes) -> list[float]:
+def train_alphazero(
+    roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int, on_episodes
+) -> list[float]:
     """AlphaZero training loop over fixed root states (``[G, ...]``, ``refs``: ``[G]``).
 
     Each iteration plays one episode per root, hands ``(costs [G], actions [G, moves])``
@@ -191,9 +199,9 @@ def train_alphazero(roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int,
         key, kplay = jax.random.split(key)
         costs, orders, obs, pi, rewards = _az_play(net, kplay, roots, refs, cfg, moves)
         on_episodes(_count.exact(costs), np.asarray(orders))
-        returns = jnp.cumsum(rewards[::-1], axis=0)[::-1]                 # [n, G]
+        returns = jnp.cumsum(rewards[::-1], axis=0)[::-1]  # [n, G]
         buffer.append(jax.tree.map(_flatten_steps, (obs, pi, returns)))
-        buffer = buffer[-cfg.buffer:]
+        buffer = buffer[-cfg.buffer :]
         data = jax.tree.map(lambda *xs: np.concatenate(xs), *buffer)
         size = len(data[2])
         for _ in range(cfg.updates):
@@ -204,8 +212,9 @@ def train_alphazero(roots: EnvState, refs, key, cfg: AgentConfig, *, moves: int,
     return losses
 
 
-def alphazero(state: EnvState, key, cfg: AgentConfig, *, reference: float,
-              moves: int | None = None) -> SearchResult:
+def alphazero(
+    state: EnvState, key, cfg: AgentConfig, *, reference: float, moves: int | None = None
+) -> SearchResult:
     """Train an AlphaZero agent on one graph; returns the best episode's order.
 
     ``reference`` scales rewards (use the best baseline cost). Evaluations count every
@@ -225,7 +234,7 @@ def alphazero(state: EnvState, key, cfg: AgentConfig, *, reference: float,
 
     roots = broadcast_games(state, cfg.games)
     ref = jnp.full((cfg.games,), max(reference, 1), jnp.float32)
-    losses = train_alphazero(roots, ref, key, cfg, moves=n if moves is None else moves,
-                             on_episodes=record)
-    return track.result(losses=losses, mean_costs=mean_costs,
-                        episodes=cfg.iterations * cfg.games)
+    losses = train_alphazero(
+        roots, ref, key, cfg, moves=n if moves is None else moves, on_episodes=record
+    )
+    return track.result(losses=losses, mean_costs=mean_costs, episodes=cfg.iterations * cfg.games)

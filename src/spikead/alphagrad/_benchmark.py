@@ -80,34 +80,47 @@ def load_task_graph(name: str, convention: str = "structured") -> TaskGraph:
     task = tasks.load(name)
     graph = ad.make_graph(task.fn, *task.args, argnums=task.argnums)
     sym = from_engine(graph, name)
-    orders = {"forward": ad.forward_order(graph), "reverse": ad.reverse_order(graph),
-              "markowitz": ad.markowitz_order(graph)}
-    costs = {k: int(sum(ad.apply_order(graph, o, convention=convention)))
-             for k, o in orders.items()}
-    return TaskGraph(name, graph, sym, encode(sym, convention=convention), orders, costs,
-                     dict(task.paper))
+    orders = {
+        "forward": ad.forward_order(graph),
+        "reverse": ad.reverse_order(graph),
+        "markowitz": ad.markowitz_order(graph),
+    }
+    costs = {
+        k: int(sum(ad.apply_order(graph, o, convention=convention))) for k, o in orders.items()
+    }
+    return TaskGraph(
+        name, graph, sym, encode(sym, convention=convention), orders, costs, dict(task.paper)
+    )
 
 
 def common_convention(tgs: Sequence[TaskGraph]) -> str:
     """The one convention of ``tgs``; raises ``ValueError`` naming each task's if they differ."""
     found = {tg.convention for tg in tgs}
     if len(found) != 1:
-        raise ValueError("task graphs searched together must count in one convention, got "
-                         f"{ {tg.name: tg.convention for tg in tgs} }; load them all with "
-                         "load_task_graph(name, convention=...)")
+        raise ValueError(
+            "task graphs searched together must count in one convention, got "
+            f"{ {tg.name: tg.convention for tg in tgs} }; load them all with "
+            "load_task_graph(name, convention=...)"
+        )
     return found.pop()
 
 
-def pad_task_graphs(tgs: Sequence[TaskGraph], *, scalar_multiple: int = 64,
-                    tensor_multiple: int = 64) -> list[TaskGraph]:
+def pad_task_graphs(
+    tgs: Sequence[TaskGraph], *, scalar_multiple: int = 64, tensor_multiple: int = 64
+) -> list[TaskGraph]:
     """The same tasks with states padded by bucket (:func:`pad_groups`), so that every
     search compiles once per bucket instead of once per task (all in one convention)."""
     if not tgs:
         return []
-    padded = pad_groups([tg.sym for tg in tgs], scalar_multiple=scalar_multiple,
-                        tensor_multiple=tensor_multiple, convention=common_convention(tgs))
-    return [dataclasses.replace(tg, state=state, moves=moves)
-            for tg, (state, moves) in zip(tgs, padded)]
+    padded = pad_groups(
+        [tg.sym for tg in tgs],
+        scalar_multiple=scalar_multiple,
+        tensor_multiple=tensor_multiple,
+        convention=common_convention(tgs),
+    )
+    return [
+        dataclasses.replace(tg, state=state, moves=moves) for tg, (state, moves) in zip(tgs, padded)
+    ]
 
 
 def method_key(seed: int, method: str):
@@ -115,9 +128,16 @@ def method_key(seed: int, method: str):
     return jax.random.fold_in(jax.random.key(seed), METHODS.index(method))
 
 
-def search_task(tg: TaskGraph, methods: Sequence[str], seeds: Sequence[int], *,
-                search: SearchConfig, agent: AgentConfig, order_dir: Path | None = None,
-                progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[dict]]:
+def search_task(
+    tg: TaskGraph,
+    methods: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    search: SearchConfig,
+    agent: AgentConfig,
+    order_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[dict], list[dict]]:
     """Run ``methods`` x ``seeds`` on one task.
 
     Returns ``(rows, curve_rows)``: one row per run (task, convention, method, seed,
@@ -134,9 +154,16 @@ def search_task(tg: TaskGraph, methods: Sequence[str], seeds: Sequence[int], *,
         for seed in seeds:
             if progress:
                 progress(f"{tg.name}/{method}/seed{seed}")
-            res = run_method(method, tg.state, method_key(seed, method), search=search,
-                             agent=agent, starts=starts, reference=tg.best_baseline,
-                             moves=tg.moves)
+            res = run_method(
+                method,
+                tg.state,
+                method_key(seed, method),
+                search=search,
+                agent=agent,
+                starts=starts,
+                reference=tg.best_baseline,
+                moves=tg.moves,
+            )
             row, curve = _record(tg, method, seed, res, order_dir)
             rows.append(row)
             curves += curve
@@ -147,35 +174,55 @@ def _record(tg: TaskGraph, method: str, seed: int, res, order_dir: Path | None):
     """Check a result's order with the engine, save it, and build its row and curve."""
     ids = tg.sym.id_order(res.order)
     if sorted(res.order) != sorted(tg.sym.eliminable):
-        raise CostMismatchError(f"{tg.name}/{method}: the best order does not eliminate every "
-                                f"intermediate once ({len(res.order)} of {len(tg.sym.eliminable)})")
+        raise CostMismatchError(
+            f"{tg.name}/{method}: the best order does not eliminate every "
+            f"intermediate once ({len(res.order)} of {len(tg.sym.eliminable)})"
+        )
     engine_cost = tg.engine_cost(ids)
     if engine_cost != res.cost:
         raise CostMismatchError(
             f"{tg.name}/{method}: the search environment says {res.cost} "
             f"multiplications ({tg.convention} count), the engine {engine_cost}, for the "
-            "same order")
+            "same order"
+        )
     if order_dir is not None:
-        ad.save_order(Path(order_dir) / f"{tg.name}_{method}_seed{seed}.json",
-                      task=tg.name, graph=tg.graph, order=ids, cost=res.cost,
-                      convention=tg.convention)
+        ad.save_order(
+            Path(order_dir) / f"{tg.name}_{method}_seed{seed}.json",
+            task=tg.name,
+            graph=tg.graph,
+            order=ids,
+            cost=res.cost,
+            convention=tg.convention,
+        )
     best = tg.best_baseline
     row = {
-        "task": tg.name, "convention": tg.convention, "method": method, "seed": seed,
-        "best_cost": res.cost, "evaluations": res.evaluations, "wall_s": res.wall_s,
+        "task": tg.name,
+        "convention": tg.convention,
+        "method": method,
+        "seed": seed,
+        "best_cost": res.cost,
+        "evaluations": res.evaluations,
+        "wall_s": res.wall_s,
         **{b: tg.baseline_costs[b] for b in BASELINES},
         "gain_vs_best_baseline_pct": round(100.0 * (best - res.cost) / best, 2),
         "paper_alphagrad": tg.paper.get("alphagrad", np.nan),
         "paper_gain_pct": tg.paper.get("gain_percent", np.nan),
     }
-    curve = [{"task": tg.name, "method": method, "seed": seed, "evaluations": e,
-              "best_cost": c} for e, c in res.curve]
+    curve = [
+        {"task": tg.name, "method": method, "seed": seed, "evaluations": e, "best_cost": c}
+        for e, c in res.curve
+    ]
     return row, curve
 
 
-def search_joint(tgs: Sequence[TaskGraph], seeds: Sequence[int], *, agent: AgentConfig,
-                 order_dir: Path | None = None,
-                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[dict]]:
+def search_joint(
+    tgs: Sequence[TaskGraph],
+    seeds: Sequence[int],
+    *,
+    agent: AgentConfig,
+    order_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[dict], list[dict]]:
     """Train one AlphaZero agent on all ``tgs`` at once per seed (states padded to the
     largest ``V`` and ``R``); rows and curves as :func:`search_task`, method
     ``alphazero_joint``. ``wall_s`` of each row is the whole joint training's."""
@@ -184,8 +231,13 @@ def search_joint(tgs: Sequence[TaskGraph], seeds: Sequence[int], *, agent: Agent
     for seed in seeds:
         if progress:
             progress(f"alphazero_joint/seed{seed} on {len(tgs)} tasks")
-        results = alphazero_joint(states, method_key(seed, "alphazero_joint"), agent,
-                                  references=[tg.best_baseline for tg in tgs], moves=moves)
+        results = alphazero_joint(
+            states,
+            method_key(seed, "alphazero_joint"),
+            agent,
+            references=[tg.best_baseline for tg in tgs],
+            moves=moves,
+        )
         for tg, res in zip(tgs, results):
             row, curve = _record(tg, "alphazero_joint", seed, res, order_dir)
             rows.append(row)
@@ -193,8 +245,9 @@ def search_joint(tgs: Sequence[TaskGraph], seeds: Sequence[int], *, agent: Agent
     return rows, curves
 
 
-def table1(results: pd.DataFrame, vertices: dict[str, int],
-           paper: dict[str, dict] | None = None) -> pd.DataFrame:
+def table1(
+    results: pd.DataFrame, vertices: dict[str, int], paper: dict[str, dict] | None = None
+) -> pd.DataFrame:
     """Table 1: per task the graph size, baselines, best cost of each method (over seeds),
     the overall best and its gain over the best baseline (%), beside the paper's
     AlphaGrad cost and gain.
@@ -225,7 +278,8 @@ def table1(results: pd.DataFrame, vertices: dict[str, int],
         table["paper_best_seen"] = [paper.get(t, {}).get("best_seen", np.nan) for t in order]
         table["same_baselines"] = [
             all(paper.get(t, {}).get(b) == row[b] for b in BASELINES) if paper.get(t) else np.nan
-            for t, (_, row) in zip(order, table.iterrows())]
+            for t, (_, row) in zip(order, table.iterrows())
+        ]
     return table
 
 
@@ -248,8 +302,15 @@ def summary(table: pd.DataFrame) -> dict:
     }
 
 
-def dp_gap(n_graphs: int, n_eliminable: int, *, search: SearchConfig, seed: int = 0,
-           methods: Sequence[str] = CLASSICAL, convention: str = "structured") -> list[dict]:
+def dp_gap(
+    n_graphs: int,
+    n_eliminable: int,
+    *,
+    search: SearchConfig,
+    seed: int = 0,
+    methods: Sequence[str] = CLASSICAL,
+    convention: str = "structured",
+) -> list[dict]:
     """Gap (%) of each classical method to the exact optimum on small random scalar graphs,
     counted in ``convention``.
 
@@ -257,14 +318,23 @@ def dp_gap(n_graphs: int, n_eliminable: int, *, search: SearchConfig, seed: int 
     """
     rows = []
     for g in range(n_graphs):
-        sym = random_scalar_graph(1000 + g, n_inputs=3, n_eliminable=n_eliminable, n_outputs=3,
-                                  max_fan_in=3)
+        sym = random_scalar_graph(
+            1000 + g, n_inputs=3, n_eliminable=n_eliminable, n_outputs=3, max_fan_in=3
+        )
         opt = exact_dp(sym, convention=convention)
         state = encode(sym, convention=convention)
         for method in methods:
-            res = run_method(method, state, method_key(seed + g, method), search=search,
-                             agent=AgentConfig())
-            rows.append({"graph": g, "vertices": n_eliminable, "method": method,
-                         "cost": res.cost, "optimum": opt.cost,
-                         "gap_pct": round(100.0 * (res.cost - opt.cost) / max(opt.cost, 1), 2)})
+            res = run_method(
+                method, state, method_key(seed + g, method), search=search, agent=AgentConfig()
+            )
+            rows.append(
+                {
+                    "graph": g,
+                    "vertices": n_eliminable,
+                    "method": method,
+                    "cost": res.cost,
+                    "optimum": opt.cost,
+                    "gap_pct": round(100.0 * (res.cost - opt.cost) / max(opt.cost, 1), 2),
+                }
+            )
     return rows

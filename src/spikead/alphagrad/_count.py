@@ -20,11 +20,11 @@ import numpy as np
 from jax import Array, lax
 
 LIMB_BITS = 16
-LIMBS = 4                      # value capacity 2**64 - 1
-WIDTH = LIMBS + 1              # + the overflow flag
-FLAG = LIMBS                   # index of the overflow flag
+LIMBS = 4  # value capacity 2**64 - 1
+WIDTH = LIMBS + 1  # + the overflow flag
+FLAG = LIMBS  # index of the overflow flag
 _MASK = (1 << LIMB_BITS) - 1
-_MAX_TERMS = 1 << 15           # :func:`sum` adds at most this many counts per pass
+_MAX_TERMS = 1 << 15  # :func:`sum` adds at most this many counts per pass
 
 
 class CountOverflowError(OverflowError):
@@ -83,7 +83,7 @@ def sum(a: Array, axis: int = 0) -> Array:
         widths = [(0, 0)] * a.ndim
         widths[axis] = (0, pad)
         a = jnp.pad(a, widths)
-        a = a.reshape(a.shape[:axis] + ((n + pad) // _MAX_TERMS, _MAX_TERMS) + a.shape[axis + 1:])
+        a = a.reshape(a.shape[:axis] + ((n + pad) // _MAX_TERMS, _MAX_TERMS) + a.shape[axis + 1 :])
         return sum(sum(a, axis + 1), axis)
     s = jnp.sum(a, axis=axis, dtype=jnp.uint32)
     return _normalize([s[..., i] for i in range(LIMBS)], s[..., FLAG])
@@ -155,13 +155,13 @@ def to_float(a: Array) -> Array:
     """
     limbs = a[..., :LIMBS]
     pos = jnp.arange(LIMBS, dtype=jnp.int32)
-    top = jnp.max(jnp.where(limbs != 0, pos, 0), axis=-1)               # most significant limb
+    top = jnp.max(jnp.where(limbs != 0, pos, 0), axis=-1)  # most significant limb
     hi = jnp.take_along_axis(limbs, top[..., None], -1)[..., 0]
     lo = jnp.take_along_axis(limbs, jnp.maximum(top - 1, 0)[..., None], -1)[..., 0]
     lo = jnp.where(top > 0, lo, 0)
-    h = (hi << LIMB_BITS) | lo                                          # value = h * 2**(16 (top-1))
-    drop = jnp.maximum(32 - lax.clz(h).astype(jnp.int32) - 24, 0)      # keep 24 significant bits
-    mant = (h >> drop.astype(jnp.uint32)).astype(jnp.float32)           # exact: < 2**24
+    h = (hi << LIMB_BITS) | lo  # value = h * 2**(16 (top-1))
+    drop = jnp.maximum(32 - lax.clz(h).astype(jnp.int32) - 24, 0)  # keep 24 significant bits
+    mant = (h >> drop.astype(jnp.uint32)).astype(jnp.float32)  # exact: < 2**24
     value = jnp.ldexp(mant, LIMB_BITS * (top - 1) + drop)
     return jnp.where(a[..., FLAG] != 0, jnp.inf, value)
 
@@ -185,7 +185,8 @@ def exact(a) -> np.ndarray:
         what = "overflowed 2**64" if np.any(a[..., FLAG] != 0) else f"is {int(value[bad].flat[0])}"
         raise CountOverflowError(
             f"count at index {where_bad} {what}, beyond int64: the graph's "
-            f"multiplications cannot be reported exactly")
+            f"multiplications cannot be reported exactly"
+        )
     return value.astype(np.int64)
 
 

@@ -88,15 +88,16 @@ class EnvState(eqx.Module):
 class StepOutput(NamedTuple):
     state: EnvState
     reward: Array  # [] float32, minus the multiplications of this step (rounded towards 0)
-    done: Array    # [] bool, every eliminable vertex is gone
-    count: Array   # [WIDTH] uint32, the exact multiplications of this step
+    done: Array  # [] bool, every eliminable vertex is gone
+    count: Array  # [WIDTH] uint32, the exact multiplications of this step
 
 
 # ------------------------------------------------------------------- encoding
 def _as_scalar(graph: SymGraph) -> SymGraph:
     """The same graph with every (size-1) vertex as a rank-0 scalar."""
-    edges = {e: Structure((), (), (), None if s.val_dims is None else ())
-             for e, s in graph.edges.items()}
+    edges = {
+        e: Structure((), (), (), None if s.val_dims is None else ()) for e, s in graph.edges.items()
+    }
     return dataclasses.replace(graph, shapes=((),) * graph.num_vertices, edges=edges)
 
 
@@ -111,12 +112,17 @@ def narrow_products(graph: SymGraph) -> bool:
     ``size(j) size(k) size(i)``, at most the largest vertex size cubed.
     """
     largest = max((math.prod(s) for s in graph.shapes), default=1)
-    return largest ** 3 < _NARROW_LIMIT
+    return largest**3 < _NARROW_LIMIT
 
 
-def encode(graph: SymGraph, *, num_vertices: int | None = None,
-           max_rank: int | None = None, narrow: bool | None = None,
-           convention: str = "structured") -> EnvState:
+def encode(
+    graph: SymGraph,
+    *,
+    num_vertices: int | None = None,
+    max_rank: int | None = None,
+    narrow: bool | None = None,
+    convention: str = "structured",
+) -> EnvState:
     """Initial state of ``graph``, optionally padded to ``num_vertices`` / ``max_rank``.
 
     When every vertex holds a single scalar (all shapes of size 1), dims of size 1 are
@@ -136,8 +142,10 @@ def encode(graph: SymGraph, *, num_vertices: int | None = None,
     if narrow is None:
         narrow = narrow_products(graph)
     elif narrow and not narrow_products(graph):
-        raise ValueError(f"narrow=True for {graph}: a product can reach 2**32 multiplications "
-                         "(largest vertex size cubed); pass narrow=False or leave it None")
+        raise ValueError(
+            f"narrow=True for {graph}: a product can reach 2**32 multiplications "
+            "(largest vertex size cubed); pass narrow=False or leave it None"
+        )
     v = graph.num_vertices if num_vertices is None else num_vertices
     unit = all(math.prod(shape) == 1 for shape in graph.shapes)
     if max_rank is None:
@@ -155,7 +163,7 @@ def encode(graph: SymGraph, *, num_vertices: int | None = None,
     rank = np.zeros((v,), np.int32)
     for p, shape in enumerate(graph.shapes):
         rank[p] = len(shape)
-        sizes[p, :len(shape)] = shape
+        sizes[p, : len(shape)] = shape
     for (i, j), s in graph.edges.items():
         exists[i, j] = True
         pj = len(s.out_shape)
@@ -168,11 +176,19 @@ def encode(graph: SymGraph, *, num_vertices: int | None = None,
                 vals[i, j, label if label < pj else r + label - pj] = True
     eliminable = np.zeros((v,), bool)
     eliminable[list(graph.eliminable)] = True
-    return EnvState(exists=jnp.asarray(exists), valued=jnp.asarray(valued),
-                    pair=jnp.asarray(pair), vals=jnp.asarray(vals), sizes=jnp.asarray(sizes),
-                    rank=jnp.asarray(rank), eliminable=jnp.asarray(eliminable),
-                    eliminated=jnp.zeros((v,), bool), cost=_count.zeros(), narrow=bool(narrow),
-                    convention=convention)
+    return EnvState(
+        exists=jnp.asarray(exists),
+        valued=jnp.asarray(valued),
+        pair=jnp.asarray(pair),
+        vals=jnp.asarray(vals),
+        sizes=jnp.asarray(sizes),
+        rank=jnp.asarray(rank),
+        eliminable=jnp.asarray(eliminable),
+        eliminated=jnp.zeros((v,), bool),
+        cost=_count.zeros(),
+        narrow=bool(narrow),
+        convention=convention,
+    )
 
 
 # ------------------------------------------------------------- product / sum
@@ -193,8 +209,9 @@ def _product_count(counted: Array, size_slot: Array, charged: Array, narrow: boo
     return _count.where(charged, mult, _count.zeros())
 
 
-def _structured_count(union, a_part, b_part, summed, size_slot, va_a, va_b, both, scale_big,
-                      narrow: bool) -> Array:
+def _structured_count(
+    union, a_part, b_part, summed, size_slot, va_a, va_b, both, scale_big, narrow: bool
+) -> Array:
     """Convention ``"structured"`` (:func:`spikead.ad._structure.product_plan`, what the
     executor runs): each factor is first summed over the contracted labels the other's
     values do not vary along (additions); the products are the sizes of the union of the
@@ -209,10 +226,12 @@ def _structured_count(union, a_part, b_part, summed, size_slot, va_a, va_b, both
     products = _product_count(a_red | b_red, size_slot, va_a & va_b & both, narrow)
     # the constant rescaling multiplies the smallest candidate array
     scaled = _product_count(union & ~summed, size_slot, ones, narrow)
-    scaled = _count.where(va_a, _count.minimum(scaled, _product_count(a_red, size_slot, ones, narrow)),
-                          scaled)
-    scaled = _count.where(va_b, _count.minimum(scaled, _product_count(b_red, size_slot, ones, narrow)),
-                          scaled)
+    scaled = _count.where(
+        va_a, _count.minimum(scaled, _product_count(a_red, size_slot, ones, narrow)), scaled
+    )
+    scaled = _count.where(
+        va_b, _count.minimum(scaled, _product_count(b_red, size_slot, ones, narrow)), scaled
+    )
     rescale = scale_big & (va_a | va_b) & both
     return _count.add(products, _count.where(rescale, scaled, _count.zeros()))
 
@@ -233,27 +252,33 @@ def _paper_slots(state: EnvState, k: Array, size_k: Array) -> Array:
     """
     r, v = state.max_rank, state.num_vertices
     dims = jnp.arange(r, dtype=jnp.int32)
-    va_a, pr_a, vl_a = state.valued[k], state.pair[k], state.vals[k]          # by j
+    va_a, pr_a, vl_a = state.valued[k], state.pair[k], state.vals[k]  # by j
     va_b, pr_b, vl_b = state.valued[:, k], state.pair[:, k], state.vals[:, k]  # by i
     # a: output dims of j paired with a dim of k; b: dims of k paired with a dim of i
-    a_paired_out = jnp.any(pr_a[:, :, None] == dims, axis=1)                   # [j, R]
-    b_paired_out = jnp.any(pr_b[:, :, None] == dims, axis=1)                   # [i, R]
-    a_out = vl_a[:, :r] & ~a_paired_out                                        # [j, R]
-    b_in = vl_b[:, r:] & (pr_b < 0)                                            # [i, R]
+    a_paired_out = jnp.any(pr_a[:, :, None] == dims, axis=1)  # [j, R]
+    b_paired_out = jnp.any(pr_b[:, :, None] == dims, axis=1)  # [i, R]
+    a_out = vl_a[:, :r] & ~a_paired_out  # [j, R]
+    b_in = vl_b[:, r:] & (pr_b < 0)  # [i, R]
     # dims of k: paired in a (to a j dim without values) and in b (no values on k's side)
     a_free = (pr_a >= 0) & ~jnp.take_along_axis(vl_a[:, :r], jnp.clip(pr_a, 0, r - 1), -1)
     b_free = b_paired_out & ~vl_b[:, :r]
-    exempt = b_free[:, None, :] & a_free[None, :, :]                           # [i, j, R]
+    exempt = b_free[:, None, :] & a_free[None, :, :]  # [i, j, R]
     # a single value (a scalar or a scaled identity): no value label of size > 1
     a_sizes = jnp.concatenate([state.sizes, jnp.broadcast_to(size_k, (v, r))], axis=-1)
     b_sizes = jnp.concatenate([jnp.broadcast_to(size_k, (v, r)), state.sizes], axis=-1)
-    a_single = ~jnp.any(vl_a & (a_sizes > 1), axis=-1)                         # [j]
-    b_single = ~jnp.any(vl_b & (b_sizes > 1), axis=-1)                         # [i]
+    a_single = ~jnp.any(vl_a & (a_sizes > 1), axis=-1)  # [j]
+    b_single = ~jnp.any(vl_b & (b_sizes > 1), axis=-1)  # [i]
     mixed = (va_b[:, None] & va_a[None, :]) & (b_single[:, None] != a_single[None, :])
-    k_counted = ~exempt | mixed[..., None]                                     # [i, j, R]
-    return jnp.concatenate([
-        jnp.broadcast_to(a_out[None], (v, v, r)), k_counted,
-        jnp.zeros((v, v, r), bool), jnp.broadcast_to(b_in[:, None], (v, v, r))], axis=-1)
+    k_counted = ~exempt | mixed[..., None]  # [i, j, R]
+    return jnp.concatenate(
+        [
+            jnp.broadcast_to(a_out[None], (v, v, r)),
+            k_counted,
+            jnp.zeros((v, v, r), bool),
+            jnp.broadcast_to(b_in[:, None], (v, v, r)),
+        ],
+        axis=-1,
+    )
 
 
 def _products(state: EnvState, k: Array):
@@ -267,45 +292,67 @@ def _products(state: EnvState, k: Array):
     dims = jnp.arange(r, dtype=jnp.int32)
     # a = k -> j (indexed by j), b = i -> k (indexed by i)
     ex_a, va_a, pr_a, vl_a = state.exists[k], state.valued[k], state.pair[k], state.vals[k]
-    ex_b, va_b, pr_b, vl_b = state.exists[:, k], state.valued[:, k], state.pair[:, k], state.vals[:, k]
+    ex_b, va_b, pr_b, vl_b = (
+        state.exists[:, k],
+        state.valued[:, k],
+        state.pair[:, k],
+        state.vals[:, k],
+    )
     rank_k = state.rank[k]
     # label of each dim of k on a's input side, in a's label space [j, R]
     a_in = jnp.where(pr_a >= 0, pr_a, r + dims[None, :])
     # sizes of the 4R slots for every (i, j): j-out | k-unpaired | (unused) | i-unpaired
-    size_j = state.sizes[None, :, :]                      # [1, V, R]
+    size_j = state.sizes[None, :, :]  # [1, V, R]
     size_k = jnp.broadcast_to(state.sizes[k], (1, v, r))
-    size_i = state.sizes[:, None, :]                      # [V, 1, R]
-    size_slot = jnp.concatenate([
-        jnp.broadcast_to(size_j, (v, v, r)), jnp.broadcast_to(size_k, (v, v, r)),
-        jnp.ones((v, v, r), jnp.int32), jnp.broadcast_to(size_i, (v, v, r))], axis=-1)
+    size_i = state.sizes[:, None, :]  # [V, 1, R]
+    size_slot = jnp.concatenate(
+        [
+            jnp.broadcast_to(size_j, (v, v, r)),
+            jnp.broadcast_to(size_k, (v, v, r)),
+            jnp.ones((v, v, r), jnp.int32),
+            jnp.broadcast_to(size_i, (v, v, r)),
+        ],
+        axis=-1,
+    )
     # union of value labels
     a_part = jnp.concatenate([vl_a, jnp.zeros((v, 2 * r), bool)], axis=-1)[None, :, :]
-    hit = a_in[None, :, :, None] == slots[None, None, None, :]          # [1, V, R, 4R]
-    b_out = jnp.any(vl_b[:, None, :r, None] & hit, axis=2)               # [V, V, 4R]
+    hit = a_in[None, :, :, None] == slots[None, None, None, :]  # [1, V, R, 4R]
+    b_out = jnp.any(vl_b[:, None, :r, None] & hit, axis=2)  # [V, V, 4R]
     b_in = jnp.concatenate([jnp.zeros((v, 3 * r), bool), vl_b[:, r:]], axis=-1)[:, None, :]
     union = a_part | b_out | b_in
-    both = (ex_a[None, :] & ex_b[:, None])
+    both = ex_a[None, :] & ex_b[:, None]
     # result input labels: c_in[i, j, q]
     rank_i = state.rank[:, None, None]
     rank_j = state.rank[None, :, None]
-    idx = jnp.clip(pr_b, 0, r - 1)[:, None, :]                           # [V, 1, R]
-    via = jnp.take_along_axis(jnp.broadcast_to(a_in[None], (v, v, r)),
-                              jnp.broadcast_to(idx, (v, v, r)), axis=-1)
-    c_in = jnp.where((pr_b >= 0)[:, None, :], via, 3 * r + dims)        # [V, V, R]
+    idx = jnp.clip(pr_b, 0, r - 1)[:, None, :]  # [V, 1, R]
+    via = jnp.take_along_axis(
+        jnp.broadcast_to(a_in[None], (v, v, r)), jnp.broadcast_to(idx, (v, v, r)), axis=-1
+    )
+    c_in = jnp.where((pr_b >= 0)[:, None, :], via, 3 * r + dims)  # [V, V, R]
     q_live = dims[None, None, :] < rank_i
-    c_hit = (c_in[..., None] == slots) & q_live[..., None]               # [V, V, R, 4R]
+    c_hit = (c_in[..., None] == slots) & q_live[..., None]  # [V, V, R, 4R]
     kept = (slots < rank_j) | jnp.any(c_hit, axis=2)
     k_hit = (a_in[..., None] == slots) & (dims[None, :, None] < rank_k)  # [V, R, 4R]
     summed = jnp.any(k_hit, axis=1)[None, :, :] & ~kept
     scale_big = jnp.any(summed & ~union & (size_slot > 1), axis=-1)
-    used = np.r_[0:2 * r, 3 * r:4 * r]  # slots 2R..3R are never counted
+    used = np.r_[0 : 2 * r, 3 * r : 4 * r]  # slots 2R..3R are never counted
     if state.convention == "paper":
-        cost = _product_count(_paper_slots(state, k, state.sizes[k])[..., used], size_slot[..., used],
-                              both, state.narrow)
+        cost = _product_count(
+            _paper_slots(state, k, state.sizes[k])[..., used],
+            size_slot[..., used],
+            both,
+            state.narrow,
+        )
     else:
         b_part = b_out | b_in
-        cost = _structured_count(*(x[..., used] for x in jnp.broadcast_arrays(
-            union, a_part, b_part, summed, size_slot)), va_a, va_b, both, scale_big, state.narrow)
+        cost = _structured_count(
+            *(x[..., used] for x in jnp.broadcast_arrays(union, a_part, b_part, summed, size_slot)),
+            va_a,
+            va_b,
+            both,
+            scale_big,
+            state.narrow,
+        )
     c_valued = va_a[None, :] | va_b[:, None] | scale_big
     c_pair = jnp.where(q_live & (c_in < r), c_in, NO_PAIR)
     out_vals = union[..., :r] & (dims < rank_j)
@@ -317,7 +364,7 @@ def _products(state: EnvState, k: Array):
 
 def _dims_in(vals: Array, pair: Array, new_pair: Array, r: int) -> Array:
     """Value labels of a structure re-expressed with the (coarser) pairing ``new_pair``."""
-    dropped = (pair >= 0) & (new_pair < 0)                               # [..., R]
+    dropped = (pair >= 0) & (new_pair < 0)  # [..., R]
     out_slots = jnp.arange(r, dtype=jnp.int32)
     to_out = jnp.any(dropped[..., :, None] & (pair[..., :, None] == out_slots), axis=-2)
     return vals | jnp.concatenate([to_out, dropped], axis=-1)
@@ -351,10 +398,19 @@ def step(state: EnvState, action: Array) -> StepOutput:
     pair = jnp.where(cut[..., None], NO_PAIR, pair)
     step_cost = _count.sum(_count.sum(_count.where(both, cost, _count.zeros()), 0), 0)
     eliminated = state.eliminated | keep
-    new = EnvState(exists=exists, valued=valued, pair=pair, vals=vals, sizes=state.sizes,
-                   rank=state.rank, eliminable=state.eliminable, eliminated=eliminated,
-                   cost=_count.add(state.cost, step_cost), narrow=state.narrow,
-                   convention=state.convention)
+    new = EnvState(
+        exists=exists,
+        valued=valued,
+        pair=pair,
+        vals=vals,
+        sizes=state.sizes,
+        rank=state.rank,
+        eliminable=state.eliminable,
+        eliminated=eliminated,
+        cost=_count.add(state.cost, step_cost),
+        narrow=state.narrow,
+        convention=state.convention,
+    )
     done = ~jnp.any(state.eliminable & ~eliminated)
     return StepOutput(new, -_count.to_float(step_cost), done, step_cost)
 
@@ -375,8 +431,13 @@ def _step_scalar(state: EnvState, k: Array, legal: Array) -> StepOutput:
     cut = hit[:, None] | hit[None, :]
     exists = (state.exists | both) & ~cut
     eliminated = state.eliminated | hit
-    new = dataclasses.replace(state, exists=exists, valued=valued & ~cut,
-                              eliminated=eliminated, cost=_count.add(state.cost, step_cost))
+    new = dataclasses.replace(
+        state,
+        exists=exists,
+        valued=valued & ~cut,
+        eliminated=eliminated,
+        cost=_count.add(state.cost, step_cost),
+    )
     done = ~jnp.any(state.eliminable & ~eliminated)
     return StepOutput(new, -_count.to_float(step_cost), done, step_cost)
 
@@ -418,9 +479,11 @@ def effective_order(actions, eliminable) -> list[int]:
 def rollout(state: EnvState, order: Array) -> tuple[EnvState, Array]:
     """Apply ``order`` (``[n]`` positions) with ``lax.scan``; returns the final state and
     the ``[n, WIDTH]`` exact count of each step (``_count.exact`` reads them)."""
+
     def body(s, a):
         out = step(s, a)
         return out.state, out.count
+
     return jax.lax.scan(body, state, order)
 
 
@@ -428,9 +491,11 @@ def rollout(state: EnvState, order: Array) -> tuple[EnvState, Array]:
 def order_counts(state: EnvState, orders: Array) -> Array:
     """Exact total multiplications of each of ``orders`` (``[B, n]`` positions) from
     ``state``, as counts ``[B, WIDTH]`` (jittable; :func:`order_costs` reads them)."""
+
     def one(order):
         final, _ = rollout(state, order)
         return final.cost
+
     return jax.vmap(one)(orders)
 
 
@@ -453,8 +518,8 @@ def _fans(state: EnvState) -> tuple[Array, Array, Array]:
     and the live dims of every vertex (``[V, R]``); see :func:`degrees`."""
     r = state.max_rank
     dims = jnp.arange(r, dtype=jnp.int32)
-    live = dims[None, :] < state.rank[:, None]                              # [V, R]
-    live_in = jnp.broadcast_to(live[:, None, :], state.pair.shape)         # [i, j, R]
+    live = dims[None, :] < state.rank[:, None]  # [V, R]
+    live_in = jnp.broadcast_to(live[:, None, :], state.pair.shape)  # [i, j, R]
     src_free = live_in & (state.pair < 0)
     paired_out = jnp.any((state.pair[..., :, None] == dims) & live_in[..., None], axis=-2)
     dst_free = live[None, :, :] & ~paired_out

@@ -83,13 +83,17 @@ class SymGraph:
         try:
             return [where[vid] for vid in ids]
         except KeyError as err:
-            raise GraphError(f"{self.name}: order names unknown vertex id {err.args[0]!r}") from None
+            raise GraphError(
+                f"{self.name}: order names unknown vertex id {err.args[0]!r}"
+            ) from None
 
     def __str__(self) -> str:
         valued = sum(s.val_dims is not None for s in self.edges.values())
-        return (f"SymGraph({self.name or '?'}: {len(self.inputs)} in, {len(self.eliminable)} "
-                f"eliminable, {len(self.outputs)} out, {len(self.edges)} edges, {valued} valued, "
-                f"max rank {self.max_rank})")
+        return (
+            f"SymGraph({self.name or '?'}: {len(self.inputs)} in, {len(self.eliminable)} "
+            f"eliminable, {len(self.outputs)} out, {len(self.edges)} edges, {valued} valued, "
+            f"max rank {self.max_rank})"
+        )
 
 
 def from_engine(graph, name: str = "") -> SymGraph:
@@ -119,9 +123,14 @@ def _scalar_edge(valued: bool) -> Structure:
     return Structure((), (), (), () if valued else None)
 
 
-def random_scalar_graph(seed: int, n_inputs: int = 3, n_eliminable: int = 10,
-                        n_outputs: int = 2, max_fan_in: int = 2,
-                        p_identity: float = 0.25) -> SymGraph:
+def random_scalar_graph(
+    seed: int,
+    n_inputs: int = 3,
+    n_eliminable: int = 10,
+    n_outputs: int = 2,
+    max_fan_in: int = 2,
+    p_identity: float = 0.25,
+) -> SymGraph:
     """A random DAG of scalar vertices (a scalar program's graph).
 
     Vertices ``0..n_inputs-1`` are inputs, then ``n_eliminable`` intermediates, then the
@@ -141,9 +150,14 @@ def random_scalar_graph(seed: int, n_inputs: int = 3, n_eliminable: int = 10,
         srcs = rng.choice(pool, size=min(k, pool), replace=False, p=weights / weights.sum())
         for i in srcs:
             edges[(int(i), j)] = _scalar_edge(bool(rng.random() >= p_identity))
-    return SymGraph(shapes=((),) * n, edges=edges, inputs=tuple(range(n_inputs)),
-                    outputs=tuple(range(first_out, n)),
-                    eliminable=tuple(range(n_inputs, first_out)), name=f"scalar{seed}")
+    return SymGraph(
+        shapes=((),) * n,
+        edges=edges,
+        inputs=tuple(range(n_inputs)),
+        outputs=tuple(range(first_out, n)),
+        eliminable=tuple(range(n_inputs, first_out)),
+        name=f"scalar{seed}",
+    )
 
 
 def _random_structure(rng, out_shape: Shape, in_shape: Shape) -> Structure:
@@ -165,9 +179,15 @@ def _random_structure(rng, out_shape: Shape, in_shape: Shape) -> Structure:
     return Structure(s.out_shape, s.in_shape, s.pair, keep)
 
 
-def random_tensor_graph(seed: int, n_inputs: int = 2, n_eliminable: int = 8,
-                        n_outputs: int = 2, max_fan_in: int = 2, max_rank: int = 2,
-                        sizes: tuple[int, ...] = (2, 3)) -> SymGraph:
+def random_tensor_graph(
+    seed: int,
+    n_inputs: int = 2,
+    n_eliminable: int = 8,
+    n_outputs: int = 2,
+    max_fan_in: int = 2,
+    max_rank: int = 2,
+    sizes: tuple[int, ...] = (2, 3),
+) -> SymGraph:
     """A random DAG of small tensor vertices with random structured edges.
 
     Shapes have rank ``0..max_rank`` with dims drawn from ``sizes``; each edge pairs some
@@ -176,8 +196,10 @@ def random_tensor_graph(seed: int, n_inputs: int = 2, n_eliminable: int = 8,
     """
     rng = np.random.default_rng(seed)
     n = n_inputs + n_eliminable + n_outputs
-    shapes = tuple(tuple(int(rng.choice(sizes)) for _ in range(int(rng.integers(0, max_rank + 1))))
-                   for _ in range(n))
+    shapes = tuple(
+        tuple(int(rng.choice(sizes)) for _ in range(int(rng.integers(0, max_rank + 1))))
+        for _ in range(n)
+    )
     edges: dict[Edge, Structure] = {}
     first_out = n_inputs + n_eliminable
     for j in range(n_inputs, n):
@@ -185,9 +207,14 @@ def random_tensor_graph(seed: int, n_inputs: int = 2, n_eliminable: int = 8,
         k = int(rng.integers(1, max_fan_in + 1))
         for i in rng.choice(pool, size=min(k, pool), replace=False):
             edges[(int(i), j)] = _random_structure(rng, shapes[j], shapes[int(i)])
-    return SymGraph(shapes=shapes, edges=edges, inputs=tuple(range(n_inputs)),
-                    outputs=tuple(range(first_out, n)),
-                    eliminable=tuple(range(n_inputs, first_out)), name=f"tensor{seed}")
+    return SymGraph(
+        shapes=shapes,
+        edges=edges,
+        inputs=tuple(range(n_inputs)),
+        outputs=tuple(range(first_out, n)),
+        eliminable=tuple(range(n_inputs, first_out)),
+        name=f"tensor{seed}",
+    )
 
 
 def scalar_size(graph: SymGraph) -> int:

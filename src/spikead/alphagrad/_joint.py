@@ -38,9 +38,13 @@ def padded_size(graph: SymGraph, multiple: int = 1) -> tuple[int, int]:
     return multiple * -(-graph.num_vertices // multiple), 0 if unit else graph.max_rank
 
 
-def pad_groups(graphs: Sequence[SymGraph], *, scalar_multiple: int = 64,
-               tensor_multiple: int = 64,
-               convention: str = "structured") -> list[tuple[EnvState, int]]:
+def pad_groups(
+    graphs: Sequence[SymGraph],
+    *,
+    scalar_multiple: int = 64,
+    tensor_multiple: int = 64,
+    convention: str = "structured",
+) -> list[tuple[EnvState, int]]:
     """Encode ``graphs`` padded by bucket; returns per graph ``(state, moves)``.
 
     Graphs whose vertices are all scalars (rank 0) round ``V`` up to ``scalar_multiple``,
@@ -58,36 +62,53 @@ def pad_groups(graphs: Sequence[SymGraph], *, scalar_multiple: int = 64,
     for g, key in zip(graphs, keys):
         moves[key] = max(moves.get(key, 0), len(g.eliminable))
         narrow[key] = narrow.get(key, True) and narrow_products(g)
-    return [(encode(g, num_vertices=k[0], max_rank=k[1], narrow=narrow[k],
-                    convention=convention), moves[k])
-            for g, k in zip(graphs, keys)]
+    return [
+        (
+            encode(g, num_vertices=k[0], max_rank=k[1], narrow=narrow[k], convention=convention),
+            moves[k],
+        )
+        for g, k in zip(graphs, keys)
+    ]
 
 
-def pad_common(graphs: Sequence[SymGraph], *,
-               convention: str = "structured") -> tuple[list[EnvState], int]:
+def pad_common(
+    graphs: Sequence[SymGraph], *, convention: str = "structured"
+) -> tuple[list[EnvState], int]:
     """Encode every graph at the largest ``V`` and ``R`` among them (counting with
     ``convention``); returns the states and the common number of moves (the largest
     eliminable count)."""
     v = max(g.num_vertices for g in graphs)
     r = max(padded_size(g)[1] for g in graphs)
     narrow = all(narrow_products(g) for g in graphs)  # stacked states share one arithmetic
-    return ([encode(g, num_vertices=v, max_rank=r, narrow=narrow, convention=convention)
-             for g in graphs],
-            max(len(g.eliminable) for g in graphs))
+    return (
+        [
+            encode(g, num_vertices=v, max_rank=r, narrow=narrow, convention=convention)
+            for g in graphs
+        ],
+        max(len(g.eliminable) for g in graphs),
+    )
 
 
 def _check_same_shape(states: Sequence[EnvState]) -> None:
     shapes = {(s.num_vertices, s.max_rank, s.narrow, s.convention) for s in states}
     if len(shapes) != 1:
-        raise PaddingError(f"joint training needs states of one padded size, product "
-                           f"arithmetic and counting convention, got (V, R, narrow, "
-                           f"convention) {sorted(shapes)}; encode them with "
-                           "pad_common(graphs, convention=...)")
+        raise PaddingError(
+            f"joint training needs states of one padded size, product "
+            f"arithmetic and counting convention, got (V, R, narrow, "
+            f"convention) {sorted(shapes)}; encode them with "
+            "pad_common(graphs, convention=...)"
+        )
 
 
-def alphazero_joint(states: Sequence[EnvState], key, cfg: AgentConfig, *,
-                    references: Sequence[float], moves: int | None = None,
-                    name: str = "alphazero_joint") -> list[SearchResult]:
+def alphazero_joint(
+    states: Sequence[EnvState],
+    key,
+    cfg: AgentConfig,
+    *,
+    references: Sequence[float],
+    moves: int | None = None,
+    name: str = "alphazero_joint",
+) -> list[SearchResult]:
     """Train one AlphaZero agent on all ``states`` (one padded size) at once.
 
     Each iteration plays ``max(cfg.games, T)`` games rounded up to a multiple of the
@@ -116,5 +137,7 @@ def alphazero_joint(states: Sequence[EnvState], key, cfg: AgentConfig, *,
             track.offer(costs[mine], orders[mine])
 
     losses = train_alphazero(roots, refs, key, cfg, moves=moves, on_episodes=record)
-    return [track.result(losses=losses, episodes=cfg.iterations * per_task, tasks=t)
-            for track in trackers]
+    return [
+        track.result(losses=losses, episodes=cfg.iterations * per_task, tasks=t)
+        for track in trackers
+    ]

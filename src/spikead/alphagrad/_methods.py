@@ -43,9 +43,17 @@ class SearchConfig:
     anneal_t_end: float = 0.001
 
 
-def run_method(name: str, state: EnvState, key, *, search: SearchConfig, agent: AgentConfig,
-               starts: Sequence[Sequence[int]] = (), reference: float = 1.0,
-               moves: int | None = None) -> SearchResult:
+def run_method(
+    name: str,
+    state: EnvState,
+    key,
+    *,
+    search: SearchConfig,
+    agent: AgentConfig,
+    starts: Sequence[Sequence[int]] = (),
+    reference: float = 1.0,
+    moves: int | None = None,
+) -> SearchResult:
     """Run method ``name`` on the graph of ``state``.
 
     Args:
@@ -61,18 +69,33 @@ def run_method(name: str, state: EnvState, key, *, search: SearchConfig, agent: 
     if name == "random":
         return random_search(state, search.budget, key, batch=search.batch, moves=moves)
     if name == "anneal":
-        return simulated_annealing(state, search.budget, key, chains=search.batch,
-                                   starts=starts if search.anneal_from_baselines else (),
-                                   t_start=search.anneal_t_start, t_end=search.anneal_t_end,
-                                   moves=moves)
+        return simulated_annealing(
+            state,
+            search.budget,
+            key,
+            chains=search.batch,
+            starts=starts if search.anneal_from_baselines else (),
+            t_start=search.anneal_t_start,
+            t_end=search.anneal_t_end,
+            moves=moves,
+        )
     if name.startswith("beam_") and name[5:] in SCORES:
-        return beam_search(state, search.budget, key, kind=name[5:], expand=search.expand,
-                           max_width=search.max_width, moves=moves)
+        return beam_search(
+            state,
+            search.budget,
+            key,
+            kind=name[5:],
+            expand=search.expand,
+            max_width=search.max_width,
+            moves=moves,
+        )
     if name == "alphazero":
         return alphazero(state, key, agent, reference=reference, moves=moves)
     if name == "ppo":
         return ppo(state, key, agent, reference=reference, moves=moves)
     if name in JOINT:
-        raise UnknownMethodError(f"{name!r} trains one agent on several graphs: call "
-                                 "alphazero_joint(states, ...) (or search_joint) instead")
+        raise UnknownMethodError(
+            f"{name!r} trains one agent on several graphs: call "
+            "alphazero_joint(states, ...) (or search_joint) instead"
+        )
     raise UnknownMethodError(f"unknown search method {name!r}; choose from {list(METHODS)}")

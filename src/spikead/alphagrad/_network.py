@@ -27,7 +27,7 @@ NUM_FEATURES = 10
 
 class Observation(NamedTuple):
     nodes: Array  # [V, F] float32
-    adj: Array    # [V, V, 2] bool: exists, valued (src, dst)
+    adj: Array  # [V, V, 2] bool: exists, valued (src, dst)
     legal: Array  # [V] bool
 
 
@@ -40,18 +40,21 @@ def observe(state: EnvState) -> Observation:
     nsucc = jnp.sum(e, 1)
     size = jnp.prod(state.sizes, axis=-1) if state.max_rank else jnp.ones_like(state.rank)
     v = state.num_vertices
-    feats = jnp.stack([
-        state.eliminable.astype(jnp.float32),
-        state.eliminated.astype(jnp.float32),
-        legal.astype(jnp.float32),
-        jnp.log1p(indeg.astype(jnp.float32)),
-        jnp.log1p(outdeg.astype(jnp.float32)),
-        jnp.log1p((indeg * outdeg).astype(jnp.float32)),
-        jnp.log1p(npred.astype(jnp.float32)),
-        jnp.log1p(nsucc.astype(jnp.float32)),
-        jnp.log1p(size.astype(jnp.float32)),
-        jnp.arange(v, dtype=jnp.float32) / v,
-    ], axis=-1)
+    feats = jnp.stack(
+        [
+            state.eliminable.astype(jnp.float32),
+            state.eliminated.astype(jnp.float32),
+            legal.astype(jnp.float32),
+            jnp.log1p(indeg.astype(jnp.float32)),
+            jnp.log1p(outdeg.astype(jnp.float32)),
+            jnp.log1p((indeg * outdeg).astype(jnp.float32)),
+            jnp.log1p(npred.astype(jnp.float32)),
+            jnp.log1p(nsucc.astype(jnp.float32)),
+            jnp.log1p(size.astype(jnp.float32)),
+            jnp.arange(v, dtype=jnp.float32) / v,
+        ],
+        axis=-1,
+    )
     adj = jnp.stack([e, e & state.valued], axis=-1)
     return Observation(feats, adj, legal)
 
@@ -64,7 +67,7 @@ def value_transform(x: Array, eps: float = 1e-3) -> Array:
 def value_inverse(y: Array, eps: float = 1e-3) -> Array:
     """Inverse of :func:`value_transform`."""
     inner = (jnp.sqrt(1.0 + 4.0 * eps * (jnp.abs(y) + 1.0 + eps)) - 1.0) / (2.0 * eps)
-    return jnp.sign(y) * (inner ** 2 - 1.0)
+    return jnp.sign(y) * (inner**2 - 1.0)
 
 
 class _Block(eqx.Module):
@@ -99,7 +102,7 @@ class _Block(eqx.Module):
         val = val.reshape(v, self.heads, hd)
         logits = jnp.einsum("ihd,jhd->hij", q, k) / jnp.sqrt(hd)
         a = adj.astype(jnp.float32)
-        edges = jnp.concatenate([a, jnp.swapaxes(a, 0, 1)], axis=-1)    # [V, V, 4]
+        edges = jnp.concatenate([a, jnp.swapaxes(a, 0, 1)], axis=-1)  # [V, V, 4]
         logits = logits + jnp.einsum("ijc,ch->hij", edges, self.edge_bias)
         att = jax.nn.softmax(logits, axis=-1)
         out = jnp.einsum("hij,jhd->ihd", att, val).reshape(v, d)
@@ -147,7 +150,6 @@ class PolicyValueNet(eqx.Module):
         return logits, value
 
 
-
 def build_network(*, dim: int = 64, heads: int = 6, layers: int = 6, key) -> PolicyValueNet:
     """A :class:`PolicyValueNet` initialised with NumPy from ``key``'s bits.
 
@@ -156,8 +158,9 @@ def build_network(*, dim: int = 64, heads: int = 6, layers: int = 6, key) -> Pol
     random op: XLA compiles of ``jax.random`` initialisers take tens of seconds on a busy
     CPU, more than a whole quick-profile training run.
     """
-    shapes = eqx.filter_eval_shape(lambda k: PolicyValueNet(dim=dim, heads=heads, layers=layers,
-                                                            key=k), key)
+    shapes = eqx.filter_eval_shape(
+        lambda k: PolicyValueNet(dim=dim, heads=heads, layers=layers, key=k), key
+    )
     seed = np.asarray(jax.random.key_data(key)).astype(np.uint64).tolist()
     rng = np.random.default_rng(seed)
 

@@ -85,23 +85,33 @@ def as_graph(graph_or_task) -> tuple[Graph, str]:
         return graph.structures(), graph_or_task
     if isinstance(graph_or_task, SymGraph):
         sg = graph_or_task
-        kinds = {**{p: INPUT for p in sg.inputs}, **{p: OUTPUT for p in sg.outputs},
-                 **{p: INTERMEDIATE for p in sg.eliminable}}
+        kinds = {
+            **{p: INPUT for p in sg.inputs},
+            **{p: OUTPUT for p in sg.outputs},
+            **{p: INTERMEDIATE for p in sg.eliminable},
+        }
         missing = [p for p in range(sg.num_vertices) if p not in kinds]
         if missing:
-            raise ValueError(f"{sg.name}: vertices {missing[:5]} are neither input, output "
-                             "nor eliminable; every vertex of a SymGraph needs one kind")
-        vertices = [Vertex(p, tuple(s), "float32", "sym", kinds[p]) for p, s in enumerate(sg.shapes)]
+            raise ValueError(
+                f"{sg.name}: vertices {missing[:5]} are neither input, output "
+                "nor eliminable; every vertex of a SymGraph needs one kind"
+            )
+        vertices = [
+            Vertex(p, tuple(s), "float32", "sym", kinds[p]) for p, s in enumerate(sg.shapes)
+        ]
         return Graph(vertices, dict(sg.edges)), sg.name
     if isinstance(graph_or_task, Graph):
         return graph_or_task.structures(), ""
-    raise TypeError(f"optimum takes a task name, an spikead.ad.Graph or a SymGraph, "
-                    f"got {type(graph_or_task).__name__}")
+    raise TypeError(
+        f"optimum takes a task name, an spikead.ad.Graph or a SymGraph, "
+        f"got {type(graph_or_task).__name__}"
+    )
 
 
 # ----------------------------------------------------------------- lower bound
-def _disjoint_paths(nbrs: dict[int, set[int]], sources: Iterable[int], target: int,
-                    last=None) -> int:
+def _disjoint_paths(
+    nbrs: dict[int, set[int]], sources: Iterable[int], target: int, last=None
+) -> int:
     """Maximum number of paths from ``sources`` to ``target`` along ``nbrs`` that share no
     vertex except ``target`` (Menger: the minimum vertex cut, ``target`` excluded).
     ``last(v)``: whether a path may enter ``target`` from ``v`` (default: always).
@@ -150,9 +160,9 @@ def _disjoint_paths(nbrs: dict[int, set[int]], sources: Iterable[int], target: i
         while parent[node] is not None:
             prev = parent[node]
             if prev[1] == 1 and node[1] == 0:
-                adds.append((prev[0], node[0]))       # forward arc out -> in
+                adds.append((prev[0], node[0]))  # forward arc out -> in
             elif prev[1] == 0 and node[1] == 1 and prev[0] != node[0]:
-                removes.append((node[0], prev[0]))    # reverse of flow arc node -> prev
+                removes.append((node[0], prev[0]))  # reverse of flow arc node -> prev
             node = prev
         for u, x in removes:
             del nxt[u], prv[x]
@@ -163,8 +173,9 @@ def _disjoint_paths(nbrs: dict[int, set[int]], sources: Iterable[int], target: i
         count += 1
 
 
-def vertex_lower_bounds(graph: Graph, convention: str,
-                        vertices: Iterable[int] | None = None) -> dict[int, int]:
+def vertex_lower_bounds(
+    graph: Graph, convention: str, vertices: Iterable[int] | None = None
+) -> dict[int, int]:
     """Per eliminable vertex ``k`` with edges, a lower bound on the multiplications of
     eliminating ``k`` in *every* completion of ``graph`` (orders of the rest).
 
@@ -204,8 +215,11 @@ def _charged_in(s: Structure, convention: str) -> frozenset[int]:
     not paired with a source dim."""
     vals = set(s.val_dims or ())
     paired = {p for p in s.pair if p is not None}
-    return frozenset(p for p in range(len(s.out_shape))
-                     if p in vals or (convention == "paper" and p not in paired))
+    return frozenset(
+        p
+        for p in range(len(s.out_shape))
+        if p in vals or (convention == "paper" and p not in paired)
+    )
 
 
 def _charged_out(s: Structure, convention: str) -> frozenset[int]:
@@ -213,9 +227,11 @@ def _charged_out(s: Structure, convention: str) -> frozenset[int]:
     when paired, ``P + q`` when not)."""
     vals = set(s.val_dims or ())
     rank = len(s.out_shape)
-    return frozenset(q for q, p in enumerate(s.pair)
-                     if (rank + q if p is None else p) in vals
-                     or (convention == "paper" and p is None))
+    return frozenset(
+        q
+        for q, p in enumerate(s.pair)
+        if (rank + q if p is None else p) in vals or (convention == "paper" and p is None)
+    )
 
 
 def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dict[int, int]:
@@ -243,19 +259,27 @@ def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dic
     out = {}
     for k in vertices:
         shape = shapes[k]
-        ins = {_charged_in(graph.edges[(i, k)], convention) for i in graph.preds[k]
-               if not valued_only or graph.edges[(i, k)].val_dims is not None}
-        outs = {_charged_out(graph.edges[(k, j)], convention) for j in graph.succs[k]
-                if not valued_only or graph.edges[(k, j)].val_dims is not None}
+        ins = {
+            _charged_in(graph.edges[(i, k)], convention)
+            for i in graph.preds[k]
+            if not valued_only or graph.edges[(i, k)].val_dims is not None
+        }
+        outs = {
+            _charged_out(graph.edges[(k, j)], convention)
+            for j in graph.succs[k]
+            if not valued_only or graph.edges[(k, j)].val_dims is not None
+        }
         charged = (lambda a, b: a & b) if valued_only else (lambda a, b: a | b)
-        floor = min((math.prod(shape[q] for q in charged(a, b)) for a in ins for b in outs),
-                    default=1)
+        floor = min(
+            (math.prod(shape[q] for q in charged(a, b)) for a in ins for b in outs), default=1
+        )
         out[k] = max(floor, 1)
     return out
 
 
-def side_bounds(graph: Graph, convention: str, ins: Iterable[int],
-                outs: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
+def side_bounds(
+    graph: Graph, convention: str, ins: Iterable[int], outs: Iterable[int]
+) -> tuple[dict[int, int], dict[int, int]]:
     """The two factors of :func:`vertex_lower_bounds`: ``c_in`` (``v_in``) for the vertices
     ``ins`` and ``c_out`` (``v_out``) for ``outs``. With a size-0 dimension: all 0."""
     check_convention(convention)
@@ -265,8 +289,10 @@ def side_bounds(graph: Graph, convention: str, ins: Iterable[int],
     valued = convention == "structured"
     into = lambda k: (lambda u: graph.edges[(u, k)].val_dims is not None) if valued else None
     out_of = lambda k: (lambda w: graph.edges[(k, w)].val_dims is not None) if valued else None
-    return ({k: _disjoint_paths(graph.succs, graph.inputs, k, into(k)) for k in ins},
-            {k: _disjoint_paths(graph.preds, graph.outputs, k, out_of(k)) for k in outs})
+    return (
+        {k: _disjoint_paths(graph.succs, graph.inputs, k, into(k)) for k in ins},
+        {k: _disjoint_paths(graph.preds, graph.outputs, k, out_of(k)) for k in outs},
+    )
 
 
 def _reach(nbrs: dict[int, set[int]], start: Iterable[int]) -> set[int]:
@@ -379,15 +405,25 @@ def _unlink(order) -> list[int]:
 
 
 def _start_orders(graph: Graph, orders: dict[str, Sequence[int]] | None) -> dict[str, list[int]]:
-    named = {"forward": ad.forward_order(graph), "reverse": ad.reverse_order(graph),
-             "markowitz": ad.markowitz_order(graph)}
+    named = {
+        "forward": ad.forward_order(graph),
+        "reverse": ad.reverse_order(graph),
+        "markowitz": ad.markowitz_order(graph),
+    }
     named.update(orders or {})
     return {k: [int(v) for v in ad.validate_order(graph, list(o))] for k, o in named.items()}
 
 
-def optimum(graph_or_task, *, convention: str = "structured", time_limit: float = 60.0,
-            max_states: int = 200_000, orders: dict[str, Sequence[int]] | None = None,
-            use_bound: bool = True, dive_every: int = 25) -> OptimumResult:
+def optimum(
+    graph_or_task,
+    *,
+    convention: str = "structured",
+    time_limit: float = 60.0,
+    max_states: int = 200_000,
+    orders: dict[str, Sequence[int]] | None = None,
+    use_bound: bool = True,
+    dive_every: int = 25,
+) -> OptimumResult:
     """The optimal elimination order of a graph, or a proven lower bound and the gap.
 
     Args:
@@ -418,7 +454,9 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
     start = time.perf_counter()
     graph, name = as_graph(graph_or_task)
     starts = _start_orders(graph, orders)
-    costs = {k: int(sum(ad.apply_order(graph, o, convention=convention))) for k, o in starts.items()}
+    costs = {
+        k: int(sum(ad.apply_order(graph, o, convention=convention))) for k, o in starts.items()
+    }
     upper_from = min(costs, key=costs.get)
     best_cost, best_order = costs[upper_from], starts[upper_from]
     elim = list(graph.eliminable)
@@ -431,14 +469,20 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
         if not use_bound:
             return dict.fromkeys(rest, 0), dict.fromkeys(rest, 0), dict.fromkeys(rest, 0)
         c_in, c_out, unit = bounds
-        down, up = (set(rest), set(rest)) if touched is None else (
-            _reach(g.succs, touched[1]), _reach(g.preds, touched[0]))
-        new_in, new_out = side_bounds(g, convention, [k for k in rest if k in down],
-                                      [k for k in rest if k in up])
+        down, up = (
+            (set(rest), set(rest))
+            if touched is None
+            else (_reach(g.succs, touched[1]), _reach(g.preds, touched[0]))
+        )
+        new_in, new_out = side_bounds(
+            g, convention, [k for k in rest if k in down], [k for k in rest if k in up]
+        )
         new_unit = product_floor(g, convention, rest)
-        return ({k: max(c_in.get(k, 0), new_in.get(k, 0)) for k in rest},
-                {k: max(c_out.get(k, 0), new_out.get(k, 0)) for k in rest},
-                {k: max(unit.get(k, 0), new_unit[k]) for k in rest})
+        return (
+            {k: max(c_in.get(k, 0), new_in.get(k, 0)) for k in rest},
+            {k: max(c_out.get(k, 0), new_out.get(k, 0)) for k in rest},
+            {k: max(unit.get(k, 0), new_unit[k]) for k in rest},
+        )
 
     def total(bounds):
         c_in, c_out, unit = bounds
@@ -469,8 +513,9 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             f2 = g + total(bounds)
             if f2 > f:
                 if f2 < best_cost:
-                    heapq.heappush(heap, (f2, (-depth, next(tie)), g, state, h, order, bounds,
-                                          None))
+                    heapq.heappush(
+                        heap, (f2, (-depth, next(tie)), g, state, h, order, bounds, None)
+                    )
                 continue
         rest = list(bounds[0])
         if not rest:  # the cheapest complete state: optimal
@@ -500,12 +545,24 @@ def optimum(graph_or_task, *, convention: str = "structured", time_limit: float 
             if f2 >= best_cost or seen.get(child, h2) <= g2:
                 continue
             seen.put(child, h2, g2)
-            heapq.heappush(heap, (f2, (-depth - 1, next(tie)), g2, child, h2, (k, order), bounds,
-                                  hit))
+            heapq.heappush(
+                heap, (f2, (-depth - 1, next(tie)), g2, child, h2, (k, order), bounds, hit)
+            )
     if heap:
         lower = max(lower, min(best_cost, min(entry[0] for entry in heap)))
     else:
         lower, proven = best_cost, True
     gap = 0.0 if best_cost == 0 else (best_cost - lower) / best_cost
-    return OptimumResult(name, convention, best_order, best_cost, int(lower), proven, method,
-                         round(gap, 6), upper_from, expanded, round(time.perf_counter() - start, 3))
+    return OptimumResult(
+        name,
+        convention,
+        best_order,
+        best_cost,
+        int(lower),
+        proven,
+        method,
+        round(gap, 6),
+        upper_from,
+        expanded,
+        round(time.perf_counter() - start, 3),
+    )

@@ -31,6 +31,7 @@ from ._search import SearchResult, _eliminable, _Tracker
 
 def _rollout(net, key, states: EnvState, ref, n: int):
     """Sample one ``n``-move episode per root state (``[G, ...]``; ``ref``: ``[G]``)."""
+
     def move(states, key):
         obs = jax.vmap(observe)(states)
         logits, value = jax.vmap(net)(obs)
@@ -90,8 +91,9 @@ def _ppo_update(net, opt_state, batch, cfg: AgentConfig, steps: int):
     return eqx.apply_updates(net, upd), opt_state, loss
 
 
-def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float,
-        moves: int | None = None) -> SearchResult:
+def ppo(
+    state: EnvState, key, cfg: AgentConfig, *, reference: float, moves: int | None = None
+) -> SearchResult:
     """Train a PPO agent on one graph; returns the best sampled episode's order.
 
     ``moves`` (default: the eliminable count) pads episodes with no-op moves so that
@@ -123,5 +125,4 @@ def ppo(state: EnvState, key, cfg: AgentConfig, *, reference: float,
                 batch = jax.tree.map(functools.partial(_take, idx=idx), data)
                 net, opt_state, loss = _ppo_update(net, opt_state, batch, cfg, steps)
         losses.append(float(loss))
-    return track.result(losses=losses, mean_costs=mean_costs,
-                        episodes=cfg.iterations * cfg.games)
+    return track.result(losses=losses, mean_costs=mean_costs, episodes=cfg.iterations * cfg.games)

@@ -54,8 +54,9 @@ def eliminate(edges: dict[Edge, Structure], k: int, convention: str = "structure
     return cost
 
 
-def step_costs(graph: SymGraph, order: Iterable[int], *, check: bool = True,
-               convention: str = "structured") -> list[int]:
+def step_costs(
+    graph: SymGraph, order: Iterable[int], *, check: bool = True, convention: str = "structured"
+) -> list[int]:
     """Multiplications of each elimination of ``order`` (positions), in order."""
     check_convention(convention)
     order = check_order(graph, order) if check else [int(k) for k in order]

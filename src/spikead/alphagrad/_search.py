@@ -88,13 +88,23 @@ class _Tracker:
         if self.best_cost is None or c < self.best_cost:
             order = np.asarray(orders[i])
             self.best_cost = c
-            self.best_order = ([int(k) for k in order] if self.eliminable is None
-                               else effective_order(order, self.eliminable))
+            self.best_order = (
+                [int(k) for k in order]
+                if self.eliminable is None
+                else effective_order(order, self.eliminable)
+            )
         self.curve.append((round(self.evals, 3), self.best_cost))
 
     def result(self, **info) -> SearchResult:
-        return SearchResult(self.method, self.best_order, int(self.best_cost), round(self.evals, 3),
-                            self.curve, round(time.perf_counter() - self.start, 3), info)
+        return SearchResult(
+            self.method,
+            self.best_order,
+            int(self.best_cost),
+            round(self.evals, 3),
+            self.curve,
+            round(time.perf_counter() - self.start, 3),
+            info,
+        )
 
 
 def _eliminable(state: EnvState) -> np.ndarray:
@@ -110,8 +120,10 @@ def _padded_actions(state: EnvState, moves: int | None) -> np.ndarray:
     elim = _eliminable(state)
     moves = len(elim) if moves is None else moves
     if moves < len(elim):
-        raise ValueError(f"moves={moves} is less than the {len(elim)} eliminable vertices; "
-                         "pass at least the graph's eliminable count")
+        raise ValueError(
+            f"moves={moves} is less than the {len(elim)} eliminable vertices; "
+            "pass at least the graph's eliminable count"
+        )
     fillers = np.flatnonzero(~np.asarray(state.eliminable))
     if moves > len(elim) and len(fillers) == 0:
         raise ValueError("padding moves needs a non-eliminable vertex (an input) as filler")
@@ -125,8 +137,9 @@ def _permutations(keys, elim):
     return jax.vmap(lambda k: jax.random.permutation(k, elim))(keys)
 
 
-def random_search(state: EnvState, budget: int, key, *, batch: int = 64,
-                  moves: int | None = None) -> SearchResult:
+def random_search(
+    state: EnvState, budget: int, key, *, batch: int = 64, moves: int | None = None
+) -> SearchResult:
     """Uniformly random orders, evaluated ``batch`` at a time, until ``budget`` evaluations.
 
     ``moves``: pad orders with no-op actions to this length (graphs padded to one size
@@ -161,17 +174,31 @@ def _propose(key, orders):
     # insert: move element at i to position j, shifting the ones between
     lo, hi = jnp.minimum(i, j)[:, None], jnp.maximum(i, j)[:, None]
     fwd = (i < j)[:, None]
-    src = jnp.where((pos < lo) | (pos > hi), pos,
-                    jnp.where(fwd, jnp.where(pos == hi, i[:, None], pos + 1),
-                              jnp.where(pos == lo, i[:, None], pos - 1)))
+    src = jnp.where(
+        (pos < lo) | (pos > hi),
+        pos,
+        jnp.where(
+            fwd,
+            jnp.where(pos == hi, i[:, None], pos + 1),
+            jnp.where(pos == lo, i[:, None], pos - 1),
+        ),
+    )
     inserted = jnp.take_along_axis(orders, src, 1)
     del k3
     return jnp.where(use_swap[:, None], swapped, inserted)
 
 
-def simulated_annealing(state: EnvState, budget: int, key, *, chains: int = 16,
-                        starts: Sequence[Sequence[int]] = (), t_start: float = 0.05,
-                        t_end: float = 0.001, moves: int | None = None) -> SearchResult:
+def simulated_annealing(
+    state: EnvState,
+    budget: int,
+    key,
+    *,
+    chains: int = 16,
+    starts: Sequence[Sequence[int]] = (),
+    t_start: float = 0.05,
+    t_end: float = 0.001,
+    moves: int | None = None,
+) -> SearchResult:
     """Parallel Metropolis chains over orders with swap/insert moves.
 
     Chains start from ``starts`` (e.g. the baseline orders; cycled) and random orders
@@ -187,7 +214,7 @@ def simulated_annealing(state: EnvState, budget: int, key, *, chains: int = 16,
     n_starts = min(len(starts), max(1, chains // 2))
     for c in range(n_starts):
         start = np.asarray(starts[c])
-        orders[c] = np.concatenate([start, elim[len(start):]])  # fillers after the start
+        orders[c] = np.concatenate([start, elim[len(start) :]])  # fillers after the start
     orders = jnp.asarray(orders)
     costs = order_costs(state, orders)
     track.spend(chains * n)
@@ -267,11 +294,11 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int, merge: 
 
     def layer(carry, t):
         states, orders, alive = carry
-        s = jax.vmap(scores)(states)                                    # [W, V]
+        s = jax.vmap(scores)(states)  # [W, V]
         legal = jax.vmap(action_mask)(states)  # a finished entry keeps one no-op child
         s = jnp.where(jax.vmap(legal_actions)(states), s, 0.0)
         s = jnp.where(legal, s + jnp.arange(v) * 1e-6, jnp.inf)
-        _, acts = jax.lax.top_k(-s, expand)                             # [W, E]
+        _, acts = jax.lax.top_k(-s, expand)  # [W, E]
         ok = jnp.take_along_axis(legal, acts, 1) & alive[:, None]
         rep = lambda x: jnp.repeat(x, expand, axis=0)
         children = jax.vmap(step)(jax.tree.map(rep, states), acts.reshape(-1)).state
@@ -287,9 +314,18 @@ def _beam(state: EnvState, kind: Array, width: int, expand: int, n: int, merge: 
     return orders, states.cost, alive
 
 
-def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowitz",
-                expand: int = 4, safe: bool = True, max_width: int = 256,
-                merge: bool = True, moves: int | None = None) -> SearchResult:
+def beam_search(
+    state: EnvState,
+    budget: int,
+    key=None,
+    *,
+    kind: str = "markowitz",
+    expand: int = 4,
+    safe: bool = True,
+    max_width: int = 256,
+    merge: bool = True,
+    moves: int | None = None,
+) -> SearchResult:
     """Beam search guided by ``kind`` (one of :data:`SCORES`, lower is better).
 
     The safe pre-elimination prefix is applied first when ``safe``; then one beam of the
@@ -323,8 +359,9 @@ def beam_search(state: EnvState, budget: int, key=None, *, kind: str = "markowit
     layers = rest if moves is None else max(moves, rest)
     orders, counts, alive = _beam(state, jnp.asarray(SCORES.index(kind)), width, e, layers, merge)
     track.spend(width * e * rest)
-    full = np.concatenate([np.tile(np.asarray(prefix, np.int32), (width, 1)),
-                           np.asarray(orders)], axis=1)
+    full = np.concatenate(
+        [np.tile(np.asarray(prefix, np.int32), (width, 1)), np.asarray(orders)], axis=1
+    )
     alive = np.asarray(alive)  # entry 0 always lives: a legal or no-op child exists
     track.offer(_count.exact(counts)[alive], full[alive])
     return track.result(prefix=len(prefix), width=width, merge=merge)
@@ -335,8 +372,9 @@ class TooLargeError(ValueError):
     """The exact search was asked for a graph with too many eliminable vertices."""
 
 
-def exact_dp(graph: SymGraph, *, max_vertices: int = 16,
-             convention: str = "structured") -> SearchResult:
+def exact_dp(
+    graph: SymGraph, *, max_vertices: int = 16, convention: str = "structured"
+) -> SearchResult:
     """Minimal cost over all orders by dynamic programming over eliminated subsets.
 
     The graph after eliminating a set ``S`` is taken from the best predecessor
@@ -349,8 +387,10 @@ def exact_dp(graph: SymGraph, *, max_vertices: int = 16,
     elim = list(graph.eliminable)
     n = len(elim)
     if n > max_vertices:
-        raise TooLargeError(f"{graph.name}: {n} eliminable vertices > max_vertices={max_vertices}; "
-                            "use a heuristic method or raise the limit")
+        raise TooLargeError(
+            f"{graph.name}: {n} eliminable vertices > max_vertices={max_vertices}; "
+            "use a heuristic method or raise the limit"
+        )
     track = _Tracker("exact_dp", n)
     layer = {0: (0, [], dict(graph.edges))}
     steps = 0
@@ -367,7 +407,7 @@ def exact_dp(graph: SymGraph, *, max_vertices: int = 16,
                 if m2 not in nxt or c2 < nxt[m2][0]:
                     nxt[m2] = (c2, order + [k], e2)
         layer = nxt
-    (c, order, _), = layer.values()
+    ((c, order, _),) = layer.values()
     track.spend(steps)
     track.offer([c], [order])
-    return track.result(states=2 ** n)
+    return track.result(states=2**n)

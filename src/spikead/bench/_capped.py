@@ -63,8 +63,9 @@ def time_pair_capped(
     is ``"skipped: over time cap (predicted P s > C s at <label>)"``, else ``"ok"``.
     """
     if cap_s is not None and cap_s <= 0:
-        raise ValueError(f"time_pair_capped: cap_s={cap_s!r} must be > 0 seconds, or None "
-                         "for no cap.")
+        raise ValueError(
+            f"time_pair_capped: cap_s={cap_s!r} must be > 0 seconds, or None for no cap."
+        )
     if repeats < 1:
         raise ValueError(f"time_pair_capped: repeats={repeats!r} must be >= 1.")
     synchronize(fwd(*args))

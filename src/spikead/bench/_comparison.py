@@ -60,14 +60,33 @@ __all__ = [
 ]
 
 COLUMNS = (
-    "framework", "n", "batch", "T",
-    "fwd_ms", "fwd_q25_ms", "fwd_q75_ms",
-    "fwdbwd_ms", "fwdbwd_q25_ms", "fwdbwd_q75_ms",
-    "compile_s", "memory_bytes", "agreement", "status",
+    "framework",
+    "n",
+    "batch",
+    "T",
+    "fwd_ms",
+    "fwd_q25_ms",
+    "fwd_q75_ms",
+    "fwdbwd_ms",
+    "fwdbwd_q25_ms",
+    "fwdbwd_q75_ms",
+    "compile_s",
+    "memory_bytes",
+    "agreement",
+    "status",
 )
 PAIRED_COLUMNS = (
-    "n", "batch", "T", "mode", "spikead_ms", "hand_scan_ms", "ratio", "ratio_q25",
-    "ratio_q75", "rounds", "status",
+    "n",
+    "batch",
+    "T",
+    "mode",
+    "spikead_ms",
+    "hand_scan_ms",
+    "ratio",
+    "ratio_q25",
+    "ratio_q75",
+    "rounds",
+    "status",
 )
 PAIRED_MODULE = "spikead.bench.peers.paired"
 PAIRED_ORDERS = ("random", "alternate")  # see spikead.bench.time_alternating
@@ -117,8 +136,14 @@ def check_frameworks(names: Iterable[str]) -> list[str]:
 
 
 def make_problem(
-    path: str | Path, n: int, batch: int, steps: int, *, seed: int = 0,
-    input_rate: float = 0.2, weight_scale: float = 0.7,
+    path: str | Path,
+    n: int,
+    batch: int,
+    steps: int,
+    *,
+    seed: int = 0,
+    input_rate: float = 0.2,
+    weight_scale: float = 0.7,
 ) -> Path:
     """Write the shared weights and inputs of one size to ``path`` (``.npz``).
 
@@ -148,8 +173,14 @@ def agreement(spikes: np.ndarray, reference: np.ndarray) -> float:
     return float(np.mean((spikes > 0) == (reference > 0)))
 
 
-def run_peer(framework: str, settings: PeerSettings, *, timeout: float,
-             env: dict[str, str] | None = None, cpus: int | None = None) -> dict[str, Any]:
+def run_peer(
+    framework: str,
+    settings: PeerSettings,
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cpus: int | None = None,
+) -> dict[str, Any]:
     """Run one peer in a fresh interpreter and return its JSON result.
 
     ``cpus`` pins the peer to ``cpus`` cores with ``taskset`` (the same limit for XLA's
@@ -157,12 +188,20 @@ def run_peer(framework: str, settings: PeerSettings, *, timeout: float,
     see :mod:`spikead.bench._pinning`; ``None`` leaves every core to it. A crash, a
     timeout or a missing result file yields ``{"status": "failed: ..."}``.
     """
-    return _run_module(FRAMEWORKS[framework].module, framework, settings, timeout=timeout,
-                       env=env, cpus=cpus)
+    return _run_module(
+        FRAMEWORKS[framework].module, framework, settings, timeout=timeout, env=env, cpus=cpus
+    )
 
 
-def _run_module(module: str, label: str, settings: PeerSettings, *, timeout: float,
-                env: dict[str, str] | None = None, cpus: int | None = None) -> dict[str, Any]:
+def _run_module(
+    module: str,
+    label: str,
+    settings: PeerSettings,
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cpus: int | None = None,
+) -> dict[str, Any]:
     """``python -m module --config <settings>`` in a fresh interpreter (see :func:`run_peer`)."""
     config = Path(settings.result_path).with_suffix(".settings.json")
     config.write_text(settings.to_json())
@@ -171,15 +210,21 @@ def _run_module(module: str, label: str, settings: PeerSettings, *, timeout: flo
     try:
         proc = subprocess.run(
             taskset_prefix(cpus) + [sys.executable, "-m", module, "--config", str(config)],
-            check=False, capture_output=True, text=True, timeout=timeout, env=child_env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=child_env,
         )
     except subprocess.TimeoutExpired:
         return {"framework": label, "status": f"failed: timeout after {timeout:g} s"}
     result_path = Path(settings.result_path)
     if proc.returncode != 0 or not result_path.exists():
         tail = " ".join(proc.stderr.strip().splitlines()[-3:])[-_STDERR_TAIL:]
-        return {"framework": label,
-                "status": f"failed: exit code {proc.returncode}: {tail}".replace(",", ";")}
+        return {
+            "framework": label,
+            "status": f"failed: exit code {proc.returncode}: {tail}".replace(",", ";"),
+        }
     return json.loads(result_path.read_text())
 
 
@@ -187,29 +232,53 @@ def _problem_file(workdir: Path, n: int, settings: ComparisonSettings) -> Path:
     """The shared problem of size ``n`` in ``workdir``, written on first use."""
     problem = workdir / f"problem_n{n}.npz"
     if not problem.exists():
-        make_problem(problem, n, settings.batch, settings.steps, seed=settings.seed,
-                     input_rate=settings.input_rate, weight_scale=settings.weight_scale)
+        make_problem(
+            problem,
+            n,
+            settings.batch,
+            settings.steps,
+            seed=settings.seed,
+            input_rate=settings.input_rate,
+            weight_scale=settings.weight_scale,
+        )
     return problem
 
 
-def _peer_settings(settings: ComparisonSettings, label: str, n: int, workdir: Path, *,
-                   time_cap_s: float | None, options: dict[str, Any]) -> PeerSettings:
+def _peer_settings(
+    settings: ComparisonSettings,
+    label: str,
+    n: int,
+    workdir: Path,
+    *,
+    time_cap_s: float | None,
+    options: dict[str, Any],
+) -> PeerSettings:
     """What the subprocess measuring ``label`` at size ``n`` is given (its files in
     ``workdir``: ``spikes_<label>_n<n>.npz``, ``result_<label>_n<n>.json``)."""
     return PeerSettings(
-        framework=label, problem_path=str(_problem_file(workdir, n, settings)),
+        framework=label,
+        problem_path=str(_problem_file(workdir, n, settings)),
         spikes_path=str(workdir / f"spikes_{label}_n{n}.npz"),
-        result_path=str(workdir / f"result_{label}_n{n}.json"), beta=settings.beta,
-        threshold=settings.threshold, slope=settings.slope, warmup=settings.warmup,
-        repeats=settings.repeats, time_cap_s=time_cap_s, options=options,
+        result_path=str(workdir / f"result_{label}_n{n}.json"),
+        beta=settings.beta,
+        threshold=settings.threshold,
+        slope=settings.slope,
+        warmup=settings.warmup,
+        repeats=settings.repeats,
+        time_cap_s=time_cap_s,
+        options=options,
     )
 
 
-def _row(framework: str, n: int, batch: int, steps: int, result: dict[str, Any],
-         agree: float | None) -> dict[str, Any]:
+def _row(
+    framework: str, n: int, batch: int, steps: int, result: dict[str, Any], agree: float | None
+) -> dict[str, Any]:
     fwd, fwdbwd = result.get("fwd") or {}, result.get("fwdbwd") or {}
     return {
-        "framework": framework, "n": n, "batch": batch, "T": steps,
+        "framework": framework,
+        "n": n,
+        "batch": batch,
+        "T": steps,
         "fwd_ms": fwd.get("median_ms", math.nan),
         "fwd_q25_ms": fwd.get("q25_ms", math.nan),
         "fwd_q75_ms": fwd.get("q75_ms", math.nan),
@@ -254,13 +323,27 @@ def compare_frameworks(
     rows, details = [], {}
     ref_spikes: dict[int, np.ndarray] = {}
     capped: dict[str, str] = {}  # framework -> "X s at n=N" where it went over the cap
-    for n, framework in (progress(jobs) if progress else jobs):
+    for n, framework in progress(jobs) if progress else jobs:
         if framework in capped:
-            rows.append(_row(framework, n, batch, steps,
-                             {"status": f"{CAP_STATUS} ({capped[framework]})"}, None))
+            rows.append(
+                _row(
+                    framework,
+                    n,
+                    batch,
+                    steps,
+                    {"status": f"{CAP_STATUS} ({capped[framework]})"},
+                    None,
+                )
+            )
             continue
-        peer = _peer_settings(settings, framework, n, workdir, time_cap_s=cap,
-                              options=dict(FRAMEWORKS[framework].options))
+        peer = _peer_settings(
+            settings,
+            framework,
+            n,
+            workdir,
+            time_cap_s=cap,
+            options=dict(FRAMEWORKS[framework].options),
+        )
         result = run_peer(framework, peer, timeout=settings.timeout, cpus=settings.cpus)
         over = _over_cap(result, cap, n)
         if over is not None:
@@ -277,10 +360,23 @@ def compare_frameworks(
             if not keep_spikes:
                 spikes_path.unlink()
         rows.append(_row(framework, n, batch, steps, result, agree))
-        details[framework] = {k: result.get(k) for k in (
-            "surrogate", "reset", "notes", "versions", "memory_kind", "rss_delta_bytes",
-            "compile_fwd_s", "probe_fwd_ms", "probe_fwdbwd_ms", "predicted_timing_s",
-            "timing_s", "status")}
+        details[framework] = {
+            k: result.get(k)
+            for k in (
+                "surrogate",
+                "reset",
+                "notes",
+                "versions",
+                "memory_kind",
+                "rss_delta_bytes",
+                "compile_fwd_s",
+                "probe_fwd_ms",
+                "probe_fwdbwd_ms",
+                "predicted_timing_s",
+                "timing_s",
+                "status",
+            )
+        }
         details[framework]["n"] = n
     return rows, details
 
@@ -322,8 +418,9 @@ def comparison_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for n in sizes:
             a, b = table.get((num_fw, n)), table.get((den_fw, n))
             for kind in ("fwd", "fwdbwd"):
-                out[kind][str(n)] = None if a is None or b is None else _ratio(
-                    a[f"{kind}_ms"], b[f"{kind}_ms"])
+                out[kind][str(n)] = (
+                    None if a is None or b is None else _ratio(a[f"{kind}_ms"], b[f"{kind}_ms"])
+                )
         return out
 
     metrics: dict[str, Any] = {
@@ -333,11 +430,22 @@ def comparison_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "speedup_over_peers": {
             fw: ratio_block(fw, REFERENCE) for fw in frameworks if fw != REFERENCE
         },
-        "status": {fw: {str(n): table[(fw, n)]["status"] for n in sizes if (fw, n) in table}
-                   for fw in frameworks},
-        "agreement": {fw: {str(n): (None if not np.isfinite(table[(fw, n)]["agreement"])
-                                    else table[(fw, n)]["agreement"])
-                           for n in sizes if (fw, n) in table} for fw in frameworks},
+        "status": {
+            fw: {str(n): table[(fw, n)]["status"] for n in sizes if (fw, n) in table}
+            for fw in frameworks
+        },
+        "agreement": {
+            fw: {
+                str(n): (
+                    None
+                    if not np.isfinite(table[(fw, n)]["agreement"])
+                    else table[(fw, n)]["agreement"]
+                )
+                for n in sizes
+                if (fw, n) in table
+            }
+            for fw in frameworks
+        },
     }
     metrics["speedup_over_snntorch"] = metrics["speedup_over_peers"].get("snntorch")
     return metrics
@@ -380,20 +488,36 @@ def compare_paired(
     details: dict[str, dict[str, Any]] = {}
     capped: str | None = None
     ordered = sorted(sizes)
-    for n in (progress(ordered) if progress else ordered):
+    for n in progress(ordered) if progress else ordered:
         if capped is not None:
             rows += _paired_rows(n, batch, steps, {"status": f"{CAP_STATUS} ({capped})"})
             continue
-        peer = _peer_settings(settings, "paired", n, workdir, time_cap_s=cap,
-                              options={"order": order, "seed": order_seed})
-        result = _run_module(PAIRED_MODULE, "paired", peer, timeout=settings.timeout,
-                             cpus=settings.cpus)
+        peer = _peer_settings(
+            settings,
+            "paired",
+            n,
+            workdir,
+            time_cap_s=cap,
+            options={"order": order, "seed": order_seed},
+        )
+        result = _run_module(
+            PAIRED_MODULE, "paired", peer, timeout=settings.timeout, cpus=settings.cpus
+        )
         Path(peer.spikes_path).unlink(missing_ok=True)
         capped = _over_cap(result, cap, n)
         rows += _paired_rows(n, batch, steps, result)
-        details[str(n)] = {k: result.get(k) for k in (
-            "status", "agreement", "probe_ms", "predicted_timing_s", "timing_s", "order",
-            "versions")}
+        details[str(n)] = {
+            k: result.get(k)
+            for k in (
+                "status",
+                "agreement",
+                "probe_ms",
+                "predicted_timing_s",
+                "timing_s",
+                "order",
+                "versions",
+            )
+        }
     return rows, details
 
 
@@ -402,16 +526,21 @@ def _paired_rows(n: int, batch: int, steps: int, result: dict[str, Any]) -> list
     for mode in ("fwd", "fwdbwd"):
         timing = result.get(mode) or {}
         a, b = timing.get("a") or {}, timing.get("b") or {}
-        rows.append({
-            "n": n, "batch": batch, "T": steps, "mode": mode,
-            "spikead_ms": a.get("median_ms", math.nan),
-            "hand_scan_ms": b.get("median_ms", math.nan),
-            "ratio": timing.get("ratio", math.nan),
-            "ratio_q25": timing.get("ratio_q25", math.nan),
-            "ratio_q75": timing.get("ratio_q75", math.nan),
-            "rounds": timing.get("rounds", 0),
-            "status": result.get("status", "failed: no status"),
-        })
+        rows.append(
+            {
+                "n": n,
+                "batch": batch,
+                "T": steps,
+                "mode": mode,
+                "spikead_ms": a.get("median_ms", math.nan),
+                "hand_scan_ms": b.get("median_ms", math.nan),
+                "ratio": timing.get("ratio", math.nan),
+                "ratio_q25": timing.get("ratio_q25", math.nan),
+                "ratio_q75": timing.get("ratio_q75", math.nan),
+                "rounds": timing.get("rounds", 0),
+                "status": result.get("status", "failed: no status"),
+            }
+        )
     return rows
 
 
@@ -425,13 +554,14 @@ def paired_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         ok = row["status"] == "ok" and np.isfinite(row["ratio"])
         ratio[row["mode"]][str(row["n"])] = float(row["ratio"]) if ok else None
         iqr[row["mode"]][str(row["n"])] = (
-            [float(row["ratio_q25"]), float(row["ratio_q75"])] if ok else None)
-    return {"spikead_over_hand_scan_paired": ratio,
-            "spikead_over_hand_scan_paired_iqr": iqr}
+            [float(row["ratio_q25"]), float(row["ratio_q75"])] if ok else None
+        )
+    return {"spikead_over_hand_scan_paired": ratio, "spikead_over_hand_scan_paired_iqr": iqr}
 
 
-def spikead_network_compile_time(n: int, *, layers: int = 3, batch: int = 16,
-                                 steps: int = 500, seed: int = 0) -> float:
+def spikead_network_compile_time(
+    n: int, *, layers: int = 3, batch: int = 16, steps: int = 500, seed: int = 0
+) -> float:
     """Seconds to compile forward+backward (grad of the spike sum w.r.t. all Linear
     weights) of ``layers`` x (Linear(n, n) + LIF) in spikead, for (B, T, N) inputs."""
     import equinox as eqx
@@ -443,8 +573,9 @@ def spikead_network_compile_time(n: int, *, layers: int = 3, batch: int = 16,
     from ._compiled import compile_time
     from .peers.spikead import make_model
 
-    model = make_model(n, beta=0.95, threshold=1.0, slope=10.0, key=jax.random.key(seed),
-                       layers=layers)
+    model = make_model(
+        n, beta=0.95, threshold=1.0, slope=10.0, key=jax.random.key(seed), layers=layers
+    )
     params, static = eqx.partition(model, lambda leaf: eqx.is_array(leaf) and leaf.ndim == 2)
 
     def loss(params, x):

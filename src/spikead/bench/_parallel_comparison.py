@@ -31,9 +31,23 @@ NEURONS = ("lif", "li")
 
 PARALLEL_MODULE = "spikead.bench.peers.parallel"
 PARALLEL_COLUMNS = (
-    "neuron", "n", "batch", "T", "mode", "pass", "mode_ms", "hand_scan_ms", "ratio",
-    "ratio_q25", "ratio_q75", "rounds", "iterations_max", "identical", "max_abs_diff",
-    "grad_rel_err", "status",
+    "neuron",
+    "n",
+    "batch",
+    "T",
+    "mode",
+    "pass",
+    "mode_ms",
+    "hand_scan_ms",
+    "ratio",
+    "ratio_q25",
+    "ratio_q75",
+    "rounds",
+    "iterations_max",
+    "identical",
+    "max_abs_diff",
+    "grad_rel_err",
+    "status",
 )
 PASSES = ("fwd", "fwdbwd")
 
@@ -60,8 +74,7 @@ def compare_parallel(
     neurons, modes = list(neurons), list(modes)
     bad = [x for x in neurons if x not in NEURONS] + [m for m in modes if m not in MODES]
     if bad:
-        raise ValueError(f"unknown neuron(s)/mode(s) {bad}; neurons: {NEURONS}, "
-                         f"modes: {MODES}.")
+        raise ValueError(f"unknown neuron(s)/mode(s) {bad}; neurons: {NEURONS}, modes: {MODES}.")
     check_pinning(settings.cpus)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -69,15 +82,17 @@ def compare_parallel(
     rows: list[dict[str, Any]] = []
     details: dict[str, Any] = {}
     capped: dict[tuple[str, str], str] = {}  # (neuron, mode) -> why it is skipped
-    for neuron, t in (progress(jobs) if progress else jobs):
+    for neuron, t in progress(jobs) if progress else jobs:
         live = [m for m in modes if (neuron, m) not in capped]
         result = {"status": f"{CAP_STATUS} (every mode)", "modes": {}}
         if live:
             peer = _settings(settings, neuron, n, batch, t, workdir, live)
-            result = _run_module(PARALLEL_MODULE, "parallel", peer, timeout=settings.timeout,
-                                 cpus=settings.cpus)
-        details[f"{neuron} T={t}"] = {k: result.get(k) for k in (
-            "status", "output_mean", "versions")}
+            result = _run_module(
+                PARALLEL_MODULE, "parallel", peer, timeout=settings.timeout, cpus=settings.cpus
+            )
+        details[f"{neuron} T={t}"] = {
+            k: result.get(k) for k in ("status", "output_mean", "versions")
+        }
         for mode in modes:
             got = (result.get("modes") or {}).get(mode)
             if (neuron, mode) in capped:
@@ -92,43 +107,71 @@ def compare_parallel(
     return rows, details
 
 
-def _settings(settings: ComparisonSettings, neuron: str, n: int, batch: int, t: int,
-              workdir: Path, modes: list[str]) -> PeerSettings:
+def _settings(
+    settings: ComparisonSettings,
+    neuron: str,
+    n: int,
+    batch: int,
+    t: int,
+    workdir: Path,
+    modes: list[str],
+) -> PeerSettings:
     stem = f"parallel_{neuron}_n{n}_b{batch}_T{t}"
     problem = workdir / f"problem_{stem}.npz"
     if not problem.exists():
-        make_problem(problem, n, batch, t, seed=settings.seed, input_rate=settings.input_rate,
-                     weight_scale=settings.weight_scale)
+        make_problem(
+            problem,
+            n,
+            batch,
+            t,
+            seed=settings.seed,
+            input_rate=settings.input_rate,
+            weight_scale=settings.weight_scale,
+        )
     return PeerSettings(
-        framework="parallel", problem_path=str(problem),
+        framework="parallel",
+        problem_path=str(problem),
         spikes_path=str(workdir / f"spikes_{stem}.npz"),
-        result_path=str(workdir / f"result_{stem}.json"), beta=settings.beta,
-        threshold=settings.threshold, slope=settings.slope, warmup=settings.warmup,
-        repeats=settings.repeats, time_cap_s=settings.time_cap_s,
-        options={"neuron": neuron, "modes": modes, "seed": settings.seed})
+        result_path=str(workdir / f"result_{stem}.json"),
+        beta=settings.beta,
+        threshold=settings.threshold,
+        slope=settings.slope,
+        warmup=settings.warmup,
+        repeats=settings.repeats,
+        time_cap_s=settings.time_cap_s,
+        options={"neuron": neuron, "modes": modes, "seed": settings.seed},
+    )
 
 
-def _rows(neuron: str, n: int, batch: int, t: int, mode: str,
-          got: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows(
+    neuron: str, n: int, batch: int, t: int, mode: str, got: dict[str, Any]
+) -> list[dict[str, Any]]:
     iterations = got.get("iterations")
     rows = []
     for kind in PASSES:
         timing = got.get(kind) or {}
         a, b = timing.get("a") or {}, timing.get("b") or {}
-        rows.append({
-            "neuron": neuron, "n": n, "batch": batch, "T": t, "mode": mode, "pass": kind,
-            "mode_ms": a.get("median_ms", math.nan),
-            "hand_scan_ms": b.get("median_ms", math.nan),
-            "ratio": timing.get("ratio", math.nan),
-            "ratio_q25": timing.get("ratio_q25", math.nan),
-            "ratio_q75": timing.get("ratio_q75", math.nan),
-            "rounds": timing.get("rounds", 0),
-            "iterations_max": max(iterations) if iterations else math.nan,
-            "identical": got.get("identical"),
-            "max_abs_diff": _nan(got.get("max_abs_diff")),
-            "grad_rel_err": _nan(got.get("grad_rel_err")),
-            "status": got.get("status", "failed: no status"),
-        })
+        rows.append(
+            {
+                "neuron": neuron,
+                "n": n,
+                "batch": batch,
+                "T": t,
+                "mode": mode,
+                "pass": kind,
+                "mode_ms": a.get("median_ms", math.nan),
+                "hand_scan_ms": b.get("median_ms", math.nan),
+                "ratio": timing.get("ratio", math.nan),
+                "ratio_q25": timing.get("ratio_q25", math.nan),
+                "ratio_q75": timing.get("ratio_q75", math.nan),
+                "rounds": timing.get("rounds", 0),
+                "iterations_max": max(iterations) if iterations else math.nan,
+                "identical": got.get("identical"),
+                "max_abs_diff": _nan(got.get("max_abs_diff")),
+                "grad_rel_err": _nan(got.get("grad_rel_err")),
+                "status": got.get("status", "failed: no status"),
+            }
+        )
     return rows
 
 
@@ -156,9 +199,13 @@ def parallel_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if row["pass"] == "fwd":
             if mode != "sequential":
                 iterations.setdefault(neuron, {}).setdefault(mode, {})[t] = (
-                    None if not np.isfinite(row["iterations_max"])
-                    else int(row["iterations_max"]))
+                    None if not np.isfinite(row["iterations_max"]) else int(row["iterations_max"])
+                )
             identical.setdefault(neuron, {}).setdefault(mode, {})[t] = (
-                None if row["identical"] is None else bool(row["identical"]))
-    return {"parallel_over_hand_scan": ratio, "parallel_iterations": iterations,
-            "parallel_identical": identical}
+                None if row["identical"] is None else bool(row["identical"])
+            )
+    return {
+        "parallel_over_hand_scan": ratio,
+        "parallel_iterations": iterations,
+        "parallel_identical": identical,
+    }

@@ -60,8 +60,9 @@ def _read_cpu_times(path: Path) -> dict[int, tuple[int, int]]:
     return out
 
 
-def core_loads(cores: Iterable[int], *, interval_s: float = LOAD_INTERVAL_S,
-               path: Path = PROC_STAT) -> dict[int, float] | None:
+def core_loads(
+    cores: Iterable[int], *, interval_s: float = LOAD_INTERVAL_S, path: Path = PROC_STAT
+) -> dict[int, float] | None:
     """Busy fraction in [0, 1] of each of ``cores`` over ``interval_s`` seconds, from
     two reads of ``path`` (Linux ``/proc/stat``); ``None`` where it cannot be read."""
     try:
@@ -80,8 +81,9 @@ def core_loads(cores: Iterable[int], *, interval_s: float = LOAD_INTERVAL_S,
     return loads
 
 
-def choose_cores(allowed: Iterable[int], cpus: int,
-                 loads: Mapping[int, float] | None = None) -> list[int]:
+def choose_cores(
+    allowed: Iterable[int], cpus: int, loads: Mapping[int, float] | None = None
+) -> list[int]:
     """The ``cpus`` cores to pin to, ascending: the least loaded of ``allowed`` (loads
     rounded to :data:`LOAD_RESOLUTION`; ties to the higher core id), or without
     ``loads`` the last ``cpus`` of them."""
@@ -89,7 +91,8 @@ def choose_cores(allowed: Iterable[int], cpus: int,
     if not 1 <= cpus <= len(allowed):
         raise PinningError(
             f"cpus={cpus} must be between 1 and the {len(allowed)} core(s) this process may "
-            f"use ({allowed}); lower scale.cpus, or set it to null for no pinning.")
+            f"use ({allowed}); lower scale.cpus, or set it to null for no pinning."
+        )
     if loads is None:
         return allowed[-cpus:]
     missing = [c for c in allowed if c not in loads]
@@ -107,14 +110,18 @@ def check_pinning(cpus: int | None) -> list[int]:
         return allowed
     choose_cores(allowed, cpus)  # raises when cpus is out of range
     if shutil.which("taskset") is None:
-        raise PinningError(f"cpus={cpus} needs the `taskset` command (util-linux), which is "
-                           "not on PATH; install it, or set cpus to null for no pinning.")
+        raise PinningError(
+            f"cpus={cpus} needs the `taskset` command (util-linux), which is "
+            "not on PATH; install it, or set cpus to null for no pinning."
+        )
     return allowed
 
 
-def taskset_prefix(cpus: int | None, *,
-                   loads: Callable[[list[int]], Mapping[int, float] | None] = core_loads,
-                   ) -> list[str]:
+def taskset_prefix(
+    cpus: int | None,
+    *,
+    loads: Callable[[list[int]], Mapping[int, float] | None] = core_loads,
+) -> list[str]:
     """``["taskset", "-c", "<cores>"]`` pinning a command to ``cpus`` cores chosen by
     :func:`choose_cores` (loads measured by ``loads``, skipped when every allowed core
     is taken anyway); ``[]`` for ``cpus=None`` (no pinning)."""

@@ -94,9 +94,7 @@ def measure_peak_rss(
     with tempfile.TemporaryDirectory(prefix="spikead-rss-") as tmp:
         spec_path = Path(tmp) / "spec.json"
         result_path = Path(tmp) / "result.json"
-        spec_path.write_text(
-            json.dumps({"setup": setup, "code": code, "result": str(result_path)})
-        )
+        spec_path.write_text(json.dumps({"setup": setup, "code": code, "result": str(result_path)}))
         try:
             proc = subprocess.run(
                 [sys.executable, "-c", _CHILD, str(spec_path)],

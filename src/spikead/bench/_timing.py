@@ -70,9 +70,7 @@ def synchronize(out: Any) -> Any:
     return out
 
 
-def time_fn(
-    fn: Callable[..., Any], *args: Any, warmup: int = 3, repeats: int = 20
-) -> Timing:
+def time_fn(fn: Callable[..., Any], *args: Any, warmup: int = 3, repeats: int = 20) -> Timing:
     """Time ``fn(*args)``: ``warmup`` untimed calls, then ``repeats`` timed calls.
 
     Each timed call is measured with :func:`time.perf_counter` around the call and the
@@ -172,8 +170,9 @@ def time_alternating(
     elif order == "alternate":
         a_first = tuple(i % 2 == 0 for i in range(repeats))
     else:
-        raise ValueError(f"time_alternating: order={order!r} is unknown; pass 'random' or "
-                         "'alternate'.")
+        raise ValueError(
+            f"time_alternating: order={order!r} is unknown; pass 'random' or 'alternate'."
+        )
     for _ in range(warmup):
         synchronize(fn_a(*args))
         synchronize(fn_b(*args))
@@ -188,6 +187,12 @@ def time_alternating(
     t_a, t_b = Timing.from_samples(samples_a), Timing.from_samples(samples_b)
     per_round = np.asarray(samples_a) / np.asarray(samples_b)
     q25, q75 = np.percentile(per_round, [25.0, 75.0])
-    return PairedTiming(a=t_a, b=t_b, ratio=t_a.median_ms / t_b.median_ms,
-                        ratio_q25=float(q25), ratio_q75=float(q75), rounds=repeats,
-                        a_first=a_first)
+    return PairedTiming(
+        a=t_a,
+        b=t_b,
+        ratio=t_a.median_ms / t_b.median_ms,
+        ratio_q25=float(q25),
+        ratio_q75=float(q75),
+        rounds=repeats,
+        a_first=a_first,
+    )

@@ -89,8 +89,11 @@ def missing_message(specs: list[FileSpec], reason: str = "") -> str:
         lines.append(f"  curl -LO {s.url} && unzip -o {s.h5_name}.zip")
     lines.append(
         "or set data.download=true on a machine with network access. To run without the real data, "
-        "choose the labelled stand-in explicitly: the override data=synthetic_" + specs[0].kind
-        + " (in Python: DataConfig(name=\"synthetic_" + specs[0].kind + "\"))."
+        "choose the labelled stand-in explicitly: the override data=synthetic_"
+        + specs[0].kind
+        + ' (in Python: DataConfig(name="synthetic_'
+        + specs[0].kind
+        + '")).'
     )
     return "\n".join(lines)
 

@@ -190,12 +190,17 @@ def _validation_split(
         protocol = "valid file" if "val" in raw else "none"
         return dict(raw), {"protocol": protocol, "sizes": _sizes(raw)}
     x, y = raw["train"]
-    info: dict[str, Any] = {"protocol": cfg.val_split, "val_fraction": cfg.val_fraction,
-                            "seed": cfg.seed}
+    info: dict[str, Any] = {
+        "protocol": cfg.val_split,
+        "val_fraction": cfg.val_fraction,
+        "seed": cfg.seed,
+    }
     if cfg.val_split == "speaker":
         split = speaker_split_indices(train_speakers, cfg.val_fraction, cfg.seed)
         tr, va = split.train, split.val
-        info.update(val_speakers=list(split.val_speakers), train_speakers=list(split.train_speakers))
+        info.update(
+            val_speakers=list(split.val_speakers), train_speakers=list(split.train_speakers)
+        )
     else:
         tr, va = split_indices(y, cfg.val_fraction, cfg.seed)
     splits = {"train": (x[tr], y[tr]), "val": (x[va], y[va]), "test": raw["test"]}
@@ -237,8 +242,15 @@ def _read_split(
     x, y, names = _bin_file(spec, cfg, n_channels)
     speakers = read_speakers(spec)
     if cfg.use_cache:
-        save_arrays(path, {"x": compact_counts(x), "y": y, "speaker": speakers,
-                           "class_names": np.array(names, dtype=str)})
+        save_arrays(
+            path,
+            {
+                "x": compact_counts(x),
+                "y": y,
+                "speaker": speakers,
+                "class_names": np.array(names, dtype=str),
+            },
+        )
     return x, y, names, speakers
 
 

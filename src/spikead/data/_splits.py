@@ -69,21 +69,28 @@ def speaker_split_indices(speakers: np.ndarray, fraction: float, seed: int) -> S
     """
     if not 0.0 < fraction < 1.0:
         raise DataConfigError(
-            f"validation fraction={fraction}; expected 0 < fraction < 1 for a speaker split.")
+            f"validation fraction={fraction}; expected 0 < fraction < 1 for a speaker split."
+        )
     speakers = np.asarray(speakers)
     ids = np.unique(speakers)
     if ids.size < 2:
         raise DataConfigError(
             f"a speaker split needs at least 2 speakers; the training file has {ids.size} "
-            f"speaker(s) {ids.tolist()}. Use data.val_split=stratified.")
+            f"speaker(s) {ids.tolist()}. Use data.val_split=stratified."
+        )
     n_val = int(np.round(fraction * ids.size))
     if not 0 < n_val < ids.size:
         what = "no speaker" if n_val == 0 else "every speaker (none left to train on)"
         raise DataConfigError(
             f"validation fraction={fraction} of {ids.size} speaker(s) {ids.tolist()} holds out {what}; "
             f"expected round(fraction * {ids.size}) between 1 and {ids.size - 1} (e.g. fraction="
-            f"{1 / ids.size:.3g} for one speaker), or data.val_split=stratified.")
+            f"{1 / ids.size:.3g} for one speaker), or data.val_split=stratified."
+        )
     held = np.sort(np.random.default_rng(seed).permutation(ids)[:n_val])
     is_val = np.isin(speakers, held)
-    return SpeakerSplit(np.flatnonzero(~is_val), np.flatnonzero(is_val),
-                        tuple(int(s) for s in held), tuple(int(s) for s in np.setdiff1d(ids, held)))
+    return SpeakerSplit(
+        np.flatnonzero(~is_val),
+        np.flatnonzero(is_val),
+        tuple(int(s) for s in held),
+        tuple(int(s) for s in np.setdiff1d(ids, held)),
+    )

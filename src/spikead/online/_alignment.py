@@ -50,25 +50,37 @@ def _spike_rate(step, params, state0, xs) -> jax.Array:
     return jnp.mean(jax.lax.scan(body, state0, xs)[1])
 
 
-def alignment_rows(setting: AlignmentSetting, seeds: Iterable[int],
-                   on_row: Callable[[dict], None] | None = None) -> list[dict]:
+def alignment_rows(
+    setting: AlignmentSetting, seeds: Iterable[int], on_row: Callable[[dict], None] | None = None
+) -> list[dict]:
     """Rows ``{setting..., seed, method, param, cosine, rel_l2, max_abs, ref_norm,
     rel_l2_vs_eprop_reference, spike_rate}`` (errors vs BPTT; module docstring)."""
     s = setting
-    net, _ = make_single_layer(s.neuron, s.n_in, s.n_hidden, s.n_out, key=jax.random.key(0),
-                               recurrent=s.recurrent, gain=s.gain)
+    net, _ = make_single_layer(
+        s.neuron,
+        s.n_in,
+        s.n_hidden,
+        s.n_out,
+        key=jax.random.key(0),
+        recurrent=s.recurrent,
+        gain=s.gain,
+    )
     # the sparse method's e-prop (recurrent settings) is what is measured here
     opts = {"sparse": {"approximation": "eprop"}}
-    fns = {m: jax.jit(value_and_grad(net.step, mse, m, **opts.get(m, {})))
-           for m in ("bptt", *s.methods)}
-    eprop_ref = (jax.jit(eprop_reference_value_and_grad(net.step, mse)) if s.recurrent
-                 else fns["bptt"])  # without recurrence nothing is stopped: e-prop is BPTT
+    fns = {
+        m: jax.jit(value_and_grad(net.step, mse, m, **opts.get(m, {})))
+        for m in ("bptt", *s.methods)
+    }
+    eprop_ref = (
+        jax.jit(eprop_reference_value_and_grad(net.step, mse)) if s.recurrent else fns["bptt"]
+    )  # without recurrence nothing is stopped: e-prop is BPTT
     rate_fn = jax.jit(lambda p, st, xs: _spike_rate(net.step, p, st, xs))
     rows = []
     for seed in seeds:
         k_net, k_task = jax.random.split(jax.random.key(seed))
-        _, params = make_single_layer(s.neuron, s.n_in, s.n_hidden, s.n_out, key=k_net,
-                                      recurrent=s.recurrent, gain=s.gain)
+        _, params = make_single_layer(
+            s.neuron, s.n_in, s.n_hidden, s.n_out, key=k_net, recurrent=s.recurrent, gain=s.gain
+        )
         xs, targets = random_task(k_task, s.n_in, s.n_out, s.seq_len, rate=s.rate)
         state0 = net.init_state()
         rate = float(rate_fn(params, state0, xs))
@@ -77,12 +89,23 @@ def alignment_rows(setting: AlignmentSetting, seeds: Iterable[int],
         for method in s.methods:
             _, grads = fns[method](params, state0, xs, targets)
             for name in sorted(grads):
-                vs_eprop = (compare(grads[name], ref_eprop[name])["rel_l2"]
-                            if method == "sparse" else float("nan"))
-                row = {"neuron": s.neuron, "recurrent": s.recurrent, "N": s.n_hidden,
-                       "T": s.seq_len, "seed": seed, "method": method, "param": name,
-                       **compare(grads[name], ref[name]),
-                       "rel_l2_vs_eprop_reference": vs_eprop, "spike_rate": rate}
+                vs_eprop = (
+                    compare(grads[name], ref_eprop[name])["rel_l2"]
+                    if method == "sparse"
+                    else float("nan")
+                )
+                row = {
+                    "neuron": s.neuron,
+                    "recurrent": s.recurrent,
+                    "N": s.n_hidden,
+                    "T": s.seq_len,
+                    "seed": seed,
+                    "method": method,
+                    "param": name,
+                    **compare(grads[name], ref[name]),
+                    "rel_l2_vs_eprop_reference": vs_eprop,
+                    "spike_rate": rate,
+                }
                 rows.append(row)
                 if on_row is not None:
                     on_row(row)

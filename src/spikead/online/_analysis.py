@@ -102,9 +102,14 @@ def _dense_block(out_rank: int, src_rank: int) -> Block:
     return Block((None,) * src_rank, frozenset(range(out_rank + src_rank)))
 
 
-def _remap(block: Block, old_rank: int, new_rank: int, dim_map: dict[int, int | None],
-           extra: set[int] = frozenset(), contract_valued: set[int] = frozenset()
-           ) -> tuple[Block, bool]:
+def _remap(
+    block: Block,
+    old_rank: int,
+    new_rank: int,
+    dim_map: dict[int, int | None],
+    extra: set[int] = frozenset(),
+    contract_valued: set[int] = frozenset(),
+) -> tuple[Block, bool]:
     """Move a block through an index map of the out dims (None: summed away).
 
     ``extra``: new out dims along which the values now vary; ``contract_valued``: summed
@@ -155,8 +160,14 @@ def _join_all(deps: list[dict[int, Block]], rank: int) -> dict[int, Block]:
 
 
 # ------------------------------------------------------------------------ walker
-_LINEAR_UNARY = {"neg", "convert_element_type", "copy", "copy_p", "reduce_precision",
-                 "optimization_barrier"}
+_LINEAR_UNARY = {
+    "neg",
+    "convert_element_type",
+    "copy",
+    "copy_p",
+    "reduce_precision",
+    "optimization_barrier",
+}
 _ADDITIVE = {"add", "add_any", "sub"}
 _SCALING = {"mul", "div"}
 
@@ -206,20 +217,28 @@ class _Walker:
             result = dict(tdeps[0])
         elif name in _ADDITIVE and all(_shape(a) == _shape(out) for a, d in zip(ins, tdeps) if d):
             result = _join_all([d for d in tdeps if d], rank)
-        elif name in _SCALING and len(ins) == 2 and not (tdeps[0] and tdeps[1]) and \
-                not (name == "div" and tdeps[1]):
+        elif (
+            name in _SCALING
+            and len(ins) == 2
+            and not (tdeps[0] and tdeps[1])
+            and not (name == "div" and tdeps[1])
+        ):
             t, c = (0, 1) if tdeps[0] else (1, 0)
             if _shape(ins[t]) == _shape(out) and _shape(ins[c]) in ((), _shape(out)):
                 extra = set(self.varying(ins[c])) if _shape(ins[c]) == _shape(out) else set()
-                result = {s: _remap(b, rank, rank, {p: p for p in range(rank)}, extra)[0]
-                          for s, b in tdeps[t].items()}
+                result = {
+                    s: _remap(b, rank, rank, {p: p for p in range(rank)}, extra)[0]
+                    for s, b in tdeps[t].items()
+                }
         elif name == "select_n":
             if not tdeps[0] and all(_shape(a) == _shape(out) for a in ins[1:]):
                 pred = ins[0]
                 extra = set(self.varying(pred)) if _shape(pred) == _shape(out) else set()
                 joined = _join_all([d for d in tdeps[1:] if d], rank)
-                result = {s: _remap(b, rank, rank, {p: p for p in range(rank)}, extra)[0]
-                          for s, b in joined.items()}
+                result = {
+                    s: _remap(b, rank, rank, {p: p for p in range(rank)}, extra)[0]
+                    for s, b in joined.items()
+                }
         elif name == "broadcast_in_dim" and tdeps[0] and len([d for d in tdeps if d]) == 1:
             bd = eqn.params["broadcast_dimensions"]
             old = _shape(ins[0])
@@ -229,8 +248,9 @@ class _Walker:
         elif name in ("reshape", "squeeze") and len(ins) == 1:
             dmap = _reshape_map(_shape(ins[0]), _shape(out))
             if dmap is not None and eqn.params.get("dimensions") is None:
-                result = {s: _remap(b, len(_shape(ins[0])), rank, dmap)[0]
-                          for s, b in tdeps[0].items()}
+                result = {
+                    s: _remap(b, len(_shape(ins[0])), rank, dmap)[0] for s, b in tdeps[0].items()
+                }
         elif name == "transpose":
             perm = eqn.params["permutation"]
             dmap = {old: new for new, old in enumerate(perm)}
@@ -320,8 +340,9 @@ def _reshape_map(old: tuple[int, ...], new: tuple[int, ...]) -> dict[int, int | 
     return dmap
 
 
-def analyse(closed: jcore.ClosedJaxpr, first_source: int, source_shapes,
-            state_sources: set[int]) -> Analysis:
+def analyse(
+    closed: jcore.ClosedJaxpr, first_source: int, source_shapes, state_sources: set[int]
+) -> Analysis:
     """Walk a JVP jaxpr whose invars ``first_source ...`` are the tangent sources.
 
     ``source_shapes``: shape of each source; ``state_sources``: indices (among sources)
@@ -362,12 +383,15 @@ def _live(closed: jcore.ClosedJaxpr) -> jcore.ClosedJaxpr:
     if len(keep) == len(jaxpr.eqns):
         return closed
     eqns = [e for k, e in enumerate(jaxpr.eqns) if k in keep]
-    return jcore.ClosedJaxpr(jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns,
-                                         jaxpr.effects), closed.consts)
+    return jcore.ClosedJaxpr(
+        jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns, jaxpr.effects),
+        closed.consts,
+    )
 
 
-def summed_states(eqn, operand: int, deps: dict[int, Block], state_sources: set[int],
-                  source_shapes) -> tuple[int, ...]:
+def summed_states(
+    eqn, operand: int, deps: dict[int, Block], state_sources: set[int], source_shapes
+) -> tuple[int, ...]:
     """State sources whose paired (neuron) dim ``eqn`` sums away along the path through
     operand ``operand`` alone, whose tangent has structure ``deps`` ({source: Block}):
     `analyse`'s coupling rule (`dot_general`, `reduce_sum`) applied to one equation of a
@@ -439,10 +463,12 @@ class StepArgs:
         """``(params, state, x, rest)`` from ``p_leaves + s_leaves + x_leaves + rest``."""
         n_p, n_s, n_x = self.sizes
         p_tree, s_tree, x_tree = self.trees
-        return (jax.tree.unflatten(p_tree, flat[:n_p]),
-                jax.tree.unflatten(s_tree, flat[n_p:n_p + n_s]),
-                jax.tree.unflatten(x_tree, flat[n_p + n_s:n_p + n_s + n_x]),
-                list(flat[n_p + n_s + n_x:]))
+        return (
+            jax.tree.unflatten(p_tree, flat[:n_p]),
+            jax.tree.unflatten(s_tree, flat[n_p : n_p + n_s]),
+            jax.tree.unflatten(x_tree, flat[n_p + n_s : n_p + n_s + n_x]),
+            list(flat[n_p + n_s + n_x :]),
+        )
 
 
 def trace_inlined(fn: Callable, *args) -> jcore.ClosedJaxpr:
@@ -462,6 +488,7 @@ def source_line(eqn) -> str | None:
     for frame in getattr(traceback, "frames", None) or ():
         if not frame.file_name.startswith(_LIBRARY_DIRS):
             code = linecache.getline(frame.file_name, frame.line_num).strip()
-            return (f"{frame.file_name}:{frame.line_num} ({frame.function_name})"
-                    + (f": {code}" if code else ""))
+            return f"{frame.file_name}:{frame.line_num} ({frame.function_name})" + (
+                f": {code}" if code else ""
+            )
     return None

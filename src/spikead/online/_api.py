@@ -17,9 +17,16 @@ METHODS: dict[str, Callable] = {
 }
 
 
-def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
-                   batched: bool = False, time_major: bool = False,
-                   jacobians: str = "auto", approximation: str | None = None) -> Callable:
+def value_and_grad(
+    step: Callable,
+    loss: Callable,
+    method: str = "sparse",
+    *,
+    batched: bool = False,
+    time_major: bool = False,
+    jacobians: str = "auto",
+    approximation: str | None = None,
+) -> Callable:
     """Gradient of ``sum_t loss(y_t, target_t)`` for a recurrent one-step function.
 
     Args:
@@ -69,17 +76,25 @@ def value_and_grad(step: Callable, loss: Callable, method: str = "sparse", *,
     """
     if method not in METHODS:
         raise UnknownMethodError(
-            f"method={method!r} is not an online-gradient method; use one of {sorted(METHODS)}.")
+            f"method={method!r} is not an online-gradient method; use one of {sorted(METHODS)}."
+        )
     if method == "sparse":  # batches natively: contractions over B inside the scan (see _sparse)
-        return sparse_value_and_grad(step, loss, jacobians, batched=batched,
-                                     time_major=time_major, approximation=approximation)
+        return sparse_value_and_grad(
+            step,
+            loss,
+            jacobians,
+            batched=batched,
+            time_major=time_major,
+            approximation=approximation,
+        )
     if jacobians != "auto":
         raise UnknownMethodError(f"jacobians={jacobians!r} applies to method='sparse' only")
     if approximation is not None:
         raise UnknownMethodError(
             f"approximation={approximation!r} applies to method='sparse' only ({method!r} is "
             f"exact); drop the keyword, or use method='sparse' for e-prop "
-            f"(approximation must be one of {APPROXIMATIONS}).")
+            f"(approximation must be one of {APPROXIMATIONS})."
+        )
     return METHODS[method](step, loss, batched=batched, time_major=time_major)
 
 

@@ -32,13 +32,24 @@ def _network(lib, n: int, m: int, k: int):
     class Net(brainstate.nn.Module):
         def __init__(self):
             super().__init__()
-            self.neu = brainpy.state.ALIF(n, tau=20.0 * u.ms, tau_a=100.0 * u.ms, V_th=1.0 * u.mV,
-                                          beta=0.1 * u.mV, spk_fun=braintools.surrogate.ReluGrad(),
-                                          spk_reset="soft")
+            self.neu = brainpy.state.ALIF(
+                n,
+                tau=20.0 * u.ms,
+                tau_a=100.0 * u.ms,
+                V_th=1.0 * u.mV,
+                beta=0.1 * u.mV,
+                spk_fun=braintools.surrogate.ReluGrad(),
+                spk_reset="soft",
+            )
             self.syn = brainstate.nn.DeltaProj(
-                comm=lib.nn.Linear(m, n, w_init=braintools.init.KaimingNormal(unit=u.mV),
-                                   b_init=braintools.init.ZeroInit(unit=u.mV)),
-                post=self.neu)
+                comm=lib.nn.Linear(
+                    m,
+                    n,
+                    w_init=braintools.init.KaimingNormal(unit=u.mV),
+                    b_init=braintools.init.ZeroInit(unit=u.mV),
+                ),
+                post=self.neu,
+            )
             self.out = lib.nn.Linear(n, k, w_init=braintools.init.KaimingNormal())
 
         def update(self, x):
@@ -81,8 +92,9 @@ def _braintrace_step(lib, algorithm, net, xs, b: int):
     learner = lib.compile(net, algorithm, xs[0], batch_size=b)
 
     def train_step(xs, ys):
-        return learner.etrace_grad(xs, ys, step_fn=lambda x, y: _half_se(learner(x), y),
-                                   reduction="sum")
+        return learner.etrace_grad(
+            xs, ys, step_fn=lambda x, y: _half_se(learner(x), y), reduction="sum"
+        )
 
     return train_step
 
@@ -106,7 +118,9 @@ def _peak_rss() -> tuple[int, str]:
     except OSError:
         pass
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale, "ru_maxrss (may include the parent's)"
+    return resource.getrusage(
+        resource.RUSAGE_SELF
+    ).ru_maxrss * scale, "ru_maxrss (may include the parent's)"
 
 
 def main(library: str, algorithm: str, n: int, t: int, b: int, m: int, k: int) -> dict:
@@ -122,7 +136,8 @@ def main(library: str, algorithm: str, n: int, t: int, b: int, m: int, k: int) -
         xs = jax.random.bernoulli(jax.random.key(0), 0.2, (t, b, m)).astype(jnp.float32)
         ys = jax.random.normal(jax.random.key(1), (t, b, k))
         train_step = brainstate.transform.jit(
-            DRIVERS[library](lib, getattr(lib, algorithm), _network(lib, n, m, k), xs, b))
+            DRIVERS[library](lib, getattr(lib, algorithm), _network(lib, n, m, k), xs, b)
+        )
         start = time.perf_counter()
         jax.block_until_ready(train_step(xs, ys))
         first = time.perf_counter() - start
@@ -132,8 +147,15 @@ def main(library: str, algorithm: str, n: int, t: int, b: int, m: int, k: int) -
             jax.block_until_ready(train_step(xs, ys))
             times.append(time.perf_counter() - start)
     rss, rss_source = _peak_rss()
-    return {"first_call_s": first, "time_ms": 1e3 * sorted(times)[1],
-            "rss_peak_bytes": rss, "rss_source": rss_source, "jax": jax.__version__, "library": library, "version": lib.__version__}
+    return {
+        "first_call_s": first,
+        "time_ms": 1e3 * sorted(times)[1],
+        "rss_peak_bytes": rss,
+        "rss_source": rss_source,
+        "jax": jax.__version__,
+        "library": library,
+        "version": lib.__version__,
+    }
 
 
 if __name__ == "__main__":

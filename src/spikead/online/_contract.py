@@ -51,17 +51,21 @@ def classification_of(plan: Any) -> Classification:
         return Classification(
             "approximate",
             "the previous state reaches other neurons through a sum over neurons; e-prop "
-            f"drops these paths from the eligibility traces:\n{lines}", tuple(plan.couplings))
+            f"drops these paths from the eligibility traces:\n{lines}",
+            tuple(plan.couplings),
+        )
     if plan.factorised:
         return Classification(
             "exact-factorised",
             f"every state Jacobian is the same scalar for all neurons along the traced "
             f"parameters, so the {len(plan.trace)} carried traces store "
-            f"{plan.trace_values()} values per sample without a neuron axis; equals BPTT")
+            f"{plan.trace_values()} values per sample without a neuron axis; equals BPTT",
+        )
     return Classification(
         "exact",
         f"every state Jacobian is per-neuron (paired); the {len(plan.trace)} carried traces "
-        f"store {plan.trace_values()} values per sample; equals BPTT")
+        f"store {plan.trace_values()} values per sample; equals BPTT",
+    )
 
 
 def check_approximation(approximation: str | None) -> None:
@@ -70,7 +74,8 @@ def check_approximation(approximation: str | None) -> None:
         raise ValueError(
             f"approximation={approximation!r}; use one of {APPROXIMATIONS} (None: the "
             f"gradient must be exact; 'eprop': accept e-prop's approximation for steps whose "
-            f"previous state reaches other neurons).")
+            f"previous state reaches other neurons)."
+        )
 
 
 def require_allowed(plan: Any, approximation: str | None) -> None:
@@ -84,4 +89,5 @@ def require_allowed(plan: Any, approximation: str | None) -> None:
             "The exact eligibility trace would be N x N x M. Pass approximation='eprop' to "
             "accept e-prop's approximation (those paths' gradient stopped, neuron-local "
             "paths kept), or use method='bptt' (or 'dense' / 'rtrl') for the exact "
-            "gradient.")
+            "gradient."
+        )

@@ -22,6 +22,16 @@ from spikead.ad import (
 from spikead.ad._structure import broadens_to, zero_structure  # not re-exported by spikead.ad
 
 __all__ = [
-    "STensor", "Structure", "add", "broaden", "broadens_to", "matmul", "product_plan",
-    "structured_jacobian", "sum_structure", "supported_primitives", "to_dense", "zero_structure",
+    "STensor",
+    "Structure",
+    "add",
+    "broaden",
+    "broadens_to",
+    "matmul",
+    "product_plan",
+    "structured_jacobian",
+    "sum_structure",
+    "supported_primitives",
+    "to_dense",
+    "zero_structure",
 ]

@@ -100,8 +100,10 @@ class EpropStep:
         flat = [*jax.tree.leaves(params), *jax.tree.leaves(state), *jax.tree.leaves(x)]
         out = jaxpr_as_fun(self.closed)(*flat)
         n_s = self.state_tree.num_leaves
-        return (jax.tree.unflatten(self.state_tree, out[:n_s]),
-                jax.tree.unflatten(self.y_tree, out[n_s:]))
+        return (
+            jax.tree.unflatten(self.state_tree, out[:n_s]),
+            jax.tree.unflatten(self.y_tree, out[n_s:]),
+        )
 
 
 def eprop_step(step: Callable, params, state, x) -> EpropStep:
@@ -125,7 +127,8 @@ def eprop_step(step: Callable, params, state, x) -> EpropStep:
         if len(new_leaves) != n_s:
             raise UnsupportedStepError(
                 f"step returned a new state with {len(new_leaves)} arrays, the state passed "
-                f"in has {n_s}: the state must keep its pytree structure across steps.")
+                f"in has {n_s}: the state must keep its pytree structure across steps."
+            )
         y_leaves, y_tree = jax.tree.flatten(y)
         trees[:] = [new_tree, y_tree]
         return new_leaves + y_leaves
@@ -146,8 +149,9 @@ def _state_path(closed: jcore.ClosedJaxpr, n_s: int) -> jcore.ClosedJaxpr:
     outs = jaxpr.outvars[:n_s]
     keep = needed_eqns(jaxpr, outs)
     eqns = [e for k, e in enumerate(jaxpr.eqns) if k in keep]
-    return jcore.ClosedJaxpr(jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, outs, eqns,
-                                         jaxpr.effects), closed.consts)
+    return jcore.ClosedJaxpr(
+        jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, outs, eqns, jaxpr.effects), closed.consts
+    )
 
 
 def _reached(jaxpr, sources) -> set:
@@ -165,15 +169,21 @@ def _find_stops(closed: jcore.ClosedJaxpr, args: StepArgs) -> list[Stop]:
     # sums a derivative of the new state goes through (not those behind a stop_gradient,
     # e.g. a state accumulating stop_gradient(readout @ z_t): stopping them would cut y)
     needed = needed_eqns(jaxpr, jaxpr.outvars[:n_s], differentiable=True)
-    reached = _reached(jaxpr, jaxpr.invars[n_p:n_p + n_s])
-    candidates = [(k, i) for k, eqn in enumerate(jaxpr.eqns)
-                  if k in needed and eqn.primitive.name in SUMS
-                  for i, a in enumerate(eqn.invars) if isinstance(a, jcore.Var) and a in reached]
+    reached = _reached(jaxpr, jaxpr.invars[n_p : n_p + n_s])
+    candidates = [
+        (k, i)
+        for k, eqn in enumerate(jaxpr.eqns)
+        if k in needed and eqn.primitive.name in SUMS
+        for i, a in enumerate(eqn.invars)
+        if isinstance(a, jcore.Var) and a in reached
+    ]
     if not candidates:
         return []
     operands = [jaxpr.eqns[k].invars[i] for k, i in candidates]
-    probe = jcore.ClosedJaxpr(jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, operands, jaxpr.eqns,
-                                          jaxpr.effects), closed.consts)
+    probe = jcore.ClosedJaxpr(
+        jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, operands, jaxpr.eqns, jaxpr.effects),
+        closed.consts,
+    )
     deps = analyse_jvp(probe, args.p_leaves, args.s_leaves, args.x_leaves).blocks
     shapes = [np.shape(a) for a in (*args.p_leaves, *args.s_leaves)]
     states = set(range(n_p, n_p + n_s))
@@ -192,9 +202,11 @@ def _find_stops(closed: jcore.ClosedJaxpr, args: StepArgs) -> list[Stop]:
                 f"drops) but its operand {i} also depends on parameter leaves {list(mixed)} "
                 f"and the sum feeds back into the state leaves {sorted(fed)} it sums; "
                 f"stopping its gradient would drop parameter paths of that recurrence. Move "
-                f"the parameter out of the summed operand, or use method='bptt'/'rtrl'.")
-        stops.append(Stop(k, i, eqn.primitive.name, tuple(s - n_p for s in summed),
-                          source_line(eqn), mixed))
+                f"the parameter out of the summed operand, or use method='bptt'/'rtrl'."
+            )
+        stops.append(
+            Stop(k, i, eqn.primitive.name, tuple(s - n_p for s in summed), source_line(eqn), mixed)
+        )
     return stops
 
 
@@ -234,13 +246,17 @@ def _with_stops(closed: jcore.ClosedJaxpr, stops) -> jcore.ClosedJaxpr:
             invars = list(eqn.invars)
             for i in by_eqn[k]:
                 fresh = jcore.Var(invars[i].aval)
-                eqns.append(template.replace(invars=[invars[i]], outvars=[fresh],
-                                             source_info=eqn.source_info))
+                eqns.append(
+                    template.replace(
+                        invars=[invars[i]], outvars=[fresh], source_info=eqn.source_info
+                    )
+                )
                 invars[i] = fresh
             eqn = eqn.replace(invars=invars)
         eqns.append(eqn)
-    new = jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns, jaxpr.effects,
-                      jaxpr.debug_info)
+    new = jcore.Jaxpr(
+        jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns, jaxpr.effects, jaxpr.debug_info
+    )
     return jcore.ClosedJaxpr(new, closed.consts)
 
 
@@ -255,10 +271,12 @@ def _check_local(stopped: jcore.ClosedJaxpr, args: StepArgs) -> None:
                 f"primitive {u.primitive!r} acts on the previous state on the way to the new "
                 f"state and has no structure rule in spikead.online, so e-prop's cut of the "
                 f"paths through other neurons cannot be placed. Express the step with "
-                f"elementwise ops and dot_general, or use method='bptt' / 'dense' / 'rtrl'.")
+                f"elementwise ops and dot_general, or use method='bptt' / 'dense' / 'rtrl'."
+            )
     if an.couplings:
         c = an.couplings[0]
         raise UnsupportedStepError(
             f"after stopping the gradient of every cross-neuron sum found, the {c.primitive} "
             f"at equation {c.eqn} of the e-prop step's JVP still sums previous-state "
-            f"tangents over neurons (an operand used by two equations?); use method='bptt'.")
+            f"tangents over neurons (an operand used by two equations?); use method='bptt'."
+        )

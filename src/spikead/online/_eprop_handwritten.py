@@ -38,8 +38,9 @@ from spikead import snn
 from ._models import SingleLayer
 
 
-def handwritten_eprop_value_and_grad(net: SingleLayer, loss: Callable, *,
-                                     batched: bool = False) -> Callable:
+def handwritten_eprop_value_and_grad(
+    net: SingleLayer, loss: Callable, *, batched: bool = False
+) -> Callable:
     """`fn(params, state0, xs, targets) -> (total_loss, grads)`, exact e-prop by hand.
 
     ``batched=False``: one sample, xs (T, M), targets (T, K), state0 arrays (N,).
@@ -50,9 +51,11 @@ def handwritten_eprop_value_and_grad(net: SingleLayer, loss: Callable, *,
     """
     cell = net.neuron
     if not isinstance(cell, (snn.LIF, snn.ALIF)) or net.recurrent:
-        raise TypeError(f"the hand-written e-prop needs a non-recurrent LIF or ALIF layer, "
-                        f"got {type(cell).__name__} (recurrent={net.recurrent}); use "
-                        f"spikead.online.value_and_grad for other steps")
+        raise TypeError(
+            f"the hand-written e-prop needs a non-recurrent LIF or ALIF layer, "
+            f"got {type(cell).__name__} (recurrent={net.recurrent}); use "
+            f"spikead.online.value_and_grad for other steps"
+        )
     adaptive = isinstance(cell, snn.ALIF)
     surrogate = cell.surrogate.derivative
     beta, thr = cell.beta, cell.threshold
@@ -114,13 +117,19 @@ def handwritten_eprop_value_and_grad(net: SingleLayer, loss: Callable, *,
             x, target = inp
             state, psi, traces = trace_step(state, psi, traces, x, w_in)
             z = state[-1]
-            value, dy = step_loss(z @ w_out.T, target)      # dy (..., K)
+            value, dy = step_loss(z @ w_out.T, target)  # dy (..., K)
             g_in = g_in + grad_in((dy @ w_out) * psi, traces)
             g_out = g_out + jnp.einsum("...k,...n->kn", dy, z)
             return (state, psi, traces, g_in, g_out, total + jnp.sum(value)), None
 
-        carry0 = (tuple(state0), jnp.zeros_like(state0[0]), traces0, e0,
-                  jnp.zeros_like(w_out), jnp.zeros((), w_in.dtype))
+        carry0 = (
+            tuple(state0),
+            jnp.zeros_like(state0[0]),
+            traces0,
+            e0,
+            jnp.zeros_like(w_out),
+            jnp.zeros((), w_in.dtype),
+        )
         (_, _, _, g_in, g_out, total), _ = jax.lax.scan(body, carry0, (xs, targets))
         return total, {"w_in": jnp.sum(g_in, axis=tuple(range(g_in.ndim - 2))), "w_out": g_out}
 

@@ -22,8 +22,12 @@ def compare(grad, reference) -> dict[str, float]:
     else:
         cos = float(g @ r / (ng * nr))
     rel = float(np.linalg.norm(g - r) / max(nr, np.finfo(np.float64).tiny))
-    return {"cosine": cos, "rel_l2": rel, "max_abs": float(np.max(np.abs(g - r), initial=0.0)),
-            "ref_norm": float(nr)}
+    return {
+        "cosine": cos,
+        "rel_l2": rel,
+        "max_abs": float(np.max(np.abs(g - r), initial=0.0)),
+        "ref_norm": float(nr),
+    }
 
 
 def compare_trees(grads, reference) -> dict[str, dict[str, float]]:

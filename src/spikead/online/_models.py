@@ -37,9 +37,17 @@ class SingleLayer:
         return self.neuron.init_state(self.neuron.shape)
 
 
-def make_single_layer(neuron: str, n_in: int, n_hidden: int, n_out: int, *, key: jax.Array,
-                      recurrent: bool = False, gain: float = 3.0, **neuron_kwargs
-                      ) -> tuple[SingleLayer, dict]:
+def make_single_layer(
+    neuron: str,
+    n_in: int,
+    n_hidden: int,
+    n_out: int,
+    *,
+    key: jax.Array,
+    recurrent: bool = False,
+    gain: float = 3.0,
+    **neuron_kwargs,
+) -> tuple[SingleLayer, dict]:
     """Network and initial params (Gaussian, std ``gain / sqrt(fan_in)`` for W_in).
 
     ``gain`` is chosen so that random binary inputs make a fraction of neurons spike.
@@ -55,8 +63,9 @@ def make_single_layer(neuron: str, n_in: int, n_hidden: int, n_out: int, *, key:
     return SingleLayer(cell, recurrent), params
 
 
-def random_task(key: jax.Array, n_in: int, n_out: int, T: int, *, batch: int | None = None,
-                rate: float = 0.2) -> tuple[jax.Array, jax.Array]:
+def random_task(
+    key: jax.Array, n_in: int, n_out: int, T: int, *, batch: int | None = None, rate: float = 0.2
+) -> tuple[jax.Array, jax.Array]:
     """Random binary input spikes (T x M, prob ``rate``) and Gaussian targets (T x K)."""
     k_x, k_y = jax.random.split(key)
     lead = (T,) if batch is None else (batch, T)

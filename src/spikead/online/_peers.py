@@ -20,16 +20,20 @@ from ._scaling import ScalingSetting
 
 @dataclasses.dataclass(frozen=True)
 class Peer:
-    library: str      # importable name in the peer's venv
-    algorithm: str    # class of the library that computes the online gradient
-    label: str        # for statuses and figure legends
-    setup: str        # the command that makes the venv ({venv}: its directory)
+    library: str  # importable name in the peer's venv
+    algorithm: str  # class of the library that computes the online gradient
+    label: str  # for statuses and figure legends
+    setup: str  # the command that makes the venv ({venv}: its directory)
 
 
-BRAINSCALE_SETUP = ("python3 -m venv {venv} && {venv}/bin/pip install brainscale 'jax<0.10' "
-                    "(tested: brainscale 0.1.0, jax 0.9.2, brainstate 0.5.4, brainpy 2.8.2)")
-BRAINTRACE_SETUP = ("python3 -m venv {venv} && {venv}/bin/pip install braintrace "
-                    "(tested: braintrace 0.2.6, jax 0.10.2, brainstate 0.5.4, brainpy 2.8.2)")
+BRAINSCALE_SETUP = (
+    "python3 -m venv {venv} && {venv}/bin/pip install brainscale 'jax<0.10' "
+    "(tested: brainscale 0.1.0, jax 0.9.2, brainstate 0.5.4, brainpy 2.8.2)"
+)
+BRAINTRACE_SETUP = (
+    "python3 -m venv {venv} && {venv}/bin/pip install braintrace "
+    "(tested: braintrace 0.2.6, jax 0.10.2, brainstate 0.5.4, brainpy 2.8.2)"
+)
 
 #: method name in scaling.csv -> peer
 PEERS = {
@@ -39,8 +43,7 @@ PEERS = {
 }
 
 
-def peer_row(method: str, s: ScalingSetting, venv: str | None, *,
-             timeout: float = 900.0) -> dict:
+def peer_row(method: str, s: ScalingSetting, venv: str | None, *, timeout: float = 900.0) -> dict:
     """Peer ``method`` (a key of `PEERS`) at a setting's N, T, B, M, K, run in ``venv``.
 
     Without the venv's python the row has status ``"missing: ..."`` and the setup command;
@@ -51,22 +54,43 @@ def peer_row(method: str, s: ScalingSetting, venv: str | None, *,
     if method not in PEERS:
         raise ValueError(f"peer {method!r} is unknown; use one of {sorted(PEERS)}")
     peer = PEERS[method]
-    row = {"method": method, "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
-           "n_in": s.n_in, "neuron": s.neuron, "time_ms": None, "rss_peak_bytes": None,
-           "compile_s": None}
+    row = {
+        "method": method,
+        "N": s.n_hidden,
+        "T": s.seq_len,
+        "batch": s.batch,
+        "n_in": s.n_in,
+        "neuron": s.neuron,
+        "time_ms": None,
+        "rss_peak_bytes": None,
+        "compile_s": None,
+    }
     python = Path(venv) / "bin" / "python" if venv else None
     if python is None or not python.exists():
         where = f"at {venv}" if venv else f"configured (scale.{peer.library}_venv is empty)"
-        row["status"] = (f"missing: no {peer.library} venv {where}; set it up with "
-                         f"scripts/install_peers.sh or: "
-                         f"{peer.setup.format(venv=venv or '<venv>')}")
+        row["status"] = (
+            f"missing: no {peer.library} venv {where}; set it up with "
+            f"scripts/install_peers.sh or: "
+            f"{peer.setup.format(venv=venv or '<venv>')}"
+        )
         return row
     script = Path(__file__).with_name("_brainpy_peer.py")
-    args = [str(python), str(script), peer.library, peer.algorithm,
-            *(str(v) for v in (s.n_hidden, s.seq_len, s.batch, s.n_in, s.n_out))]
+    args = [
+        str(python),
+        str(script),
+        peer.library,
+        peer.algorithm,
+        *(str(v) for v in (s.n_hidden, s.seq_len, s.batch, s.n_in, s.n_out)),
+    ]
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "JAX_PLATFORMS": "cpu"}, check=False)
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "JAX_PLATFORMS": "cpu"},
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         row["status"] = f"failed: timed out after {timeout:.0f} s"
         return row
@@ -76,11 +100,16 @@ def peer_row(method: str, s: ScalingSetting, venv: str | None, *,
         row["status"] = f"failed: exit {done.returncode}: {tail}"
         return row
     out = json.loads(lines[-1])
-    row.update(time_ms=out["time_ms"], rss_peak_bytes=out["rss_peak_bytes"],
-               compile_s=out["first_call_s"],
-               status=(f"ok ({out['library']} {out['version']} {peer.algorithm}, jax "
-                       f"{out['jax']}; brainpy ALIF, same sizes, not bit-identical dynamics; "
-                       f"time and peak RSS ({out.get('rss_source', 'ru_maxrss')}) only)"))
+    row.update(
+        time_ms=out["time_ms"],
+        rss_peak_bytes=out["rss_peak_bytes"],
+        compile_s=out["first_call_s"],
+        status=(
+            f"ok ({out['library']} {out['version']} {peer.algorithm}, jax "
+            f"{out['jax']}; brainpy ALIF, same sizes, not bit-identical dynamics; "
+            f"time and peak RSS ({out.get('rss_source', 'ru_maxrss')}) only)"
+        ),
+    )
     return row
 
 

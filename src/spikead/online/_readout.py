@@ -56,8 +56,9 @@ def reads_from_inputs(closed: jcore.ClosedJaxpr, replace: list, outvars: list) -
     outs = [sub(v) for v in outvars]
     keep = needed_eqns(jcore.Jaxpr(jaxpr.constvars, jaxpr.invars, outs, eqns), outs)
     eqns = [e for k, e in enumerate(eqns) if k in keep]
-    new = jcore.Jaxpr(jaxpr.constvars, list(jaxpr.invars) + list(fresh.values()), outs, eqns,
-                      jaxpr.effects)
+    new = jcore.Jaxpr(
+        jaxpr.constvars, list(jaxpr.invars) + list(fresh.values()), outs, eqns, jaxpr.effects
+    )
     return jcore.ClosedJaxpr(new, closed.consts)
 
 

@@ -47,8 +47,9 @@ def instant_loss_and_signal(step: Callable, loss: Callable, params, state, x, ta
 
 def loss_dtype(step: Callable, loss: Callable, params, state, x, target):
     """dtype of one step's loss at these (per-sample) arguments (traced, not run)."""
-    return jax.eval_shape(lambda p, s, xx, tg: loss(step(p, s, xx)[1], tg),
-                          params, state, x, target).dtype
+    return jax.eval_shape(
+        lambda p, s, xx, tg: loss(step(p, s, xx)[1], tg), params, state, x, target
+    ).dtype
 
 
 def scan_loss(step: Callable, loss: Callable, params, state0, xs, targets) -> jax.Array:
@@ -63,8 +64,9 @@ def scan_loss(step: Callable, loss: Callable, params, state0, xs, targets) -> ja
     return jnp.sum(losses)
 
 
-def batch_scan_loss(step: Callable, loss: Callable, params, state0, xs, targets, *,
-                    time_major: bool = False) -> jax.Array:
+def batch_scan_loss(
+    step: Callable, loss: Callable, params, state0, xs, targets, *, time_major: bool = False
+) -> jax.Array:
     """Total loss ``sum_b sum_t loss(y_bt, target_bt)`` by ONE scan of the batched step.
 
     state0: B x ...; xs, targets: B x T x ... (T x B x ... when ``time_major``).
@@ -84,19 +86,22 @@ def _time_major(tree):
 def _total_loss(step: Callable, loss: Callable, batched: bool, time_major: bool) -> Callable:
     """``total(params, state0, xs, targets)`` of one sample or of a batch."""
     if batched:
-        return lambda p, s0, xs, tg: batch_scan_loss(step, loss, p, s0, xs, tg,
-                                                     time_major=time_major)
+        return lambda p, s0, xs, tg: batch_scan_loss(
+            step, loss, p, s0, xs, tg, time_major=time_major
+        )
     return lambda p, s0, xs, tg: scan_loss(step, loss, p, s0, xs, tg)
 
 
-def bptt_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
-                        time_major: bool = False) -> Callable:
+def bptt_value_and_grad(
+    step: Callable, loss: Callable, *, batched: bool = False, time_major: bool = False
+) -> Callable:
     """Backpropagation through time (batched: the standard one-scan form, see module doc)."""
     return jax.value_and_grad(_total_loss(step, loss, batched, time_major))
 
 
-def rtrl_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
-                        time_major: bool = False) -> Callable:
+def rtrl_value_and_grad(
+    step: Callable, loss: Callable, *, batched: bool = False, time_major: bool = False
+) -> Callable:
     """Real-time recurrent learning as forward-mode AD through the loop (`jax.jacfwd`)."""
     total = _total_loss(step, loss, batched, time_major)
 
@@ -106,8 +111,9 @@ def rtrl_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False
     return fn
 
 
-def eprop_reference_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
-                                   time_major: bool = False) -> Callable:
+def eprop_reference_value_and_grad(
+    step: Callable, loss: Callable, *, batched: bool = False, time_major: bool = False
+) -> Callable:
     """Bellec et al.'s e-prop (Nat. Commun. 11:3625, 2020) by `jax.grad` through a scan.
 
     The gradient is BPTT's of the e-prop step (`eprop_step`, built from ``step``'s jaxpr at
@@ -138,13 +144,15 @@ def eprop_reference_value_and_grad(step: Callable, loss: Callable, *, batched: b
     Same layouts as `bptt_value_and_grad`. Raises `UnsupportedStepError` where the stops
     cannot be placed (`eprop_step`).
     """
+
     def fn(params, state0, xs, targets):
         lead = 2 if batched else 1  # the batch and time axes in front of one step's x
         x0 = jax.tree.map(lambda a: a[(0,) * lead], xs)
         s0 = jax.tree.map(lambda a: a[0], state0) if batched else state0
         stopped = eprop_step(step, params, s0, x0)
         return bptt_value_and_grad(stopped, loss, batched=batched, time_major=time_major)(
-            params, state0, xs, targets)
+            params, state0, xs, targets
+        )
 
     return fn
 
@@ -162,26 +170,35 @@ def _dense_sample_step(step: Callable, loss: Callable, params, state, trace, x, 
     s_leaves, s_tree = jax.tree.flatten(state)
     n_p, n_s = len(jax.tree.leaves(params)), len(s_leaves)
     value, new_state, g_leaves, sig = instant_loss_and_signal(step, loss, params, state, x, target)
-    dgrads = [g_leaves[p] + sum(_tdot(sig[r], trace[r][p], sig[r].ndim) for r in range(n_s))
-              for p in range(n_p)]
+    dgrads = [
+        g_leaves[p] + sum(_tdot(sig[r], trace[r][p], sig[r].ndim) for r in range(n_s))
+        for p in range(n_p)
+    ]
     jac = jax.jacrev(lambda p, s: step(p, s, x)[0], argnums=(0, 1))(params, state)
     Fp, Hs = _blocks(jac, s_tree, n_s, n_p, n_s)
-    new_trace = [[Fp[s][p] + sum(_tdot(Hs[s][r], trace[r][p], s_leaves[r].ndim)
-                                 for r in range(n_s))
-                  for p in range(n_p)] for s in range(n_s)]
+    new_trace = [
+        [
+            Fp[s][p] + sum(_tdot(Hs[s][r], trace[r][p], s_leaves[r].ndim) for r in range(n_s))
+            for p in range(n_p)
+        ]
+        for s in range(n_s)
+    ]
     return value, new_state, new_trace, dgrads
 
 
-def dense_value_and_grad(step: Callable, loss: Callable, *, batched: bool = False,
-                         time_major: bool = False) -> Callable:
+def dense_value_and_grad(
+    step: Callable, loss: Callable, *, batched: bool = False, time_major: bool = False
+) -> Callable:
     """Exact online gradients with dense per-step Jacobians (N x N x M traces per sample).
 
     One scan over time with the batch axis in the carry (a single sample runs as a batch
     of one); the per-sample step (`_dense_sample_step`) is `vmap`-ed inside it and its
     gradient contributions summed over the batch each step.
     """
-    sample_step = jax.vmap(lambda p, s, tr, x, tg: _dense_sample_step(step, loss, p, s, tr, x, tg),
-                           in_axes=(None, 0, 0, 0, 0))
+    sample_step = jax.vmap(
+        lambda p, s, tr, x, tg: _dense_sample_step(step, loss, p, s, tr, x, tg),
+        in_axes=(None, 0, 0, 0, 0),
+    )
 
     def fn(params, state0, xs, targets):
         if not batched:
@@ -192,8 +209,9 @@ def dense_value_and_grad(step: Callable, loss: Callable, *, batched: bool = Fals
         s_leaves = jax.tree.leaves(state0)
         batch = s_leaves[0].shape[0]
         dtype = jnp.result_type(*p_leaves, *s_leaves)
-        trace0 = [[jnp.zeros((batch, *s.shape[1:], *p.shape), dtype) for p in p_leaves]
-                  for s in s_leaves]
+        trace0 = [
+            [jnp.zeros((batch, *s.shape[1:], *p.shape), dtype) for p in p_leaves] for s in s_leaves
+        ]
         grads0 = [jnp.zeros_like(p) for p in p_leaves]
 
         def body(carry, inp):
@@ -203,8 +221,10 @@ def dense_value_and_grad(step: Callable, loss: Callable, *, batched: bool = Fals
             return (new_state, new_trace, new_grads, total + jnp.sum(value)), None
 
         one = lambda tree, index: jax.tree.map(lambda a: a[index], tree)
-        value0 = jnp.zeros((), loss_dtype(step, loss, params, one(state0, 0),
-                                          one(xs, (0, 0)), one(targets, (0, 0))))
+        value0 = jnp.zeros(
+            (),
+            loss_dtype(step, loss, params, one(state0, 0), one(xs, (0, 0)), one(targets, (0, 0))),
+        )
         carry0 = (state0, trace0, grads0, value0)
         (_, _, grads, total), _ = jax.lax.scan(body, carry0, (xs, targets))
         return total, jax.tree.unflatten(p_tree, grads)

@@ -70,13 +70,16 @@ def predicted_cost(s: ScalingSetting) -> tuple[float, float]:
         "dense": B * T * (S * S * N * N * N * M + 2 * S * N * N * M),
         "rtrl": 2 * B * T * P * N * M,
     }[s.method]
-    byts = 4 * {
-        "sparse": B * S * N * M,
-        "handwritten": B * S * N * M,
-        "bptt": T * B * (S * N + M),
-        "dense": 3 * B * S * N * N * M,
-        "rtrl": B * P * S * N,
-    }[s.method]
+    byts = (
+        4
+        * {
+            "sparse": B * S * N * M,
+            "handwritten": B * S * N * M,
+            "bptt": T * B * (S * N + M),
+            "dense": 3 * B * S * N * N * M,
+            "rtrl": B * P * S * N,
+        }[s.method]
+    )
     return float(ops), float(byts)
 
 
@@ -112,11 +115,9 @@ def extrapolate_probe_times(steps, times_ms, seq_len: int) -> tuple[float, float
     steps = [int(t) for t in steps]
     times = [float(ms) for ms in times_ms]
     if not steps or len(steps) != len(times):
-        raise ValueError(f"need one time per probe length, got steps={steps} and "
-                         f"times_ms={times}")
+        raise ValueError(f"need one time per probe length, got steps={steps} and times_ms={times}")
     if steps != sorted(set(steps)) or steps[-1] >= seq_len:
-        raise ValueError(f"probe lengths {steps} must be distinct, ascending and below "
-                         f"T={seq_len}")
+        raise ValueError(f"probe lengths {steps} must be distinct, ascending and below T={seq_len}")
     bound = times[-1]
     if len(steps) > 1:
         slope, icpt = np.polyfit(np.asarray(steps, float), np.asarray(times, float), 1)
@@ -148,12 +149,23 @@ def probe_time(s: ScalingSetting, probe_steps) -> dict:
     probes = "; ".join(f"T={t}: {ms:.0f} ms" for t, ms in zip(steps, times))
     if clamped:
         probes += f" (line at T={s.seq_len} below the T={steps[-1]} time: bound used)"
-    return {"time_lower_bound_ms": bound, "time_extrapolated_ms": extrapolated,
-            "time_probe": probes}
+    return {
+        "time_lower_bound_ms": bound,
+        "time_extrapolated_ms": extrapolated,
+        "time_probe": probes,
+    }
 
 
-def measure_scaling(s: ScalingSetting, *, max_seconds: float, max_bytes: float, flops_per_s: float,
-            warmup: int = 2, repeats: int = 10, probe_steps=()) -> dict:
+def measure_scaling(
+    s: ScalingSetting,
+    *,
+    max_seconds: float,
+    max_bytes: float,
+    flops_per_s: float,
+    warmup: int = 2,
+    repeats: int = 10,
+    probe_steps=(),
+) -> dict:
     """One row: memory (compiled), time per step, or the reason it was skipped.
 
     A setting predicted slower than ``max_seconds`` per call is not timed at T; with
@@ -161,32 +173,59 @@ def measure_scaling(s: ScalingSetting, *, max_seconds: float, max_bytes: float, 
     lower bound and a linear extrapolation, in their own columns).
     """
     ops, byts = predicted_cost(s)
-    row = {"method": s.method, "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
-           "n_in": s.n_in, "neuron": s.neuron, "predicted_ops": ops, "predicted_bytes": byts,
-           "memory_bytes": None, "memory_without_inputs_bytes": None, "temp_bytes": None, "argument_bytes": None,
-           "output_bytes": None, "compile_s": None, "time_ms": None, "time_q25_ms": None,
-           "time_q75_ms": None, "time_lower_bound_ms": None, "time_extrapolated_ms": None,
-           "time_probe": None, "status": "ok"}
+    row = {
+        "method": s.method,
+        "N": s.n_hidden,
+        "T": s.seq_len,
+        "batch": s.batch,
+        "n_in": s.n_in,
+        "neuron": s.neuron,
+        "predicted_ops": ops,
+        "predicted_bytes": byts,
+        "memory_bytes": None,
+        "memory_without_inputs_bytes": None,
+        "temp_bytes": None,
+        "argument_bytes": None,
+        "output_bytes": None,
+        "compile_s": None,
+        "time_ms": None,
+        "time_q25_ms": None,
+        "time_q75_ms": None,
+        "time_lower_bound_ms": None,
+        "time_extrapolated_ms": None,
+        "time_probe": None,
+        "status": "ok",
+    }
     if byts > max_bytes:
-        row["status"] = f"skipped: predicted {byts / 1e9:.1f} GB > max_bytes {max_bytes / 1e9:.1f} GB"
+        row["status"] = (
+            f"skipped: predicted {byts / 1e9:.1f} GB > max_bytes {max_bytes / 1e9:.1f} GB"
+        )
         return row
     fn, args = build(s)
     start = time.perf_counter()
     mem = bench.compiled_memory(fn, *args)
     row["compile_s"] = round(time.perf_counter() - start, 3)
     input_bytes = sum(a.size * a.dtype.itemsize for a in args[2:])
-    row.update(memory_bytes=mem.total_bytes, temp_bytes=mem.temp_bytes,
-               argument_bytes=mem.argument_bytes, output_bytes=mem.output_bytes,
-               memory_without_inputs_bytes=mem.total_bytes - input_bytes)
+    row.update(
+        memory_bytes=mem.total_bytes,
+        temp_bytes=mem.temp_bytes,
+        argument_bytes=mem.argument_bytes,
+        output_bytes=mem.output_bytes,
+        memory_without_inputs_bytes=mem.total_bytes - input_bytes,
+    )
     seconds = ops / flops_per_s
     if seconds > max_seconds:
-        row["status"] = (f"time skipped: predicted {seconds:.0f} s per call > max_seconds "
-                         f"{max_seconds:.0f} s (memory measured)")
+        row["status"] = (
+            f"time skipped: predicted {seconds:.0f} s per call > max_seconds "
+            f"{max_seconds:.0f} s (memory measured)"
+        )
         if probe_steps:
             row.update(probe_time(s, probe_steps))
-            row["status"] = (f"time at T={s.seq_len} not run (predicted {seconds:.0f} s per call > "
-                             f"max_seconds {max_seconds:.0f} s): lower bound and linear "
-                             f"extrapolation from {row['time_probe']}")
+            row["status"] = (
+                f"time at T={s.seq_len} not run (predicted {seconds:.0f} s per call > "
+                f"max_seconds {max_seconds:.0f} s): lower bound and linear "
+                f"extrapolation from {row['time_probe']}"
+            )
         return row
     timing = bench.time_fn(jax.jit(fn), *args, warmup=warmup, repeats=repeats)
     row.update(time_ms=timing.median_ms, time_q25_ms=timing.q25_ms, time_q75_ms=timing.q75_ms)
@@ -204,5 +243,11 @@ def rss_row(s: ScalingSetting, *, timeout: float = 600.0) -> dict:
     )
     code = "jax.block_until_ready(compiled(*args))\n"
     m = bench.measure_peak_rss(code, setup=setup, timeout=timeout)
-    return {"method": s.method, "N": s.n_hidden, "T": s.seq_len, "batch": s.batch,
-            "rss_peak_bytes": m.peak_bytes, "rss_delta_bytes": m.delta_bytes}
+    return {
+        "method": s.method,
+        "N": s.n_hidden,
+        "T": s.seq_len,
+        "batch": s.batch,
+        "rss_peak_bytes": m.peak_bytes,
+        "rss_delta_bytes": m.delta_bytes,
+    }

@@ -191,7 +191,8 @@ def make_plan(step: Step, params, state, x) -> SparsePlan:
         if len(t_leaves) != n_s:
             raise UnsupportedStepError(
                 f"step returned a new state with {len(t_leaves)} arrays, the state passed "
-                f"in has {n_s}: the state must keep its pytree structure across steps.")
+                f"in has {n_s}: the state must keep its pytree structure across steps."
+            )
         return t_leaves + jax.tree.leaves(t_y)
 
     flat = [*p_leaves, *s_leaves, *x_leaves, *p_leaves, *s_leaves]
@@ -214,20 +215,34 @@ def make_plan(step: Step, params, state, x) -> SparsePlan:
         H.append(tuple(_block(blocks, n_p + r, s_shapes[i], s_shapes[r]) for r in range(n_s)))
         F.append(tuple(_block(blocks, p, s_shapes[i], p_shapes[p]) for p in range(n_p)))
         for r, h in enumerate(H[-1]):
-            if h is not None and (h.pair != tuple(range(len(s_shapes[r])))
-                                  or s_shapes[i] != s_shapes[r]):
+            if h is not None and (
+                h.pair != tuple(range(len(s_shapes[r]))) or s_shapes[i] != s_shapes[r]
+            ):
                 raise UnsupportedStepError(
                     f"d state[{i}] / d previous state[{r}] has structure {h}, not paired "
                     f"one-to-one (diagonal over neurons): state arrays must be indexed by "
                     f"neurons only and interact across neurons only through synaptic sums "
-                    f"(dot_general / reduce_sum). Use method='dense' or 'bptt' for this step.")
+                    f"(dot_general / reduce_sum). Use method='dense' or 'bptt' for this step."
+                )
     full = _trace_fixed_point(H, F, n_s, n_p)
     # the learning signal after the update (see `_readout`): traces of the tapped new
     # states and of the previous states the readout still reads
     readout = make_readout(step, params, state, x, {s for s, _ in _prune(full, H, y_reads)})
     trace = _prune(full, H, set(readout.taps) | readout.reads)
-    return SparsePlan(tuple(H), tuple(F), trace, (), s_shapes, p_shapes, closed, n_primal,
-                      readout, (), jnp.result_type(*p_leaves, *s_leaves), step)
+    return SparsePlan(
+        tuple(H),
+        tuple(F),
+        trace,
+        (),
+        s_shapes,
+        p_shapes,
+        closed,
+        n_primal,
+        readout,
+        (),
+        jnp.result_type(*p_leaves, *s_leaves),
+        step,
+    )
 
 
 def _eprop_plan(step: Step, params, state, x, closed, cuts) -> SparsePlan:
@@ -239,21 +254,29 @@ def _eprop_plan(step: Step, params, state, x, closed, cuts) -> SparsePlan:
     deep = {(s.line, frozenset(s.states)) for s in stopped.stops if s.params}
     couplings = tuple(
         _describe_coupling(closed, c, n_p, state)
-        + (_DEPTH_NOTE if (source_line(closed.jaxpr.eqns[c.eqn]),
-                           frozenset(x - n_p for x in c.sources)) in deep else "")
-        for c in cuts)
+        + (
+            _DEPTH_NOTE
+            if (source_line(closed.jaxpr.eqns[c.eqn]), frozenset(x - n_p for x in c.sources))
+            in deep
+            else ""
+        )
+        for c in cuts
+    )
     plan = make_plan(stopped, params, state, x)
     if plan.cuts:  # pragma: no cover - eprop_step checks that no coupling is left
         raise RuntimeError(f"the e-prop step still has cross-neuron couplings {plan.cuts}")
-    return dataclasses.replace(plan, cuts=tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts),
-                               couplings=couplings)
+    return dataclasses.replace(
+        plan, cuts=tuple(f"{c.primitive}@eqn{c.eqn}" for c in cuts), couplings=couplings
+    )
 
 
 #: appended to a coupling whose summed operand also carries parameter tangents
-_DEPTH_NOTE = ("; the operand also carries parameter tangents (a deeper layer's input "
-               "W_[l+1] @ z^l_t): their paths through this sum into LATER steps are dropped "
-               "from the traces, the same-step path stays in the learning signal (per-layer "
-               "e-prop, `spikead.online._eprop`)")
+_DEPTH_NOTE = (
+    "; the operand also carries parameter tangents (a deeper layer's input "
+    "W_[l+1] @ z^l_t): their paths through this sum into LATER steps are dropped "
+    "from the traces, the same-step path stays in the learning signal (per-layer "
+    "e-prop, `spikead.online._eprop`)"
+)
 
 
 def _describe_coupling(closed, coupling, n_p: int, state) -> str:
@@ -261,15 +284,19 @@ def _describe_coupling(closed, coupling, n_p: int, state) -> str:
     and the step's source line."""
     eqn = closed.jaxpr.eqns[coupling.eqn]
     operand = eqn.invars[coupling.operand]
-    paths = [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(state)[0]]
+    paths = [
+        jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(state)[0]
+    ]
     leaves = ", ".join(f"state{paths[s - n_p]}" for s in coupling.sources)
     text = " ".join(str(eqn).split())
     names = text.rsplit("] ", 1)[-1].split()  # the operands as the equation prints them
     name = f"`{names[coupling.operand]}` " if len(names) == len(eqn.invars) else ""
     where = source_line(eqn)
-    return (f"{coupling.primitive} (equation {coupling.eqn} of the step's JVP: `{text}`) sums "
-            f"its operand {coupling.operand} ({name}{operand.aval.str_short()}), the tangent "
-            f"of previous {leaves}, over neurons" + (f"; emitted at {where}" if where else ""))
+    return (
+        f"{coupling.primitive} (equation {coupling.eqn} of the step's JVP: `{text}`) sums "
+        f"its operand {coupling.operand} ({name}{operand.aval.str_short()}), the tangent "
+        f"of previous {leaves}, over neurons" + (f"; emitted at {where}" if where else "")
+    )
 
 
 def _block(blocks, src, out_shape, in_shape) -> Structure | None:
@@ -286,7 +313,8 @@ def _check_unknowns(analysis: Analysis, needed, states, closed) -> None:
                 f"previous-state tangents and has no structure rule in spikead.online; its "
                 f"state Jacobian can be neither paired per neuron nor dropped as a synaptic "
                 f"sum. Express the step with elementwise ops and dot_general, or use "
-                f"method='dense' / 'bptt' / 'rtrl'.")
+                f"method='dense' / 'bptt' / 'rtrl'."
+            )
 
 
 def _trace_fixed_point(H, F, n_s, n_p) -> dict[tuple[int, int], Structure]:
@@ -307,7 +335,9 @@ def _trace_fixed_point(H, F, n_s, n_p) -> dict[tuple[int, int], Structure]:
         if new == trace:
             return trace
         trace = new
-    raise RuntimeError("trace structure did not reach a fixed point in 64 iterations")  # pragma: no cover
+    raise RuntimeError(
+        "trace structure did not reach a fixed point in 64 iterations"
+    )  # pragma: no cover
 
 
 def _prune(trace, H, y_reads: set[int]) -> dict[tuple[int, int], Structure]:
@@ -340,8 +370,7 @@ def engine_jacobians(plan: SparsePlan, params, state, x):
     whose values the analysis proved constant along some labels (uniform constants) is
     read at index 0 along them.
     """
-    blocks = structured_jacobian(lambda p, s: plan.step(p, s, x)[0], params, state,
-                                 argnums=(0, 1))
+    blocks = structured_jacobian(lambda p, s: plan.step(p, s, x)[0], params, state, argnums=(0, 1))
     s_tree = jax.tree.structure(state)
     rows = s_tree.flatten_up_to(blocks)
     n_p = len(plan.param_shapes)
@@ -350,7 +379,9 @@ def engine_jacobians(plan: SparsePlan, params, state, x):
     H = [[None] * n_s for _ in range(n_s)]
     F = [[None] * n_p for _ in range(n_s)]
     for s, (jp, js) in enumerate(rows):
-        for src, t in enumerate(jax.tree.leaves(jp, is_leaf=is_t) + jax.tree.leaves(js, is_leaf=is_t)):
+        for src, t in enumerate(
+            jax.tree.leaves(jp, is_leaf=is_t) + jax.tree.leaves(js, is_leaf=is_t)
+        ):
             mine = plan.F[s][src] if src < n_p else plan.H[s][src - n_p]
             if mine is None:
                 continue
@@ -372,8 +403,12 @@ def engine_jacobians(plan: SparsePlan, params, state, x):
 def _narrows_to(s: Structure, target: Structure) -> bool:
     """Same pairs, fewer value labels: the plan proved the values constant along the rest
     (concrete constants uniform along neurons, see `_analysis.varying_dims`)."""
-    return (s.pair == target.pair and s.val_dims is not None and target.val_dims is not None
-            and set(target.val_dims) < set(s.val_dims))
+    return (
+        s.pair == target.pair
+        and s.val_dims is not None
+        and target.val_dims is not None
+        and set(target.val_dims) < set(s.val_dims)
+    )
 
 
 def local_jacobians(plan: SparsePlan, params, state, x):
@@ -403,10 +438,16 @@ def local_jacobians(plan: SparsePlan, params, state, x):
     for s in range(n_s):
         out_rank = len(plan.state_shapes[s])
         wanted = [p for p in range(n_p) if (s, p) in plan.trace]
-        wanted += [n_p + r for r in range(n_s)
-                   if any((s, p) in plan.trace and (r, p) in plan.trace for p in used)]
-        blocks = {src: st for src, st in enumerate((*plan.F[s], *plan.H[s]))
-                  if st is not None and src in wanted}
+        wanted += [
+            n_p + r
+            for r in range(n_s)
+            if any((s, p) in plan.trace and (r, p) in plan.trace for p in used)
+        ]
+        blocks = {
+            src: st
+            for src, st in enumerate((*plan.F[s], *plan.H[s]))
+            if st is not None and src in wanted
+        }
         needs_vjp = [st for st in blocks.values() if set(range(out_rank)) <= set(st.pair)]
         compressed = None
         if needs_vjp:
@@ -437,8 +478,9 @@ def _jvp_values(f_lin, st: Structure, s: int, src: int, tp0, ts0, dtype):
     onehots = jnp.eye(n_u, dtype=dtype).reshape((n_u, *u_sizes))
     # tangent: ones along paired source dims, one-hot along unpaired ones
     expand = [q for q in range(len(in_shape)) if q not in unpaired]
-    tangents = jnp.broadcast_to(jnp.expand_dims(onehots, [1 + q for q in expand]) if expand
-                                else onehots, (n_u, *in_shape))
+    tangents = jnp.broadcast_to(
+        jnp.expand_dims(onehots, [1 + q for q in expand]) if expand else onehots, (n_u, *in_shape)
+    )
 
     def one(t):
         tp = [t if k == src else a for k, a in enumerate(tp0)]
@@ -506,9 +548,14 @@ def _per_sample_term(signal: jax.Array, vals: jax.Array, st: Structure) -> jax.A
 
 def _per_sample_shape(structs: list[Structure], batch: int) -> tuple[int, ...] | None:
     """Shape of the per-sample accumulator of one param leaf (None: no such term)."""
-    shapes = [[1 if lab not in set(st.out_labels) | set(st.val_dims or ()) else size
-               for lab, size in zip(st.in_labels, st.in_shape)]
-              for st in structs if not _is_outer(st)]
+    shapes = [
+        [
+            1 if lab not in set(st.out_labels) | set(st.val_dims or ()) else size
+            for lab, size in zip(st.in_labels, st.in_shape)
+        ]
+        for st in structs
+        if not _is_outer(st)
+    ]
     if not shapes:
         return None
     return (batch, *(max(dims) for dims in zip(*shapes)))
@@ -577,9 +624,11 @@ class _Inputs:
 
     def window(self, start, size: int):
         """``(xs, targets)`` of steps ``start .. start + size - 1``, each K x B x ..."""
+
         def one(a):
             w = jax.lax.dynamic_slice_in_dim(a, start, size, axis=self.time_axis)
             return jnp.moveaxis(w, self.time_axis, 0) if self.batched else w[:, None]
+
         return jax.tree.map(one, (self.xs, self.targets))
 
     def at(self, t):
@@ -602,8 +651,10 @@ class _Signals:
     @classmethod
     def of(cls, plan: SparsePlan, n_p: int) -> _Signals:
         taps, reads = plan.readout.taps, plan.readout.reads
-        return cls([[r for r in sorted(reads) if (r, p) in plan.trace] for p in range(n_p)],
-                   [[s for s in taps if (s, p) in plan.trace] for p in range(n_p)])
+        return cls(
+            [[r for r in sorted(reads) if (r, p) in plan.trace] for p in range(n_p)],
+            [[s for s in taps if (s, p) in plan.trace] for p in range(n_p)],
+        )
 
 
 def _output_fn(plan: SparsePlan, state, x, params) -> Callable:
@@ -614,12 +665,14 @@ def _output_fn(plan: SparsePlan, state, x, params) -> Callable:
     def y(p, s, xx, tapped):
         leaves = plan.readout(jax.tree.leaves(p), jax.tree.leaves(s), jax.tree.leaves(xx), tapped)
         return jax.tree.unflatten(y_tree, leaves)
+
     return y
 
 
 def _signal_vjp(y_b, loss_b, params, state, x, target, tapped):
     """``(value, g_direct, sig_old, sig_new)`` of the batch loss
     ``sum_b loss(y_b(params, state, x, tapped)[b], target[b])``."""
+
     def total(p, s, tp):
         return jnp.sum(loss_b(y_b(p, s, x, tp), target))
 
@@ -628,9 +681,16 @@ def _signal_vjp(y_b, loss_b, params, state, x, target, tapped):
     return value, jax.tree.leaves(g_direct), jax.tree.leaves(sig_old), list(sig_new)
 
 
-def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
-                          batched: bool = False, time_major: bool = False,
-                          unroll: int = UNROLL, approximation: str | None = None) -> Callable:
+def sparse_value_and_grad(
+    step: Step,
+    loss: Loss,
+    jacobians: str = "auto",
+    *,
+    batched: bool = False,
+    time_major: bool = False,
+    unroll: int = UNROLL,
+    approximation: str | None = None,
+) -> Callable:
     """`fn(params, state0, xs, targets) -> (total_loss, grads)`; one sample (xs: T x ...) or,
     with ``batched``, a batch (state0: B x ..., xs: B x T x ... or T x B x ... when
     ``time_major``; loss and grads summed over the batch).
@@ -701,15 +761,18 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
     if jacobians not in JACOBIANS:
         raise ValueError(f"jacobians={jacobians!r}; use one of {JACOBIANS}")
     if not (isinstance(unroll, int) and unroll >= 1):
-        raise ValueError(f"unroll={unroll!r}: expected a positive int (time steps per loop "
-                         f"iteration); use 1 for one step per iteration")
+        raise ValueError(
+            f"unroll={unroll!r}: expected a positive int (time steps per loop "
+            f"iteration); use 1 for one step per iteration"
+        )
     check_approximation(approximation)
     plans: dict = {}
 
     def planned(params, s0, x0) -> tuple[SparsePlan, str]:
         """The plan and Jacobian source for these per-sample arguments (cached, see above)."""
         key = tuple(map(jax.tree.structure, (params, s0, x0))) + tuple(
-            map(jax.typeof, jax.tree.leaves((params, s0, x0))))
+            map(jax.typeof, jax.tree.leaves((params, s0, x0)))
+        )
         if key not in plans:
             plan = make_plan(step, params, s0, x0)
             require_allowed(plan, approximation)
@@ -749,17 +812,20 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
             new_state = step_b(params, state, x)[0]  # no readout: XLA merges it with the VJP's
             new_trace = update_b(state, x, trace)
             value, g_direct, sig_old, sig_new = _signal_vjp(
-                y_b, loss_b, params, state, x, target,
-                [jax.tree.leaves(new_state)[k] for k in taps])
+                y_b, loss_b, params, state, x, target, [jax.tree.leaves(new_state)[k] for k in taps]
+            )
             # a padded step's contributions are zeroed by selects on the small pieces (B x N
             # signals, param-shaped direct gradient): exact zeros even where its derivative
             # is inf (a zero cotangent would give 0 * inf = nan)
             zero_pad = lambda a: jnp.where(valid, a, 0.0)
             sig_old = [zero_pad(a) for a in sig_old]
             sig_new = dict(zip(taps, map(zero_pad, sig_new)))
-            terms = [(sig_old[r], trace[(r, p)], (r, p)) for p, rs in enumerate(sig.old) for r in rs]
-            terms += [(sig_new[s], new_trace[(s, p)], (s, p)) for p, ss in enumerate(sig.new)
-                      for s in ss]
+            terms = [
+                (sig_old[r], trace[(r, p)], (r, p)) for p, rs in enumerate(sig.old) for r in rs
+            ]
+            terms += [
+                (sig_new[s], new_trace[(s, p)], (s, p)) for p, ss in enumerate(sig.new) for s in ss
+            ]
             new_grads = [grads[p] + zero_pad(g) for p, g in enumerate(g_direct)]
             new_per_sample = dict(per_sample)
             for signal, vals, (s, p) in terms:
@@ -768,8 +834,14 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
                     new_grads[p] = new_grads[p] + _outer_term(signal, vals, st)
                 else:
                     new_per_sample[p] = new_per_sample[p] + _per_sample_term(signal, vals, st)
-            return (t + 1, new_state, new_trace, new_grads, new_per_sample,
-                    total + jnp.where(valid, value, 0.0))
+            return (
+                t + 1,
+                new_state,
+                new_trace,
+                new_grads,
+                new_per_sample,
+                total + jnp.where(valid, value, 0.0),
+            )
 
         def iteration(carry, _):
             for _ in range(unroll):  # unrolled here: the same loop body for every T
@@ -784,9 +856,12 @@ def sparse_value_and_grad(step: Step, loss: Loss, jacobians: str = "auto", *,
         value0 = jnp.zeros((), loss_dtype(step, loss, params, s0, x0, one(inputs.at(0)[1])))
         carry0 = (jnp.zeros((), jnp.int32), state0, trace0, grads0, per_sample0, value0)
         (_, _, _, grads, per_sample, total), _ = jax.lax.scan(
-            iteration, carry0, None, length=max(-(-n_steps // unroll), 2))
-        grads = [g + jnp.broadcast_to(jnp.sum(per_sample[p], axis=0), g.shape)
-                 if p in per_sample else g for p, g in enumerate(grads)]
+            iteration, carry0, None, length=max(-(-n_steps // unroll), 2)
+        )
+        grads = [
+            g + jnp.broadcast_to(jnp.sum(per_sample[p], axis=0), g.shape) if p in per_sample else g
+            for p, g in enumerate(grads)
+        ]
         return total, jax.tree.unflatten(p_tree, grads)
 
     def fn(params, state0, xs, targets):

@@ -137,9 +137,12 @@ def _deterministic_xla(log: logging.Logger) -> bool:
         import jax
 
         if jax.default_backend() == "gpu":
-            log.warning("deterministic=true, but JAX started its GPU backend before the run: "
-                        "GPU results may differ from run to run. Start the process with "
-                        "XLA_FLAGS=%s.", DETERMINISTIC_XLA_FLAG)
+            log.warning(
+                "deterministic=true, but JAX started its GPU backend before the run: "
+                "GPU results may differ from run to run. Start the process with "
+                "XLA_FLAGS=%s.",
+                DETERMINISTIC_XLA_FLAG,
+            )
             return False
         return True  # CPU: reproducible without the flag
     os.environ["XLA_FLAGS"] = f"{flags} {DETERMINISTIC_XLA_FLAG}".strip()
@@ -167,8 +170,9 @@ def _start_wandb(name: str, cfg: DictConfig, out_dir: Path):
     )
 
 
-def start_run(cfg: DictConfig, name: str, *, out_dir: str | Path | None = None,
-              data_label: str | None = None) -> Run:
+def start_run(
+    cfg: DictConfig, name: str, *, out_dir: str | Path | None = None, data_label: str | None = None
+) -> Run:
     """Prepare the run directory, seeding, logging and wandb for an experiment.
 
     Args:
@@ -205,5 +209,12 @@ def start_run(cfg: DictConfig, name: str, *, out_dir: str | Path | None = None,
         "commit": source_commit(),
     }
     log.info("run %s (profile %s) -> %s", name, profile, out)
-    return Run(name=name, out_dir=out, cfg=cfg, seed=seed, meta=meta, log=log,
-               _wandb=_start_wandb(name, cfg, out))
+    return Run(
+        name=name,
+        out_dir=out,
+        cfg=cfg,
+        seed=seed,
+        meta=meta,
+        log=log,
+        _wandb=_start_wandb(name, cfg, out),
+    )

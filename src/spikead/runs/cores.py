@@ -52,8 +52,12 @@ class CoreLease:
         self.release()
 
 
-def lease_core(lock_dir: str | Path = DEFAULT_LOCK_DIR, cores: set[int] | None = None,
-               poll_s: float = 1.0, timeout_s: float | None = None) -> CoreLease:
+def lease_core(
+    lock_dir: str | Path = DEFAULT_LOCK_DIR,
+    cores: set[int] | None = None,
+    poll_s: float = 1.0,
+    timeout_s: float | None = None,
+) -> CoreLease:
     """Lease the lowest free core of ``cores`` (default: this process's affinity set).
 
     Waits, polling every ``poll_s`` seconds, while every core is leased; raises
@@ -75,32 +79,41 @@ def lease_core(lock_dir: str | Path = DEFAULT_LOCK_DIR, cores: set[int] | None =
                 continue
             return CoreLease(core, fd)
         if timeout_s is not None and time.monotonic() - start > timeout_s:
-            raise TimeoutError(f"no free core among {cores} in {lock_dir} after {timeout_s:g} s; "
-                               f"another job holds every lease (ls {lock_dir}; fuser its files)")
+            raise TimeoutError(
+                f"no free core among {cores} in {lock_dir} after {timeout_s:g} s; "
+                f"another job holds every lease (ls {lock_dir}; fuser its files)"
+            )
         time.sleep(poll_s)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lock-dir", default=str(DEFAULT_LOCK_DIR))
-    parser.add_argument("command", nargs=argparse.REMAINDER,
-                        help="the command to run, after '--'")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command to run, after '--'")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command given; usage: python -m spikead.runs.cores -- CMD [ARGS...]")
     if os.environ.get(LEASE_ENV):  # already inside a lease: stay on the parent's core
-        print(f"[spikead.runs.cores] inside the lease of core {os.environ[LEASE_ENV]}: "
-              f"{' '.join(command)}", file=sys.stderr, flush=True)
+        print(
+            f"[spikead.runs.cores] inside the lease of core {os.environ[LEASE_ENV]}: "
+            f"{' '.join(command)}",
+            file=sys.stderr,
+            flush=True,
+        )
         os.execvp(command[0], command)
     if not hasattr(os, "sched_setaffinity"):
-        parser.error("pinning to a core needs Linux's sched_setaffinity, which this OS lacks; "
-                     "run the command without this wrapper")
+        parser.error(
+            "pinning to a core needs Linux's sched_setaffinity, which this OS lacks; "
+            "run the command without this wrapper"
+        )
     lease = lease_core(args.lock_dir)
     os.set_inheritable(lease.fd, True)  # the command holds the lease until it exits
     os.sched_setaffinity(0, {lease.core})
     os.environ[LEASE_ENV] = str(lease.core)
-    print(f"[spikead.runs.cores] core {lease.core}: {' '.join(command)}", file=sys.stderr, flush=True)
+    print(
+        f"[spikead.runs.cores] core {lease.core}: {' '.join(command)}", file=sys.stderr, flush=True
+    )
     os.execvp(command[0], command)
 
 

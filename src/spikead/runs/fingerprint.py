@@ -24,8 +24,14 @@ from pathlib import Path
 
 from .config import ConfigError
 
-__all__ = ["code_digest", "compose_config", "config_digest", "package_closure",
-           "referenced_subpackages", "variant_suffix"]
+__all__ = [
+    "code_digest",
+    "compose_config",
+    "config_digest",
+    "package_closure",
+    "referenced_subpackages",
+    "variant_suffix",
+]
 
 PACKAGE = "spikead"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the spikead package this module belongs to
@@ -85,7 +91,9 @@ def config_digest(config_dir: str | Path, name: str, overrides: Iterable[str] = 
 # ``spikead.x`` anywhere (imports, ``python -m spikead.x`` commands, prose), and the names of
 # ``from spikead import x, y`` (parenthesised lists may span lines)
 _DOTTED = re.compile(rf"\b{PACKAGE}\.([A-Za-z_]\w*)")
-_FROM = re.compile(rf"^[ \t]*from[ \t]+{PACKAGE}[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.MULTILINE)
+_FROM = re.compile(
+    rf"^[ \t]*from[ \t]+{PACKAGE}[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.MULTILINE
+)
 
 
 def referenced_subpackages(source: str) -> set[str]:
@@ -109,8 +117,11 @@ def _members(package_dir: Path, sub: str) -> list[Path]:
     """The files of subpackage (or module) ``sub``: every file of its folder, caches left out."""
     folder, module = package_dir / sub, package_dir / f"{sub}.py"
     if folder.is_dir():
-        return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                      and p.suffix not in (".pyc", ".pyo"))
+        return sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+        )
     return [module] if module.is_file() else []
 
 

@@ -51,7 +51,9 @@ def _interactive(stream: IO[str]) -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def progress_bar(iterable=None, *, nested: bool = False, file: IO[str] | None = None, **kwargs: Any):
+def progress_bar(
+    iterable=None, *, nested: bool = False, file: IO[str] | None = None, **kwargs: Any
+):
     """A ``tqdm`` bar over ``iterable`` that writes no ``\\r`` into log files.
 
     Args:
@@ -77,5 +79,10 @@ def progress_bar(iterable=None, *, nested: bool = False, file: IO[str] | None = 
         kwargs["disable"] = True
     interval = max(float(kwargs.pop("mininterval", 0.0)), LOG_INTERVAL_S)
     kwargs.setdefault("ascii", True)
-    return tqdm(iterable, file=_LineWriter(stream), mininterval=interval,
-                maxinterval=max(interval, float(kwargs.pop("maxinterval", 0.0))), **kwargs)
+    return tqdm(
+        iterable,
+        file=_LineWriter(stream),
+        mininterval=interval,
+        maxinterval=max(interval, float(kwargs.pop("maxinterval", 0.0))),
+        **kwargs,
+    )

@@ -143,8 +143,10 @@ def chunked_fixed_point(
         starts_v, starts_z, _, _, passes, _ = carry
         (end_v, end_z, slope), (v, z) = run_chunks(starts_v, starts_z)
         tol = rtol * jax.vmap(lambda v: jnp.abs(v) + jnp.abs(threshold))(end_v[:-1])
-        residual = jnp.sum((jnp.abs(end_v[:-1] - starts_v[1:]) > tol)
-                           | (end_z[:-1] != starts_z[1:]), dtype=jnp.int32)
+        residual = jnp.sum(
+            (jnp.abs(end_v[:-1] - starts_v[1:]) > tol) | (end_z[:-1] != starts_z[1:]),
+            dtype=jnp.int32,
+        )
         _, new_v = lax.scan(newton, v0, (end_v[:-1], slope[:-1], starts_v[:-1]))
         new_v = jnp.concatenate([v0[None], new_v], axis=0)
         new_z = _starts(z0, end_z)
@@ -156,8 +158,14 @@ def chunked_fixed_point(
 
     starts_v = jnp.zeros((count, *v0.shape), i.dtype).at[0].set(v0)
     starts_z = jnp.zeros((count, *z0.shape), i.dtype).at[0].set(z0)
-    init = (starts_v, starts_z, jnp.zeros_like(i_c), jnp.zeros_like(i_c), jnp.int32(0),
-            jnp.int32(1))
+    init = (
+        starts_v,
+        starts_z,
+        jnp.zeros_like(i_c),
+        jnp.zeros_like(i_c),
+        jnp.int32(0),
+        jnp.int32(1),
+    )
     _, _, v, z, passes, residual = lax.while_loop(cond, body, init)
     converged = (residual == 0) | (passes >= count)
     return merge_chunks(v, length), merge_chunks(z, length), passes, residual, converged

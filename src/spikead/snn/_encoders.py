@@ -22,8 +22,7 @@ def _check_steps(num_steps: int) -> None:
         raise ParameterError(f"num_steps={num_steps!r} must be a positive int (T).")
 
 
-def rate_encode(x: ArrayLike, num_steps: int, *, key: PRNGKeyArray,
-                gain: float = 1.0) -> Array:
+def rate_encode(x: ArrayLike, num_steps: int, *, key: PRNGKeyArray, gain: float = 1.0) -> Array:
     """Rate (Bernoulli) code: spikes[t, f] ~ Bernoulli(clip(gain * x[f], 0, 1)), independent
     over t and f.
 
@@ -41,8 +40,14 @@ def rate_encode(x: ArrayLike, num_steps: int, *, key: PRNGKeyArray,
     return (u < p[None]).astype(jnp.float32)
 
 
-def latency_encode(x: ArrayLike, num_steps: int, *, method: str = "linear",
-                   tau: float = 5.0, threshold: float = 0.01) -> Array:
+def latency_encode(
+    x: ArrayLike,
+    num_steps: int,
+    *,
+    method: str = "linear",
+    tau: float = 5.0,
+    threshold: float = 0.01,
+) -> Array:
     """Latency code: at most one spike per feature, at step t(x); features with
     x <= threshold never spike.
 
@@ -74,8 +79,13 @@ def latency_encode(x: ArrayLike, num_steps: int, *, method: str = "linear",
     return (steps == t[None]).astype(jnp.float32)
 
 
-def delta_encode(xs: ArrayLike, threshold: float = 0.1, *, off_spikes: bool = True,
-                 initial: ArrayLike | None = None) -> Array:
+def delta_encode(
+    xs: ArrayLike,
+    threshold: float = 0.1,
+    *,
+    off_spikes: bool = True,
+    initial: ArrayLike | None = None,
+) -> Array:
     """Delta code: a spike where the signal changed by more than `threshold` since the
     previous step.
 
@@ -95,8 +105,9 @@ def delta_encode(xs: ArrayLike, threshold: float = 0.1, *, off_spikes: bool = Tr
         raise ShapeError(f"delta_encode expects xs of shape (T, *F), got {xs.shape}.")
     if threshold < 0:
         raise ParameterError(f"delta_encode threshold={threshold} must be >= 0.")
-    first = xs[0] if initial is None else jnp.broadcast_to(jnp.asarray(initial, xs.dtype),
-                                                           xs.shape[1:])
+    first = (
+        xs[0] if initial is None else jnp.broadcast_to(jnp.asarray(initial, xs.dtype), xs.shape[1:])
+    )
     d = jnp.diff(xs, axis=0, prepend=first[None])
     on = (d > threshold).astype(jnp.float32)
     if not off_spikes:

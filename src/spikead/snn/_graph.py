@@ -42,7 +42,7 @@ def _topological_order(names: Sequence[str], edges: Sequence[Edge]) -> tuple[str
         stack.append(n)
         for m in succ[n]:
             if colour[m] == 1:
-                cycle = stack[stack.index(m):] + [m]
+                cycle = stack[stack.index(m) :] + [m]
                 raise CycleError(
                     "same-step cycle " + " -> ".join(cycle) + ": it can never be "
                     "evaluated within one time step. Move one of its edges to `recurrent=` "
@@ -164,9 +164,7 @@ class Graph(StatefulLayer):
         self.merge = tuple(modes[n] for n in self.order)
         self.outputs = tuple(outputs)
         self.feedback_sources = tuple(dict.fromkeys(src for src, _ in recurrent))
-        self.feedback_shapes = tuple(
-            (k, tuple(v)) for k, v in (feedback_shapes or {}).items()
-        )
+        self.feedback_shapes = tuple((k, tuple(v)) for k, v in (feedback_shapes or {}).items())
 
     def init_state(self, in_shape: Shape) -> dict:
         """Initial state: zeros for every layer state and every fed-back output.

@@ -65,7 +65,9 @@ class SpikingPool(eqx.Module):
     def __call__(self, x: Array, *, key: PRNGKeyArray | None = None) -> Array:
         n_spatial = len(self.kernel_size)
         check_shape(
-            "SpikingPool input rank", (n_spatial + 1,), (x.ndim,),
+            "SpikingPool input rank",
+            (n_spatial + 1,),
+            (x.ndim,),
             f"Expected (C, *spatial) with {n_spatial} spatial dims for one sample.",
         )
         window, strides = (1, *self.kernel_size), (1, *self.stride)
@@ -108,7 +110,9 @@ class Residual(StatefulLayer):
         state = init_layer_state(self.block, in_shape)
         out = output_spec(self.block, state, in_shape, where="Residual block")
         check_shape(
-            "Residual block output", tuple(in_shape), out.shape,
+            "Residual block output",
+            tuple(in_shape),
+            out.shape,
             "The block must preserve the shape of its input.",
         )
         return state

@@ -39,7 +39,7 @@ def cross_entropy(logits: ArrayLike, label: ArrayLike) -> Array:
 def rate_cross_entropy(spikes: ArrayLike, label: ArrayLike) -> Array:
     """Mean over steps of the cross-entropy of the spikes of each step as logits.
 
-        L = (1/T) sum_t CE(spikes_t, label);  spikes (T, C) -> scalar.
+    L = (1/T) sum_t CE(spikes_t, label);  spikes (T, C) -> scalar.
     """
     spikes = _check("rate_cross_entropy", spikes)
     return jnp.mean(jax.vmap(cross_entropy, in_axes=(0, None))(spikes, label))
@@ -68,8 +68,7 @@ def first_spike_time(spikes: ArrayLike) -> Array:
     return jnp.sum(silent_so_far, axis=0)
 
 
-def first_spike_cross_entropy(spikes: ArrayLike, label: ArrayLike, *,
-                              tau: float = 1.0) -> Array:
+def first_spike_cross_entropy(spikes: ArrayLike, label: ArrayLike, *, tau: float = 1.0) -> Array:
     """Cross-entropy of negative first-spike times: L = CE(-t_first / tau, label), so the
     target class is pushed to fire first; (T, C) -> scalar. Outputs that never spike count
     as t_first = T."""

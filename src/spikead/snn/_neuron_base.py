@@ -40,7 +40,9 @@ class AbstractNeuron(StatefulLayer):
     def init_state(self, in_shape: Shape) -> tuple[Array, ...]:
         """Zeros for every state variable; `in_shape` must equal `self.shape`."""
         check_shape(
-            f"{type(self).__name__}.init_state", self.shape, in_shape,
+            f"{type(self).__name__}.init_state",
+            self.shape,
+            in_shape,
             f"Build the neuron with shape={tuple(in_shape)} or feed it inputs of shape "
             f"{self.shape}.",
         )
@@ -48,7 +50,9 @@ class AbstractNeuron(StatefulLayer):
 
     def _check_input(self, x: Array) -> None:
         check_shape(
-            f"{type(self).__name__} input", self.shape, x.shape,
+            f"{type(self).__name__} input",
+            self.shape,
+            x.shape,
             "One call is one time step of ONE sample: use jax.vmap or snn.run_batched "
             "for a batch, snn.run for time.",
         )
@@ -85,15 +89,11 @@ def as_surrogate(surrogate: AbstractSurrogate | str) -> AbstractSurrogate:
 
 def check_reset(reset: str) -> str:
     if reset not in RESET_MODES:
-        raise ParameterError(
-            f"reset={reset!r} is not a reset mode; use one of {RESET_MODES}."
-        )
+        raise ParameterError(f"reset={reset!r} is not a reset mode; use one of {RESET_MODES}.")
     return reset
 
 
-def apply_reset(
-    v: Array, z: Array, amount: Array, reset: str, stop_reset_grad: bool
-) -> Array:
+def apply_reset(v: Array, z: Array, amount: Array, reset: str, stop_reset_grad: bool) -> Array:
     """Membrane after the reset caused by spike `z`.
 
     "zero": v * (1 - z);  "subtract": v - amount * z. With `stop_reset_grad` the spike in

@@ -127,8 +127,9 @@ class _Flat:
         for s in srcs:
             for d in dsts:
                 if (s, d) in self.edges:
-                    raise SNNError(f"to_nir: edge ({s!r}, {d!r}) would appear twice; NIR "
-                                   "edges are unique.")
+                    raise SNNError(
+                        f"to_nir: edge ({s!r}, {d!r}) would appear twice; NIR edges are unique."
+                    )
                 self.edges.append((s, d))
                 if recurrent:
                     self.recurrent.add((s, d))
@@ -175,8 +176,14 @@ def _export_lif(nir, name, layer: LIF, shape, dt):
     _check_zero_reset(name, layer)
     tau = _decay_to_tau(name, "beta", layer.beta, dt)
     thr = _f64(layer.threshold)
-    node = nir.LIF(tau=tau, r=tau / dt, v_leak=np.zeros_like(tau), v_threshold=thr,
-                   v_reset=np.zeros_like(thr), metadata=_surrogate_metadata(layer))
+    node = nir.LIF(
+        tau=tau,
+        r=tau / dt,
+        v_leak=np.zeros_like(tau),
+        v_threshold=thr,
+        v_reset=np.zeros_like(thr),
+        metadata=_surrogate_metadata(layer),
+    )
     return [(name, node)]
 
 
@@ -185,24 +192,37 @@ def _export_cubalif(nir, name, layer: CuBaLIF, shape, dt):
     tau_syn = _decay_to_tau(name, "alpha", layer.alpha, dt)
     tau_mem = _decay_to_tau(name, "beta", layer.beta, dt)
     thr = _f64(layer.threshold)
-    node = nir.CubaLIF(tau_syn=tau_syn, tau_mem=tau_mem, r=tau_mem / dt,
-                       v_leak=np.zeros_like(thr), v_threshold=thr, v_reset=np.zeros_like(thr),
-                       w_in=tau_syn / dt, metadata=_surrogate_metadata(layer))
+    node = nir.CubaLIF(
+        tau_syn=tau_syn,
+        tau_mem=tau_mem,
+        r=tau_mem / dt,
+        v_leak=np.zeros_like(thr),
+        v_threshold=thr,
+        v_reset=np.zeros_like(thr),
+        w_in=tau_syn / dt,
+        metadata=_surrogate_metadata(layer),
+    )
     return [(name, node)]
 
 
 def _export_iaf(nir, name, layer: IAF, shape, dt):
     _check_zero_reset(name, layer)
     thr = _f64(layer.threshold)
-    node = nir.IF(r=np.ones_like(thr), v_threshold=thr, v_reset=np.zeros_like(thr),
-                  metadata=_surrogate_metadata(layer))
+    node = nir.IF(
+        r=np.ones_like(thr),
+        v_threshold=thr,
+        v_reset=np.zeros_like(thr),
+        metadata=_surrogate_metadata(layer),
+    )
     return [(name, node)]
 
 
 def _export_linear(nir, name, layer: eqx.nn.Linear, shape, dt):
     if layer.in_features == "scalar" or layer.out_features == "scalar":
-        raise SNNError(f"to_nir: layer {name!r} is an eqx.nn.Linear with 'scalar' features; "
-                       "NIR's Affine needs vectors. Use in/out_features >= 1.")
+        raise SNNError(
+            f"to_nir: layer {name!r} is an eqx.nn.Linear with 'scalar' features; "
+            "NIR's Affine needs vectors. Use in/out_features >= 1."
+        )
     w = np.asarray(layer.weight)
     if layer.bias is None:
         return [(name, nir.Linear(weight=w))]
@@ -211,29 +231,47 @@ def _export_linear(nir, name, layer: eqx.nn.Linear, shape, dt):
 
 def _symmetric_padding(name: str, padding) -> tuple[int, ...]:
     if any(lo != hi for lo, hi in padding):
-        raise SNNError(f"to_nir: layer {name!r} has asymmetric padding {padding}; NIR "
-                       "pads both sides equally. Use symmetric padding.")
+        raise SNNError(
+            f"to_nir: layer {name!r} has asymmetric padding {padding}; NIR "
+            "pads both sides equally. Use symmetric padding."
+        )
     return tuple(int(lo) for lo, _ in padding)
 
 
 def _export_conv(nir, name, layer: eqx.nn.Conv, shape, dt):
     n = layer.num_spatial_dims
     if n not in (1, 2) or layer.padding_mode != "ZEROS":
-        raise SNNError(f"to_nir: layer {name!r} is a {n}-d convolution with padding_mode "
-                       f"{layer.padding_mode!r}; NIR has Conv1d and Conv2d with zero padding.")
+        raise SNNError(
+            f"to_nir: layer {name!r} is a {n}-d convolution with padding_mode "
+            f"{layer.padding_mode!r}; NIR has Conv1d and Conv2d with zero padding."
+        )
     pad = _symmetric_padding(name, layer.padding)
     w = np.asarray(layer.weight)
-    bias = (np.asarray(layer.bias).reshape(-1) if layer.use_bias
-            else np.zeros(layer.out_channels, w.dtype))
+    bias = (
+        np.asarray(layer.bias).reshape(-1)
+        if layer.use_bias
+        else np.zeros(layer.out_channels, w.dtype)
+    )
     if n == 1:
-        node = nir.Conv1d(input_shape=int(shape[1]), weight=w, stride=int(layer.stride[0]),
-                          padding=pad[0], dilation=int(layer.dilation[0]),
-                          groups=int(layer.groups), bias=bias)
+        node = nir.Conv1d(
+            input_shape=int(shape[1]),
+            weight=w,
+            stride=int(layer.stride[0]),
+            padding=pad[0],
+            dilation=int(layer.dilation[0]),
+            groups=int(layer.groups),
+            bias=bias,
+        )
     else:
-        node = nir.Conv2d(input_shape=tuple(int(s) for s in shape[1:]), weight=w,
-                          stride=tuple(int(s) for s in layer.stride), padding=pad,
-                          dilation=tuple(int(d) for d in layer.dilation),
-                          groups=int(layer.groups), bias=bias)
+        node = nir.Conv2d(
+            input_shape=tuple(int(s) for s in shape[1:]),
+            weight=w,
+            stride=tuple(int(s) for s in layer.stride),
+            padding=pad,
+            dilation=tuple(int(d) for d in layer.dilation),
+            groups=int(layer.groups),
+            bias=bias,
+        )
     return [(name, node)]
 
 
@@ -243,23 +281,35 @@ def _export_flatten(nir, name, layer, shape, dt):
 
 def _export_spiking_pool(nir, name, layer: SpikingPool, shape, dt):
     if layer.mode != "sum" or len(layer.kernel_size) != 2:
-        raise SNNError(f"to_nir: layer {name!r} is a SpikingPool(mode={layer.mode!r}) over "
-                       f"{len(layer.kernel_size)} dims; NIR has SumPool2d only (mode='sum', "
-                       "2-d).")
+        raise SNNError(
+            f"to_nir: layer {name!r} is a SpikingPool(mode={layer.mode!r}) over "
+            f"{len(layer.kernel_size)} dims; NIR has SumPool2d only (mode='sum', "
+            "2-d)."
+        )
     out = output_spec(layer, (), shape, where=f"layer {name!r}").shape
-    pool = nir.SumPool2d(kernel_size=np.array(layer.kernel_size),
-                         stride=np.array(layer.stride), padding=np.zeros(2, np.int64))
+    pool = nir.SumPool2d(
+        kernel_size=np.array(layer.kernel_size),
+        stride=np.array(layer.stride),
+        padding=np.zeros(2, np.int64),
+    )
     thr = nir.Threshold(threshold=np.full(out, layer.threshold, np.float64))
     return [(name, pool), (f"{name}.threshold", thr)]
 
 
 def _export_avg_pool(nir, name, layer: eqx.nn.AvgPool2d, shape, dt):
     if layer.use_ceil:
-        raise SNNError(f"to_nir: layer {name!r} uses use_ceil=True; NIR's AvgPool2d "
-                       "rounds down.")
+        raise SNNError(f"to_nir: layer {name!r} uses use_ceil=True; NIR's AvgPool2d rounds down.")
     pad = _symmetric_padding(name, layer.padding)
-    return [(name, nir.AvgPool2d(kernel_size=np.array(layer.kernel_size),
-                                 stride=np.array(layer.stride), padding=np.array(pad)))]
+    return [
+        (
+            name,
+            nir.AvgPool2d(
+                kernel_size=np.array(layer.kernel_size),
+                stride=np.array(layer.stride),
+                padding=np.array(pad),
+            ),
+        )
+    ]
 
 
 def _export_scale(nir, name, layer: Scale, shape, dt):
@@ -301,8 +351,9 @@ def _export(nir, layer, name: str, shape: Shape, dt: float, flat: _Flat):
             else:
                 flat.connect(exits, e)
             exits = x
-            shape = output_spec(sub, init_layer_state(sub, shape), shape,
-                                where=f"layer {prefix}{i}").shape
+            shape = output_spec(
+                sub, init_layer_state(sub, shape), shape, where=f"layer {prefix}{i}"
+            ).shape
         return entries, exits
     if isinstance(layer, Graph):
         return _export_graph(nir, layer, prefix, shape, dt, flat)
@@ -322,8 +373,9 @@ def _export(nir, layer, name: str, shape: Shape, dt: float, flat: _Flat):
 
 def _single_output(exits: list[str], where: str) -> None:
     if len(exits) != 1:
-        raise SNNError(f"to_nir: {where!r} has {len(exits)} outputs; only the whole model "
-                       "may have several.")
+        raise SNNError(
+            f"to_nir: {where!r} has {len(exits)} outputs; only the whole model may have several."
+        )
 
 
 def _export_graph(nir, graph: Graph, prefix: str, shape: Shape, dt: float, flat: _Flat):
@@ -334,18 +386,23 @@ def _export_graph(nir, graph: Graph, prefix: str, shape: Shape, dt: float, flat:
     ports: dict[str, tuple[list[str], list[str]]] = {}
     for node, srcs, mode in zip(graph.order, graph.inputs, graph.merge):
         if mode == "concat" and len(srcs) > 1:
-            raise SNNError(f"to_nir: layer {prefix}{node!r} concatenates its inputs; NIR sums "
-                           "the inputs of a node. Use merge='sum'.")
-        ports[node] = _export(nir, graph.layers[node], f"{prefix}{node}",
-                              shapes[srcs[0][0]], dt, flat)
+            raise SNNError(
+                f"to_nir: layer {prefix}{node!r} concatenates its inputs; NIR sums "
+                "the inputs of a node. Use merge='sum'."
+            )
+        ports[node] = _export(
+            nir, graph.layers[node], f"{prefix}{node}", shapes[srcs[0][0]], dt, flat
+        )
         _single_output(ports[node][1], f"{prefix}{node}")
     entries: list[str] = []
     for node, srcs in zip(graph.order, graph.inputs):
         for src, rec in srcs:
             if src == INPUT:
                 if rec:
-                    raise SNNError(f"to_nir: recurrent edge from the input to {node!r} "
-                                   "(a delayed input) has no NIR counterpart.")
+                    raise SNNError(
+                        f"to_nir: recurrent edge from the input to {node!r} "
+                        "(a delayed input) has no NIR counterpart."
+                    )
                 entries += ports[node][0]
             else:
                 flat.connect(ports[src][1], ports[node][0], recurrent=rec)
@@ -371,15 +428,16 @@ def to_nir(model: Any, *, dt: float, in_shape: Shape | None = None):
     entries, exits = _export(nir, model, "", shape, dt, flat)
     for name in (INPUT_NODE, OUTPUT_NODE):
         if name in flat.nodes:
-            raise SNNError(f"to_nir: a layer is named {name!r}, the name of the graph's "
-                           f"{name} node; rename the layer.")
+            raise SNNError(
+                f"to_nir: a layer is named {name!r}, the name of the graph's "
+                f"{name} node; rename the layer."
+            )
     state = init_layer_state(model, shape)
     out = output_spec(model, state, shape, where="model")
     out_shapes = out if isinstance(out, tuple) else (out,)
     nodes = {INPUT_NODE: nir.Input(input_type={"input": np.array(shape)}), **flat.nodes}
     edges = [(INPUT_NODE, e) for e in entries] + flat.edges
-    out_names = ([OUTPUT_NODE] if len(exits) == 1
-                 else [f"{OUTPUT_NODE}.{n}" for n in model.outputs])
+    out_names = [OUTPUT_NODE] if len(exits) == 1 else [f"{OUTPUT_NODE}.{n}" for n in model.outputs]
     for name, ex, o in zip(out_names, exits, out_shapes):
         nodes[name] = nir.Output(output_type={"output": np.array(o.shape)})
         edges.append((ex, name))
@@ -402,8 +460,9 @@ def _infer_in_shape(model: Any) -> Shape:
         if isinstance(first, Sequential):
             first = first.layers[0]
         elif isinstance(first, Graph):
-            takers = [n for n, srcs in zip(first.order, first.inputs)
-                      if any(s == INPUT for s, _ in srcs)]
+            takers = [
+                n for n, srcs in zip(first.order, first.inputs) if any(s == INPUT for s, _ in srcs)
+            ]
             first = first.layers[takers[0]]
         else:
             break
@@ -411,9 +470,11 @@ def _infer_in_shape(model: Any) -> Shape:
         return (first.in_features,)
     if hasattr(first, "shape") and isinstance(first.shape, tuple):
         return first.shape
-    raise SNNError(f"to_nir: cannot infer the input shape from the first layer "
-                   f"({type(first).__name__}); pass in_shape=(...) (one sample, no time or "
-                   f"batch axis).")
+    raise SNNError(
+        f"to_nir: cannot infer the input shape from the first layer "
+        f"({type(first).__name__}); pass in_shape=(...) (one sample, no time or "
+        f"batch axis)."
+    )
 
 
 # ----------------------------------------------------------------------------- import
@@ -431,8 +492,10 @@ def _positive_tau(name: str, what: str, tau, dt: float) -> np.ndarray:
 
 def _require_zero(name: str, what: str, value) -> None:
     if value is not None and np.any(_f64(value) != 0):
-        raise SNNError(f"from_nir: node {name!r} has {what} != 0 (values {np.unique(value)}); "
-                       f"spikead neurons have {what} = 0.")
+        raise SNNError(
+            f"from_nir: node {name!r} has {what} != 0 (values {np.unique(value)}); "
+            f"spikead neurons have {what} = 0."
+        )
 
 
 def _neuron_shape(name: str, node, *params) -> Shape:
@@ -442,12 +505,16 @@ def _neuron_shape(name: str, node, *params) -> Shape:
         try:
             shape = np.broadcast_shapes(shape, tuple(int(s) for s in declared))
         except ValueError:
-            raise SNNError(f"from_nir: node {name!r} has parameters of shape {shape} and "
-                           f"input type {tuple(declared)}; they do not broadcast.") from None
+            raise SNNError(
+                f"from_nir: node {name!r} has parameters of shape {shape} and "
+                f"input type {tuple(declared)}; they do not broadcast."
+            ) from None
     if shape == ():
-        raise SNNError(f"from_nir: cannot tell the number of neurons of node {name!r}: its "
-                       "parameters are scalars and its input type is unknown. Give per-neuron "
-                       "parameter arrays.")
+        raise SNNError(
+            f"from_nir: cannot tell the number of neurons of node {name!r}: its "
+            "parameters are scalars and its input type is unknown. Give per-neuron "
+            "parameter arrays."
+        )
     return tuple(int(s) for s in shape)
 
 
@@ -455,8 +522,9 @@ def _neuron_kwargs(node) -> dict:
     meta = node.metadata or {}
     kw = {}
     if "spikead_surrogate" in meta:
-        kw["surrogate"] = surrogate_from_name(str(meta["spikead_surrogate"]),
-                                              slope=float(meta["spikead_slope"]))
+        kw["surrogate"] = surrogate_from_name(
+            str(meta["spikead_surrogate"]), slope=float(meta["spikead_slope"])
+        )
     if "spikead_stop_reset_grad" in meta:
         kw["stop_reset_grad"] = bool(int(meta["spikead_stop_reset_grad"]))
     return kw
@@ -481,8 +549,13 @@ def _import_lif(name, node, dt):
     _require_zero(name, "v_leak", node.v_leak)
     _require_zero(name, "v_reset", node.v_reset)
     shape = _neuron_shape(name, node, node.tau, node.r, node.v_threshold)
-    neuron = LIF(shape, beta=1.0 - dt / tau, threshold=_f64(node.v_threshold), reset="zero",
-                 **_neuron_kwargs(node))
+    neuron = LIF(
+        shape,
+        beta=1.0 - dt / tau,
+        threshold=_f64(node.v_threshold),
+        reset="zero",
+        **_neuron_kwargs(node),
+    )
     return _with_gain(_f64(node.r) * dt / tau, shape, neuron)
 
 
@@ -492,8 +565,14 @@ def _import_cubalif(name, node, dt):
     _require_zero(name, "v_leak", node.v_leak)
     _require_zero(name, "v_reset", node.v_reset)
     shape = _neuron_shape(name, node, node.tau_syn, node.tau_mem, node.r, node.v_threshold)
-    neuron = CuBaLIF(shape, alpha=1.0 - dt / tau_syn, beta=1.0 - dt / tau_mem,
-                     threshold=_f64(node.v_threshold), reset="zero", **_neuron_kwargs(node))
+    neuron = CuBaLIF(
+        shape,
+        alpha=1.0 - dt / tau_syn,
+        beta=1.0 - dt / tau_mem,
+        threshold=_f64(node.v_threshold),
+        reset="zero",
+        **_neuron_kwargs(node),
+    )
     gain = (_f64(node.w_in) * dt / tau_syn) * (_f64(node.r) * dt / tau_mem)
     return _with_gain(gain, shape, neuron)
 
@@ -512,8 +591,10 @@ def _import_affine(name, node, dt):
     w = np.asarray(node.weight, np.float32)
     bias = getattr(node, "bias", None)
     if w.ndim != 2:
-        raise SNNError(f"from_nir: node {name!r} has a weight of shape {w.shape}; only 2-d "
-                       "(out, in) weights are supported.")
+        raise SNNError(
+            f"from_nir: node {name!r} has a weight of shape {w.shape}; only 2-d "
+            "(out, in) weights are supported."
+        )
     layer = eqx.nn.Linear(w.shape[1], w.shape[0], use_bias=bias is not None, key=_KEY)
     layer = eqx.tree_at(lambda m: m.weight, layer, jnp.asarray(w))
     if bias is not None:
@@ -546,14 +627,24 @@ def _import_conv(name, node, dt):
             totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
             pads = [(t // 2, t - t // 2) for t in totals]
         else:
-            raise SNNError(f"from_nir: node {name!r} has padding='same' with stride "
-                           f"{stride}; 'same' needs stride 1.")
+            raise SNNError(
+                f"from_nir: node {name!r} has padding='same' with stride "
+                f"{stride}; 'same' needs stride 1."
+            )
     else:
         pads = [(p, p) for p in _as_tuple(padding, n, name, "padding")]
     groups = int(node.groups)
     conv = {1: eqx.nn.Conv1d, 2: eqx.nn.Conv2d}[n]
-    layer = conv(w.shape[1] * groups, w.shape[0], kernel, stride=stride, padding=pads,
-                 dilation=dilation, groups=groups, key=_KEY)
+    layer = conv(
+        w.shape[1] * groups,
+        w.shape[0],
+        kernel,
+        stride=stride,
+        padding=pads,
+        dilation=dilation,
+        groups=groups,
+        key=_KEY,
+    )
     bias = np.asarray(node.bias, np.float32).reshape((w.shape[0],) + (1,) * n)
     layer = eqx.tree_at(lambda m: m.weight, layer, jnp.asarray(w))
     return eqx.tree_at(lambda m: m.bias, layer, jnp.asarray(bias))
@@ -564,17 +655,21 @@ def _import_flatten(name, node, dt):
     ndim = None if declared is None else int(np.size(declared))
     end_ok = node.end_dim == -1 or (ndim is not None and node.end_dim == ndim - 1)
     if node.start_dim != 0 or not end_ok:
-        raise SNNError(f"from_nir: node {name!r} flattens dims {node.start_dim}..{node.end_dim}"
-                       "; snn.Flatten flattens all dims of one sample (start_dim=0, "
-                       "end_dim=-1).")
+        raise SNNError(
+            f"from_nir: node {name!r} flattens dims {node.start_dim}..{node.end_dim}"
+            "; snn.Flatten flattens all dims of one sample (start_dim=0, "
+            "end_dim=-1)."
+        )
     return Flatten()
 
 
 def _import_avg_pool(name, node, dt):
     pads = _as_tuple(node.padding, 2, name, "padding")
-    return eqx.nn.AvgPool2d(_as_tuple(node.kernel_size, 2, name, "kernel_size"),
-                            stride=_as_tuple(node.stride, 2, name, "stride"),
-                            padding=tuple((p, p) for p in pads))
+    return eqx.nn.AvgPool2d(
+        _as_tuple(node.kernel_size, 2, name, "kernel_size"),
+        stride=_as_tuple(node.stride, 2, name, "stride"),
+        padding=tuple((p, p) for p in pads),
+    )
 
 
 def _import_scale(name, node, dt):
@@ -599,15 +694,22 @@ def _importers(nir) -> dict[type, Callable]:
 
 def _fuse_pool(nir, name: str, pool, threshold, thr_name: str) -> SpikingPool:
     if np.any(_f64(pool.padding) != 0):
-        raise SNNError(f"from_nir: SumPool2d node {name!r} has padding {pool.padding}; "
-                       "SpikingPool pools without padding.")
+        raise SNNError(
+            f"from_nir: SumPool2d node {name!r} has padding {pool.padding}; "
+            "SpikingPool pools without padding."
+        )
     values = np.unique(_f64(threshold.threshold))
     if values.size != 1:
-        raise SNNError(f"from_nir: Threshold node {thr_name!r} has several thresholds "
-                       f"{values}; SpikingPool has one.")
-    return SpikingPool(_as_tuple(pool.kernel_size, 2, name, "kernel_size"),
-                       stride=_as_tuple(pool.stride, 2, name, "stride"), mode="sum",
-                       threshold=float(values[0]))
+        raise SNNError(
+            f"from_nir: Threshold node {thr_name!r} has several thresholds "
+            f"{values}; SpikingPool has one."
+        )
+    return SpikingPool(
+        _as_tuple(pool.kernel_size, 2, name, "kernel_size"),
+        stride=_as_tuple(pool.stride, 2, name, "stride"),
+        mode="sum",
+        threshold=float(values[0]),
+    )
 
 
 def _import_graph(nir, graph, dt: float, where: str):
@@ -615,8 +717,10 @@ def _import_graph(nir, graph, dt: float, where: str):
     inputs = [k for k, n in nodes.items() if isinstance(n, nir.Input)]
     outputs = [k for k, n in nodes.items() if isinstance(n, nir.Output)]
     if len(inputs) != 1 or not outputs:
-        raise SNNError(f"from_nir: {where} has input nodes {inputs} and output nodes "
-                       f"{outputs}; expected one Input and at least one Output.")
+        raise SNNError(
+            f"from_nir: {where} has input nodes {inputs} and output nodes "
+            f"{outputs}; expected one Input and at least one Output."
+        )
     src_node = inputs[0]
     preds: dict[str, list[str]] = {k: [] for k in nodes}
     succs: dict[str, list[str]] = {k: [] for k in nodes}
@@ -625,13 +729,17 @@ def _import_graph(nir, graph, dt: float, where: str):
         succs[a].append(b)
     for k in outputs:
         if succs[k] or len(preds[k]) != 1:
-            raise SNNError(f"from_nir: output node {k!r} of {where} has inputs {preds[k]} "
-                           f"and outputs {succs[k]}; expected exactly one input.")
+            raise SNNError(
+                f"from_nir: output node {k!r} of {where} has inputs {preds[k]} "
+                f"and outputs {succs[k]}; expected exactly one input."
+            )
     if preds[src_node]:
         raise SNNError(f"from_nir: edges lead into the input node {src_node!r} of {where}.")
     if INPUT in nodes:
-        raise SNNError(f"from_nir: {where} has a node named {INPUT!r}, the name spikead "
-                       "reserves for the input; rename it.")
+        raise SNNError(
+            f"from_nir: {where} has a node named {INPUT!r}, the name spikead "
+            "reserves for the input; rename it."
+        )
 
     # SumPool2d -> Threshold pairs become one SpikingPool named after the pool node
     alias: dict[str, str] = {}
@@ -642,10 +750,16 @@ def _import_graph(nir, graph, dt: float, where: str):
             continue
         if isinstance(node, nir.SumPool2d):
             nxt = succs[k]
-            if len(nxt) != 1 or not isinstance(nodes[nxt[0]], nir.Threshold) or preds[nxt[0]] != [k]:
-                raise SNNError(f"from_nir: SumPool2d node {k!r} of {where} must feed exactly "
-                               "one Threshold node (spikead's SpikingPool); a bare sum pool "
-                               "is not supported.")
+            if (
+                len(nxt) != 1
+                or not isinstance(nodes[nxt[0]], nir.Threshold)
+                or preds[nxt[0]] != [k]
+            ):
+                raise SNNError(
+                    f"from_nir: SumPool2d node {k!r} of {where} must feed exactly "
+                    "one Threshold node (spikead's SpikingPool); a bare sum pool "
+                    "is not supported."
+                )
             layers[k] = _fuse_pool(nir, k, node, nodes[nxt[0]], nxt[0])
             alias[nxt[0]] = k
         elif isinstance(node, nir.NIRGraph):
@@ -661,19 +775,25 @@ def _import_graph(nir, graph, dt: float, where: str):
             )
     for k, node in nodes.items():
         if isinstance(node, nir.Threshold) and k not in alias:
-            raise SNNError(f"from_nir: Threshold node {k!r} of {where} does not follow a "
-                           "SumPool2d; a bare Threshold is not supported.")
+            raise SNNError(
+                f"from_nir: Threshold node {k!r} of {where} does not follow a "
+                "SumPool2d; a bare Threshold is not supported."
+            )
 
     def rename(k: str) -> str:
         return INPUT if k == src_node else alias.get(k, k)
 
-    inner = [(rename(a), rename(b)) for a, b in edges
-             if b not in outputs and (a, b) not in {(p, t) for t, p in alias.items()}]
+    inner = [
+        (rename(a), rename(b))
+        for a, b in edges
+        if b not in outputs and (a, b) not in {(p, t) for t, p in alias.items()}
+    ]
     recurrent, reached = back_edges(INPUT, inner)
     missing = [k for k in layers if k not in reached]
     if missing:
-        raise SNNError(f"from_nir: nodes {missing} of {where} cannot be reached from the "
-                       "input node.")
+        raise SNNError(
+            f"from_nir: nodes {missing} of {where} cannot be reached from the input node."
+        )
     out_names = [rename(preds[k][0]) for k in outputs]
     chain = _as_chain(inner, out_names, recurrent)
     if chain is not None:
@@ -682,9 +802,12 @@ def _import_graph(nir, graph, dt: float, where: str):
             sub = layers[k]
             flat_layers += list(sub.layers) if isinstance(sub, Sequential) else [sub]
         return Sequential(*flat_layers)
-    return Graph(layers, edges=[e for e in inner if e not in recurrent],
-                 recurrent=[e for e in inner if e in recurrent],
-                 outputs=out_names[0] if len(out_names) == 1 else out_names)
+    return Graph(
+        layers,
+        edges=[e for e in inner if e not in recurrent],
+        recurrent=[e for e in inner if e in recurrent],
+        outputs=out_names[0] if len(out_names) == 1 else out_names,
+    )
 
 
 def _as_chain(edges: list[Edge], outputs: list[str], recurrent: set[Edge]) -> list[str] | None:
@@ -724,8 +847,9 @@ def from_nir(graph: Any, *, dt: float):
     if isinstance(graph, (str, os.PathLike)):
         graph = nir.read(graph)
     if not isinstance(graph, nir.NIRGraph):
-        raise SNNError(f"from_nir: expected a nir.NIRGraph or a file path, got "
-                       f"{type(graph).__name__}.")
+        raise SNNError(
+            f"from_nir: expected a nir.NIRGraph or a file path, got {type(graph).__name__}."
+        )
     if not dt > 0:
         raise SNNError(f"from_nir: dt={dt}; the time step must be positive.")
     return _import_graph(nir, graph, float(dt), "the graph")

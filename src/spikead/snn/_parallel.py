@@ -201,8 +201,9 @@ def _fixed_point(cell: _ResetNeuron, i: Array, v0: Array, z0: Array, max_iter: i
     return v, z, iters, residual, converged
 
 
-def _linearised_pass(cell: _ResetNeuron, v_star: Array, i: Array, v0: Array, z0: Array,
-                     plan: _Plan):
+def _linearised_pass(
+    cell: _ResetNeuron, v_star: Array, i: Array, v0: Array, z0: Array, plan: _Plan
+):
     """Differentiable membrane around the converged v* (see module doc): value v*, the
     sequential scan's derivative."""
     v_prev = lax.stop_gradient(_shift(v_star, v0))
@@ -229,11 +230,13 @@ def _sequential_cell(cell: _ResetNeuron, state: tuple, i: Array) -> tuple[tuple,
 
 def _warn_fallback(fallback, iterations, residual) -> None:
     if bool(fallback):
-        msg = (f"run_parallel: the spike train did not converge within max_iter "
-               f"(iterations {iterations.tolist()}, changed spikes in the last iteration "
-               f"{residual.tolist()}); the sequential scan was used for those layers. Raise "
-               "max_iter (T iterations, or as many as chunks, are always exact) or use "
-               "mode='sequential'.")
+        msg = (
+            f"run_parallel: the spike train did not converge within max_iter "
+            f"(iterations {iterations.tolist()}, changed spikes in the last iteration "
+            f"{residual.tolist()}); the sequential scan was used for those layers. Raise "
+            "max_iter (T iterations, or as many as chunks, are always exact) or use "
+            "mode='sequential'."
+        )
         logger.warning(msg)
         warnings.warn(msg, ParallelFallbackWarning, stacklevel=2)
 
@@ -245,7 +248,8 @@ def _search(cell: _ResetNeuron, i: Array, v0: Array, z0: Array, plan: _Plan):
     max_iter = plan.iterations(i.shape[0])
     if plan.method == "chunked":
         v, _, iters, residual, converged = chunked_fixed_point(
-            cell.membrane, cell.neuron.threshold, i, v0, z0, plan.chunk, max_iter)
+            cell.membrane, cell.neuron.threshold, i, v0, z0, plan.chunk, max_iter
+        )
     else:
         v, _, iters, residual, converged = _fixed_point(cell, i, v0, z0, max_iter)
     return v, iters, residual, converged
@@ -273,6 +277,7 @@ def _spiking_layer(layer, state, xs, plan: _Plan, infos):
     if plan.iterations(length) >= plan.exact_iterations(length):  # exact: no fallback
         (v_last, z_last), zs = parallel((i, v0, z0))
     else:
+
         def sequential(operands):
             i, v0, z0 = operands
             return _sequential_cell(cell, (v0, z0), i)
@@ -372,13 +377,16 @@ def _make_plan(length: int, max_iter, method: str, chunk) -> _Plan:
     if chunk is None:
         chunk = default_chunk(length)
     if not _positive_int(chunk):
-        raise ParameterError(f"chunk={chunk!r} must be a positive int (steps per chunk); "
-                             "leave it None for about sqrt(T).")
+        raise ParameterError(
+            f"chunk={chunk!r} must be a positive int (steps per chunk); "
+            "leave it None for about sqrt(T)."
+        )
     plan = _Plan(method, min(chunk, length), max_iter)
     if max_iter is not None and not _positive_int(max_iter):
         raise ParameterError(
             f"max_iter={max_iter!r} must be a positive int ({plan.exact_iterations(length)} "
-            f"iterations are always exact for method={method!r} and T = {length}).")
+            f"iterations are always exact for method={method!r} and T = {length})."
+        )
     return plan
 
 

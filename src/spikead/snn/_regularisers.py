@@ -30,11 +30,10 @@ def spike_count_l1(spikes: ArrayLike) -> Array:
     return jnp.sum(jnp.abs(jnp.asarray(spikes)))
 
 
-def rate_bounds(spikes: ArrayLike, low: float | None = None,
-                high: float | None = None) -> Array:
+def rate_bounds(spikes: ArrayLike, low: float | None = None, high: float | None = None) -> Array:
     """Penalty for rates outside [low, high] (Zenke & Vogels 2021 style bounds):
 
-        mean_n relu(low - r_n)^2 + mean_n relu(r_n - high)^2   (a missing bound adds 0)
+    mean_n relu(low - r_n)^2 + mean_n relu(r_n - high)^2   (a missing bound adds 0)
     """
     if low is not None and high is not None and low > high:
         raise ParameterError(f"rate_bounds low={low} > high={high}; use low <= high.")

@@ -75,8 +75,12 @@ def _apply_leading(layer: Any, xs: Array, n_axes: int) -> Array:
     the forward pass at N=128) plus a slower weight-gradient product. Other layers are
     vmapped.
     """
-    if (isinstance(layer, eqx.nn.Linear) and layer.in_features != "scalar"
-            and layer.out_features != "scalar" and xs.shape[n_axes:] == (layer.in_features,)):
+    if (
+        isinstance(layer, eqx.nn.Linear)
+        and layer.in_features != "scalar"
+        and layer.out_features != "scalar"
+        and xs.shape[n_axes:] == (layer.in_features,)
+    ):
         ys = jnp.einsum("...m,nm->...n", xs, layer.weight)
         if layer.bias is None:
             return ys
@@ -104,8 +108,9 @@ def _scan_with_burn_in(step, state, inputs, length: int, burn_in: int, unroll):
     return lax.scan(step, state, inputs, length=length - burn_in, unroll=unroll)
 
 
-def _run_time_major(model, state, xs, mask, keys, *, batched: bool, burn_in: int, unroll,
-                    all_outputs: bool):
+def _run_time_major(
+    model, state, xs, mask, keys, *, batched: bool, burn_in: int, unroll, all_outputs: bool
+):
     """Scan `model` over xs (T, [B,] ...): hoist stateless input layers, then `lax.scan`."""
     _check_all_outputs(model, all_outputs)
     prefix, core = _hoist_stateless_prefix(model, keys, all_outputs)
@@ -113,9 +118,8 @@ def _run_time_major(model, state, xs, mask, keys, *, batched: bool, burn_in: int
         xs = _apply_over_leading_axes(prefix, xs, 2 if batched else 1)
     step = functools.partial(_masked_step, core, all_outputs)
     step = jax.vmap(step) if batched else step
-    core_state = state[len(prefix):] if prefix else state
-    final, ys = _scan_with_burn_in(step, core_state, (xs, mask, keys), xs.shape[0], burn_in,
-                                   unroll)
+    core_state = state[len(prefix) :] if prefix else state
+    final, ys = _scan_with_burn_in(step, core_state, (xs, mask, keys), xs.shape[0], burn_in, unroll)
     return (tuple(state[: len(prefix)]) + tuple(final) if prefix else final), ys
 
 
@@ -173,8 +177,9 @@ def run(
     Batch with `jax.vmap(lambda x: snn.run(model, x)[1])(xs)` or `run_batched`.
     """
     if mode == "parallel":
-        _check_parallel_options(unroll=unroll, burn_in=burn_in, key=key, mask=mask,
-                                all_outputs=all_outputs)
+        _check_parallel_options(
+            unroll=unroll, burn_in=burn_in, key=key, mask=mask, all_outputs=all_outputs
+        )
         from ._parallel import run_parallel  # lazy: _parallel reuses this module's helpers
 
         final, ys, _ = run_parallel(model, xs, state)
@@ -192,8 +197,17 @@ def run(
     if state is None:
         state = init_layer_state(model, xs.shape[1:])
     keys = None if key is None else jax.random.split(key, length)
-    return _run_time_major(model, state, xs, mask, keys, batched=False, burn_in=burn_in,
-                           unroll=unroll, all_outputs=all_outputs)
+    return _run_time_major(
+        model,
+        state,
+        xs,
+        mask,
+        keys,
+        batched=False,
+        burn_in=burn_in,
+        unroll=unroll,
+        all_outputs=all_outputs,
+    )
 
 
 def run_batched(
@@ -232,6 +246,15 @@ def run_batched(
         check_shape("run_batched mask", (batch, length), mask.shape, "Use (B, T) or (T,).")
         mask = jnp.swapaxes(mask, 0, 1)
     keys = None if key is None else jax.random.split(key, (length, batch))
-    state, ys = _run_time_major(model, state, jnp.swapaxes(xs, 0, 1), mask, keys, batched=True,
-                                burn_in=burn_in, unroll=unroll, all_outputs=all_outputs)
+    state, ys = _run_time_major(
+        model,
+        state,
+        jnp.swapaxes(xs, 0, 1),
+        mask,
+        keys,
+        batched=True,
+        burn_in=burn_in,
+        unroll=unroll,
+        all_outputs=all_outputs,
+    )
     return state, jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), ys)

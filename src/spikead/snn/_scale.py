@@ -23,6 +23,10 @@ class Scale(eqx.Module):
         self.scale = jnp.asarray(np.asarray(scale, np.float32))
 
     def __call__(self, x: Array, *, key: PRNGKeyArray | None = None) -> Array:
-        check_shape("Scale input", self.scale.shape, x.shape,
-                    "Build Scale with an array of the shape of one input sample.")
+        check_shape(
+            "Scale input",
+            self.scale.shape,
+            x.shape,
+            "Build Scale with an array of the shape of one input sample.",
+        )
         return self.scale * x

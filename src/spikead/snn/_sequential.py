@@ -21,8 +21,10 @@ class Sequential(StatefulLayer):
 
     def __init__(self, *layers: Any):
         if not layers:
-            raise ParameterError("Sequential() needs at least one layer, e.g. "
-                                 "Sequential(eqx.nn.Linear(M, N, key=key), LIF(shape=(N,))).")
+            raise ParameterError(
+                "Sequential() needs at least one layer, e.g. "
+                "Sequential(eqx.nn.Linear(M, N, key=key), LIF(shape=(N,)))."
+            )
         self.layers = tuple(layers)
 
     def init_state(self, in_shape: Shape) -> tuple:

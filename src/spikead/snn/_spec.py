@@ -29,8 +29,17 @@ ARRAY = "__array__"
 
 _EQX_FIELDS = {
     "Linear": ("in_features", "out_features", "use_bias"),
-    "Conv1d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
-               "groups", "use_bias", "padding_mode"),
+    "Conv1d": (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "use_bias",
+        "padding_mode",
+    ),
     "AvgPool1d": ("kernel_size", "stride", "padding", "use_ceil"),
     "Dropout": ("p", "inference"),
     "Identity": (),
@@ -62,8 +71,10 @@ def _encode(value: Any, where: str) -> Any:
         return value
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return value.item()
-    raise SNNError(f"snn.save: {where} = {value!r} ({type(value).__name__}) cannot be "
-                   "stored as a hyperparameter; save with a skeleton instead.")
+    raise SNNError(
+        f"snn.save: {where} = {value!r} ({type(value).__name__}) cannot be "
+        "stored as a hyperparameter; save with a skeleton instead."
+    )
 
 
 def _decode(value: Any) -> Any:
@@ -105,17 +116,21 @@ def _constructor_args(model, where: str) -> tuple[str, dict]:
     if cls.__module__.startswith("equinox") and cls.__name__ in _EQX_FIELDS:
         return f"eqx.nn.{cls.__name__}", {f: getattr(model, f) for f in _EQX_FIELDS[cls.__name__]}
     if getattr(snn, cls.__name__, None) is not cls:
-        raise SNNError(f"snn.save: {where} is a {cls.__module__}.{cls.__name__}, which "
-                       "snn.save cannot describe (classes of spikead.snn, Sequential, Graph "
-                       "and eqx.nn Linear/Conv/Pool/Dropout/Identity can); save with a "
-                       "skeleton instead: snn.load(path, like=...).")
+        raise SNNError(
+            f"snn.save: {where} is a {cls.__module__}.{cls.__name__}, which "
+            "snn.save cannot describe (classes of spikead.snn, Sequential, Graph "
+            "and eqx.nn Linear/Conv/Pool/Dropout/Identity can); save with a "
+            "skeleton instead: snn.load(path, like=...)."
+        )
     args = {}
     for p in inspect.signature(cls.__init__).parameters.values():
         if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
             continue
         if not hasattr(model, p.name):
-            raise SNNError(f"snn.save: {where} ({cls.__name__}) has no attribute for its "
-                           f"constructor argument {p.name!r}; save with a skeleton instead.")
+            raise SNNError(
+                f"snn.save: {where} ({cls.__name__}) has no attribute for its "
+                f"constructor argument {p.name!r}; save with a skeleton instead."
+            )
         args[p.name] = getattr(model, p.name)
     return cls.__name__, args
 
@@ -143,8 +158,10 @@ def build_from_spec(spec: dict) -> Any:
         return cls(**args)
     cls = getattr(snn, name, None)
     if not isinstance(cls, type) or not issubclass(cls, eqx.Module):
-        raise SNNError(f"snn.load: the file names the layer class {name!r}, which "
-                       "spikead.snn does not define (a newer spikead wrote it?).")
+        raise SNNError(
+            f"snn.load: the file names the layer class {name!r}, which "
+            "spikead.snn does not define (a newer spikead wrote it?)."
+        )
     return cls(**args)
 
 

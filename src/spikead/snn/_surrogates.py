@@ -59,7 +59,8 @@ class AbstractSurrogate(eqx.Module):
         shape as `x`); defines the gradient of a learnable slope (`LearnableSlope`)."""
         raise NotImplementedError(
             f"{type(self).__name__} defines no smooth_step, so its slope cannot be learned; "
-            "implement smooth_step(x, slope) or use one of " + ", ".join(SURROGATES) + ".")
+            "implement smooth_step(x, slope) or use one of " + ", ".join(SURROGATES) + "."
+        )
 
     def learnable(self, shape: tuple[int, ...] = ()) -> LearnableSlope:
         """This surrogate with its slope a trainable array leaf of `shape` (see module doc)."""
@@ -161,8 +162,9 @@ class LearnableSlope(AbstractSurrogate):
     base: AbstractSurrogate
     slope: Array
 
-    def __init__(self, base: AbstractSurrogate, slope: ArrayLike | None = None,
-                 shape: tuple[int, ...] = ()):
+    def __init__(
+        self, base: AbstractSurrogate, slope: ArrayLike | None = None, shape: tuple[int, ...] = ()
+    ):
         if isinstance(base, LearnableSlope):
             raise TypeError("LearnableSlope(base): base is already a LearnableSlope.")
         self.base = base

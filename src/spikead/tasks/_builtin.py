@@ -52,8 +52,9 @@ _V0_FACTORIES = (
     ("Encoder", nn.encoder_task),
 )
 
-VARIANTS = tuple((name + V0_SUFFIX, _renamed(factory, name + V0_SUFFIX))
-                 for name, factory in _V0_FACTORIES)
+VARIANTS = tuple(
+    (name + V0_SUFFIX, _renamed(factory, name + V0_SUFFIX)) for name, factory in _V0_FACTORIES
+)
 """(name, factory) of the earlier formulations, registered after the ten."""
 
 for _name, _factory in PAPER_ORDER + VARIANTS:

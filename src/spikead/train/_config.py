@@ -30,7 +30,9 @@ def from_mapping(cls: type[C], values: Mapping[str, Any] | C) -> C:
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise TrainConfigError(f"Unknown {cls.__name__} keys {unknown}; expected a subset of {sorted(known)}.")
+        raise TrainConfigError(
+            f"Unknown {cls.__name__} keys {unknown}; expected a subset of {sorted(known)}."
+        )
     return cls(**dict(values))
 
 
@@ -73,11 +75,15 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.neuron not in HIDDEN_NEURONS:
-            raise TrainConfigError(f"model.neuron={self.neuron!r}; expected one of {HIDDEN_NEURONS} "
-                                   "(the override model=<preset> picks a preset).")
+            raise TrainConfigError(
+                f"model.neuron={self.neuron!r}; expected one of {HIDDEN_NEURONS} "
+                "(the override model=<preset> picks a preset)."
+            )
         for name in ("width", "depth"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise TrainConfigError(f"model.{name}={getattr(self, name)!r}; expected an integer >= 1.")
+                raise TrainConfigError(
+                    f"model.{name}={getattr(self, name)!r}; expected an integer >= 1."
+                )
         for name in ("surrogate_slope", "input_gain", "input_scale", "recurrent_gain"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
@@ -101,11 +107,14 @@ class AlgorithmConfig:
 
     def __post_init__(self) -> None:
         if self.name not in ALGORITHMS:
-            raise TrainConfigError(f"algorithm.name={self.name!r}; expected one of {ALGORITHMS} "
-                                   "(pick one with the override algorithm=<name>).")
+            raise TrainConfigError(
+                f"algorithm.name={self.name!r}; expected one of {ALGORITHMS} "
+                "(pick one with the override algorithm=<name>)."
+            )
         if self.online_method not in ONLINE_METHODS:
             raise TrainConfigError(
-                f"algorithm.online_method={self.online_method!r}; expected one of {ONLINE_METHODS}.")
+                f"algorithm.online_method={self.online_method!r}; expected one of {ONLINE_METHODS}."
+            )
 
 
 @dataclass(frozen=True)
@@ -132,7 +141,9 @@ class OptimizerConfig:
         if self.warmup_epochs < 0:
             raise TrainConfigError(f"optimizer.warmup_epochs={self.warmup_epochs}; expected >= 0.")
         if not self.clip_norm > 0:
-            raise TrainConfigError(f"optimizer.clip_norm={self.clip_norm}; expected > 0 (a global norm).")
+            raise TrainConfigError(
+                f"optimizer.clip_norm={self.clip_norm}; expected > 0 (a global norm)."
+            )
 
 
 @dataclass(frozen=True)
@@ -167,8 +178,10 @@ class TrainConfig:
         if self.batch_size < 1 or self.eval_batch_size < 0:
             raise TrainConfigError(
                 f"TrainConfig.batch_size={self.batch_size}, eval_batch_size={self.eval_batch_size}; "
-                "expected batch_size >= 1 and eval_batch_size >= 0.")
+                "expected batch_size >= 1 and eval_batch_size >= 0."
+            )
         if self.stop_after_epochs < 0 or self.max_train_batches < 0:
             raise TrainConfigError(
                 f"TrainConfig.stop_after_epochs={self.stop_after_epochs} and "
-                f"max_train_batches={self.max_train_batches}: both must be >= 0.")
+                f"max_train_batches={self.max_train_batches}: both must be >= 0."
+            )

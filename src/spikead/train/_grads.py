@@ -109,9 +109,16 @@ def _online_value_and_grad(method: str) -> Callable:
         state0 = (*state0, jnp.zeros_like(targets[:, 0]))
         last = jnp.where(jnp.arange(n_steps)[None, :, None] == n_steps - 1, targets, 0.0)
         approximation = "eprop" if method == "sparse" else None  # the algorithm is e-prop
-        grad_fn = online.value_and_grad(_counting_step(frozen, model.n_classes), loss, method=method,
-                                        batched=True, approximation=approximation)
-        total, (grads, correct) = grad_fn((params, jnp.zeros((), jnp.float32)), state0, (x, last), targets)
+        grad_fn = online.value_and_grad(
+            _counting_step(frozen, model.n_classes),
+            loss,
+            method=method,
+            batched=True,
+            approximation=approximation,
+        )
+        total, (grads, correct) = grad_fn(
+            (params, jnp.zeros((), jnp.float32)), state0, (x, last), targets
+        )
         count = jnp.sum(weights)
         result = BatchResult(total / jnp.maximum(count, 1.0), total, correct, count)
         grads = jax.tree.map(lambda g: g / jnp.maximum(count, 1.0), grads)
@@ -136,8 +143,9 @@ def _counting_step(frozen, n_classes: int) -> Callable:
     return step
 
 
-def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "",
-                    train_neuron_params: bool = False) -> None:
+def check_algorithm(
+    model, algorithm: AlgorithmConfig, *, label: str = "", train_neuron_params: bool = False
+) -> None:
     """Fail now, not at the first training step, when `algorithm` cannot train `model`.
 
     Traces one gradient step (`jax.eval_shape`: no arithmetic) on a batch of 1 sample and
@@ -166,8 +174,11 @@ def check_algorithm(model, algorithm: AlgorithmConfig, *, label: str = "",
     try:
         jax.eval_shape(make_value_and_grad(algorithm), params, frozen, x, labels, weights)
     except online.UnsupportedStepError as err:
-        layers = f"{len(model.weights)} hidden layer(s)" + (", recurrent" if model.recurrent else "")
+        layers = f"{len(model.weights)} hidden layer(s)" + (
+            ", recurrent" if model.recurrent else ""
+        )
         raise TrainConfigError(
             f"algorithm={algorithm.name} (online_method={algorithm.online_method}) cannot train "
             f"model {label or '?'} ({layers}, neuron {type(model.neurons[0]).__name__}): {err} "
-            "Use algorithm=bptt (exact for every model).") from err
+            "Use algorithm=bptt (exact for every model)."
+        ) from err

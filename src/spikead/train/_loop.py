@@ -39,8 +39,18 @@ log = logging.getLogger(__name__)
 
 HISTORY_NAME = "history.csv"
 #: Columns of history.csv, in order.
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "test_loss",
-                   "test_acc", "lr", "epoch_time_s", "eval_time_s")
+HISTORY_COLUMNS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "valid_loss",
+    "valid_acc",
+    "test_loss",
+    "test_acc",
+    "lr",
+    "epoch_time_s",
+    "eval_time_s",
+)
 Splits = Mapping[str, tuple[np.ndarray, np.ndarray]]
 
 
@@ -92,20 +102,22 @@ def summarize(history: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _padded_batches(x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray, limit: int = 0):
+def _padded_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int, order: np.ndarray, limit: int = 0
+):
     """Yield (x_b, y_b, w_b) with exactly `batch_size` rows; padding rows have weight 0."""
     n_batches = num_batches(len(order), batch_size)
     if limit:
         n_batches = min(n_batches, limit)
     for b in range(n_batches):
-        idx = order[b * batch_size:(b + 1) * batch_size]
+        idx = order[b * batch_size : (b + 1) * batch_size]
         pad = batch_size - len(idx)
         xb, yb = x[idx], y[idx].astype(np.int32)
         wb = np.ones(batch_size, np.float32)
         if pad:
             xb = np.concatenate([xb, np.zeros((pad, *x.shape[1:]), x.dtype)])
             yb = np.concatenate([yb, np.zeros(pad, np.int32)])
-            wb[batch_size - pad:] = 0.0
+            wb[batch_size - pad :] = 0.0
         yield xb.astype(np.float32, copy=False), yb, wb
 
 
@@ -179,7 +191,8 @@ def fit(
     if x_train.ndim != 3 or x_train.shape[2] != model.n_inputs:
         raise TrainConfigError(
             f"train inputs have shape {x_train.shape}; expected (S, T, {model.n_inputs}) for a model "
-            f"with {model.n_inputs} inputs.")
+            f"with {model.n_inputs} inputs."
+        )
     check_labels(splits, model.n_classes)
     dp = DataParallel(devices)
     eval_bs = train.eval_batch_size or train.batch_size
@@ -193,11 +206,20 @@ def fit(
 
     params, frozen = split_model(model, train_neuron_params)
     opt_state = tx.init(params)
-    fp = fingerprint({"model": _describe(model), "train": {**train.__dict__, "stop_after_epochs": 0,
-                      "progress": True}, "optimizer": optimizer.__dict__, "algorithm": algorithm.__dict__,
-                      "train_neuron_params": train_neuron_params, "settings": dict(settings or {})})
+    fp = fingerprint(
+        {
+            "model": _describe(model),
+            "train": {**train.__dict__, "stop_after_epochs": 0, "progress": True},
+            "optimizer": optimizer.__dict__,
+            "algorithm": algorithm.__dict__,
+            "train_neuron_params": train_neuron_params,
+            "settings": dict(settings or {}),
+        }
+    )
     history: list[dict[str, Any]] = []
-    ckpt_path = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None and train.checkpoint else None
+    ckpt_path = (
+        Path(out_dir) / CHECKPOINT_NAME if out_dir is not None and train.checkpoint else None
+    )
     start = 0
     if ckpt_path is not None and ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path, params, opt_state, expected_fingerprint=fp)
@@ -220,8 +242,13 @@ def fit(
         return totals.means()
 
     completed = True
-    bar = progress_bar(range(start, train.epochs), desc=f"train ({algorithm.name})", initial=start,
-                       total=train.epochs, disable=not train.progress)
+    bar = progress_bar(
+        range(start, train.epochs),
+        desc=f"train ({algorithm.name})",
+        initial=start,
+        total=train.epochs,
+        disable=not train.progress,
+    )
     for epoch in bar:
         if train.stop_after_epochs and epoch - start >= train.stop_after_epochs:
             completed = False
@@ -229,9 +256,17 @@ def fit(
         order = epoch_permutation(len(x_train), key=data_key, epoch=epoch)
         totals = _Totals()
         tic = time.perf_counter()
-        batches = _padded_batches(x_train, y_train, train.batch_size, order, train.max_train_batches)
-        batch_bar = progress_bar(batches, total=steps_per_epoch, leave=False, nested=True,
-                                 desc=f"epoch {epoch + 1}", disable=not train.progress)
+        batches = _padded_batches(
+            x_train, y_train, train.batch_size, order, train.max_train_batches
+        )
+        batch_bar = progress_bar(
+            batches,
+            total=steps_per_epoch,
+            leave=False,
+            nested=True,
+            desc=f"epoch {epoch + 1}",
+            disable=not train.progress,
+        )
         for xb, yb, wb in batch_bar:
             params, opt_state, result = train_step(params, opt_state, *dp.put_batch(xb, yb, wb))
             totals.add(result)  # on device: no host sync inside the batch loop
@@ -239,35 +274,65 @@ def fit(
         epoch_time = time.perf_counter() - tic
         if bad is not None:
             b, loss = bad
-            kept = f"epoch {history[-1]['epoch']} in {ckpt_path}" if history and ckpt_path else "none"
+            kept = (
+                f"epoch {history[-1]['epoch']} in {ckpt_path}" if history and ckpt_path else "none"
+            )
             raise TrainingDivergedError(
                 f"training loss became {loss} at epoch {epoch + 1}, batch {b + 1} "
                 f"(algorithm {algorithm.name}, peak_lr {optimizer.peak_lr}). The last good "
                 f"checkpoint ({kept}) is kept. Check the inputs for NaN/inf, or lower "
-                "optimizer.peak_lr / optimizer.clip_norm.")
+                "optimizer.peak_lr / optimizer.clip_norm."
+            )
         tic = time.perf_counter()
         train_loss, train_acc = totals.means()
         valid_loss, valid_acc = evaluate("val")
         test_loss, test_acc = evaluate("test")
-        row = {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
-               "valid_loss": valid_loss, "valid_acc": valid_acc, "test_loss": test_loss,
-               "test_acc": test_acc, "lr": float(schedule((epoch + 1) * steps_per_epoch)),
-               "epoch_time_s": round(epoch_time, 3), "eval_time_s": round(time.perf_counter() - tic, 3)}
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "valid_loss": valid_loss,
+            "valid_acc": valid_acc,
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "lr": float(schedule((epoch + 1) * steps_per_epoch)),
+            "epoch_time_s": round(epoch_time, 3),
+            "eval_time_s": round(time.perf_counter() - tic, 3),
+        }
         history.append(row)
         if out_dir is not None:
-            atomic_write_csv(Path(out_dir) / HISTORY_NAME, pd.DataFrame(history, columns=list(HISTORY_COLUMNS)))
+            atomic_write_csv(
+                Path(out_dir) / HISTORY_NAME, pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
+            )
         if ckpt_path is not None:
-            save_checkpoint(ckpt_path, params, opt_state, epoch=epoch + 1, seed=train.seed,
-                            fingerprint=fp, history=history)
-        log.info("epoch %d/%d: train loss %.4f acc %.3f | valid acc %.3f | test acc %.3f | %.1f s",
-                 epoch + 1, train.epochs, train_loss, train_acc, valid_acc, test_acc, epoch_time)
+            save_checkpoint(
+                ckpt_path,
+                params,
+                opt_state,
+                epoch=epoch + 1,
+                seed=train.seed,
+                fingerprint=fp,
+                history=history,
+            )
+        log.info(
+            "epoch %d/%d: train loss %.4f acc %.3f | valid acc %.3f | test acc %.3f | %.1f s",
+            epoch + 1,
+            train.epochs,
+            train_loss,
+            train_acc,
+            valid_acc,
+            test_acc,
+            epoch_time,
+        )
         bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{train_acc:.3f}", test=f"{test_acc:.3f}")
         if log_metrics is not None:
             log_metrics(row, epoch + 1)
         if on_epoch is not None:
             on_epoch(row)
     bar.close()
-    return TrainResult(eqx.combine(params, frozen), history, completed, start, dp.n_devices, ckpt_path)
+    return TrainResult(
+        eqx.combine(params, frozen), history, completed, start, dp.n_devices, ckpt_path
+    )
 
 
 def make_train_step(algorithm: AlgorithmConfig, tx, frozen) -> Callable:
@@ -302,13 +367,15 @@ def check_labels(splits: Splits, n_classes: int) -> None:
         if not np.issubdtype(y.dtype, np.integer):
             raise TrainConfigError(
                 f"splits[{name!r}] labels have dtype {y.dtype}; expected integer class ids in "
-                f"[0, {n_classes}). Convert them with y.astype(np.int32).")
+                f"[0, {n_classes}). Convert them with y.astype(np.int32)."
+            )
         bad = np.flatnonzero((y < 0) | (y >= n_classes))
         if bad.size:
             raise TrainConfigError(
                 f"splits[{name!r}] has label {int(y[bad[0]])} (sample {int(bad[0])}; {bad.size} "
                 f"such samples) but the model has n_classes={n_classes}: labels must lie in "
-                f"[0, {n_classes}). Build the model with the dataset's number of classes.")
+                f"[0, {n_classes}). Build the model with the dataset's number of classes."
+            )
 
 
 def _describe(model: SNNClassifier) -> dict[str, Any]:

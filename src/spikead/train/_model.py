@@ -71,7 +71,7 @@ class SNNClassifier(eqx.Module):
         new_state: list[Array] = []
         h, start = x, 0
         for layer, (w, nrn) in enumerate(zip(self.weights, self.neurons)):
-            s = tuple(state[start:start + nrn.n_state])
+            s = tuple(state[start : start + nrn.n_state])
             start += nrn.n_state
             current = w @ h
             if self.recurrent:
@@ -94,11 +94,19 @@ class SNNClassifier(eqx.Module):
 def make_neuron(cfg: ModelConfig) -> snn.AbstractNeuron:
     """The hidden neuron of `cfg` (shape (N,), surrogate and parameters from the config)."""
     surrogate = snn.surrogate_from_name(cfg.surrogate, slope=float(cfg.surrogate_slope))
-    return snn.neuron_from_name(cfg.neuron, shape=(cfg.width,), surrogate=surrogate, **cfg.neuron_params)
+    return snn.neuron_from_name(
+        cfg.neuron, shape=(cfg.width,), surrogate=surrogate, **cfg.neuron_params
+    )
 
 
-def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKeyArray,
-                algorithm: AlgorithmConfig | None = None) -> SNNClassifier:
+def build_model(
+    cfg: ModelConfig,
+    n_inputs: int,
+    n_classes: int,
+    *,
+    key: PRNGKeyArray,
+    algorithm: AlgorithmConfig | None = None,
+) -> SNNClassifier:
     """Initialise the classifier (Paper A): input and recurrent weights orthogonal with gain
     `input_gain` / `recurrent_gain`, readout Xavier-normal, bias zero; `input_scale` fixed.
 
@@ -116,19 +124,29 @@ def build_model(cfg: ModelConfig, n_inputs: int, n_classes: int, *, key: PRNGKey
     weights, recurrent = [], []
     for layer in range(cfg.depth):
         m = n_inputs if layer == 0 else n
-        weights.append(jax.nn.initializers.orthogonal(scale=cfg.input_gain)(keys[2 * layer], (n, m), jnp.float32))
+        weights.append(
+            jax.nn.initializers.orthogonal(scale=cfg.input_gain)(
+                keys[2 * layer], (n, m), jnp.float32
+            )
+        )
         if cfg.recurrent:
             init = jax.nn.initializers.orthogonal(scale=cfg.recurrent_gain)
             recurrent.append(init(keys[2 * layer + 1], (n, n), jnp.float32))
     readout = jax.nn.initializers.glorot_normal()(keys[-1], (n_classes, n), jnp.float32)
     bias = jnp.zeros((n_classes,), jnp.float32) if cfg.readout_bias else None
     neurons = tuple(make_neuron(cfg) for _ in range(cfg.depth))
-    model = SNNClassifier(tuple(weights), tuple(recurrent), neurons, readout, bias, float(cfg.input_scale))
+    model = SNNClassifier(
+        tuple(weights), tuple(recurrent), neurons, readout, bias, float(cfg.input_scale)
+    )
     if algorithm is not None:
         from ._grads import check_algorithm
 
-        check_algorithm(model, algorithm, label=cfg.name or cfg.neuron,
-                        train_neuron_params=cfg.train_neuron_params)
+        check_algorithm(
+            model,
+            algorithm,
+            label=cfg.name or cfg.neuron,
+            train_neuron_params=cfg.train_neuron_params,
+        )
     return model
 
 

@@ -13,11 +13,17 @@ def make_schedule(cfg: OptimizerConfig, steps_per_epoch: int, epochs: int) -> op
     total = max(1, steps_per_epoch * epochs)
     warmup = min(total - 1, round(cfg.warmup_epochs * steps_per_epoch))
     return optax.warmup_cosine_decay_schedule(
-        init_value=cfg.init_lr, peak_value=cfg.peak_lr, warmup_steps=warmup,
-        decay_steps=total, end_value=cfg.end_lr)
+        init_value=cfg.init_lr,
+        peak_value=cfg.peak_lr,
+        warmup_steps=warmup,
+        decay_steps=total,
+        end_value=cfg.end_lr,
+    )
 
 
-def make_optimizer(cfg: OptimizerConfig, steps_per_epoch: int, epochs: int) -> optax.GradientTransformation:
+def make_optimizer(
+    cfg: OptimizerConfig, steps_per_epoch: int, epochs: int
+) -> optax.GradientTransformation:
     """`clip_by_global_norm(clip_norm)` then AdamW(schedule, weight_decay)."""
     schedule = make_schedule(cfg, steps_per_epoch, epochs)
     return optax.chain(

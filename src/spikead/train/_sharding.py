@@ -36,7 +36,8 @@ class DataParallel:
         if batch_size % self.n_devices:
             raise TrainConfigError(
                 f"{what}={batch_size} does not split over {self.n_devices} devices; "
-                f"use a multiple of {self.n_devices}.")
+                f"use a multiple of {self.n_devices}."
+            )
 
     def put_batch(self, *arrays: np.ndarray) -> tuple[jax.Array, ...]:
         """Place host arrays (leading axis B) split over the mesh."""

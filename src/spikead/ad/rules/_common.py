@@ -56,7 +56,9 @@ def jvp_elementwise(ctx: RuleContext, i: int, out_index: int = 0) -> STensor:
     tangent seeds input *position* i only, so ``max(x, x)`` gets one partial per operand.
     """
     fun, positions, primals = var_inputs(ctx)
-    tangents = [jnp.ones_like(x) if k == i else jnp.zeros_like(x) for k, x in zip(positions, primals)]
+    tangents = [
+        jnp.ones_like(x) if k == i else jnp.zeros_like(x) for k, x in zip(positions, primals)
+    ]
     _, out_t = jax.jvp(lambda *a: fun(*a), primals, tangents)
     d = out_t[out_index]
     return elementwise(ctx.in_shapes[i], ctx.out_shapes[out_index], d)
@@ -80,7 +82,10 @@ def dense_jacobian(ctx: RuleContext, i: int, out_index: int = 0, mode: str = "fw
     out_shape = ctx.out_shapes[out_index]
     in_shape = ctx.in_shapes[i]
     n = len(out_shape) + len(in_shape)
-    return STensor(jac.astype(ctx.outvals[out_index].dtype), Structure(out_shape, in_shape, (None,) * len(in_shape), tuple(range(n))))
+    return STensor(
+        jac.astype(ctx.outvals[out_index].dtype),
+        Structure(out_shape, in_shape, (None,) * len(in_shape), tuple(range(n))),
+    )
 
 
 def selection(

@@ -34,7 +34,10 @@ register_rule("sub", functools.partial(_linear, signs=(1.0, -1.0)))
 def _mul(ctx: RuleContext) -> list:
     x, y = ctx.invals
     other = {0: y, 1: x}
-    return per_input(ctx, lambda i: elementwise(ctx.in_shapes[i], ctx.out_shape, jnp.asarray(other[i], ctx.dtype)))
+    return per_input(
+        ctx,
+        lambda i: elementwise(ctx.in_shapes[i], ctx.out_shape, jnp.asarray(other[i], ctx.dtype)),
+    )
 
 
 register_rule("mul", _mul)

@@ -46,7 +46,68 @@ from ._registry import RuleContext, register_rule
 
 #: primitives that act element by element (used to recognise diagonal custom rules)
 ELEMENTWISE_PRIMITIVES = frozenset(
-    ["exp", "exp2", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "logistic", "sqrt", "rsqrt", "cbrt", "abs", "sign", "neg", "erf", "erfc", "erf_inv", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "integer_pow", "square", "floor", "ceil", "round", "is_finite", "add", "add_any", "sub", "mul", "div", "pow", "atan2", "max", "min", "rem", "nextafter", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "select_n", "clamp", "convert_element_type", "copy", "copy_p", "stop_gradient", "reduce_precision"]
+    [
+        "exp",
+        "exp2",
+        "log",
+        "log1p",
+        "expm1",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "logistic",
+        "sqrt",
+        "rsqrt",
+        "cbrt",
+        "abs",
+        "sign",
+        "neg",
+        "erf",
+        "erfc",
+        "erf_inv",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "asinh",
+        "acosh",
+        "atanh",
+        "integer_pow",
+        "square",
+        "floor",
+        "ceil",
+        "round",
+        "is_finite",
+        "add",
+        "add_any",
+        "sub",
+        "mul",
+        "div",
+        "pow",
+        "atan2",
+        "max",
+        "min",
+        "rem",
+        "nextafter",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "and",
+        "or",
+        "not",
+        "select_n",
+        "clamp",
+        "convert_element_type",
+        "copy",
+        "copy_p",
+        "stop_gradient",
+        "reduce_precision",
+    ]
 )
 
 #: call primitives whose body is followed (param holding the body)
@@ -85,7 +146,9 @@ def elementwise_dependents(jaxpr: Jaxpr, seeds: Iterable, shape: tuple[int, ...]
             inner = elementwise_dependents(body, [body.invars[k] for k in hit], shape)
             if inner is None:
                 return None
-            outs = [v for v, w in zip(eqn.outvars, body.outvars) if not is_literal(w) and w in inner]
+            outs = [
+                v for v, w in zip(eqn.outvars, body.outvars) if not is_literal(w) and w in inner
+            ]
         elif eqn.primitive.name in ELEMENTWISE_PRIMITIVES:
             if any(not is_literal(v) and _shape(v) not in (shape, ()) for v in eqn.invars):
                 return None
@@ -104,7 +167,11 @@ def _inexact(dtype) -> bool:
 
 def _zero_seed(aval):
     """The seed of a non-differentiable value: float0 zeros for integers."""
-    return np.zeros(aval.shape, jax.dtypes.float0) if not _inexact(aval.dtype) else jnp.zeros(aval.shape, aval.dtype)
+    return (
+        np.zeros(aval.shape, jax.dtypes.float0)
+        if not _inexact(aval.dtype)
+        else jnp.zeros(aval.shape, aval.dtype)
+    )
 
 
 def _linear_map(ctx: RuleContext, mode: str, fun, positions: Sequence[int]) -> ClosedJaxpr:
@@ -113,15 +180,20 @@ def _linear_map(ctx: RuleContext, mode: str, fun, positions: Sequence[int]) -> C
     fwd: seeds are the tangents of the input positions, outputs the output tangents.
     rev: seeds are the output cotangents, outputs the input cotangents.
     """
-    in_avals = [jax.ShapeDtypeStruct(ctx.eqn.invars[k].aval.shape, ctx.eqn.invars[k].aval.dtype) for k in positions]
+    in_avals = [
+        jax.ShapeDtypeStruct(ctx.eqn.invars[k].aval.shape, ctx.eqn.invars[k].aval.dtype)
+        for k in positions
+    ]
     out_avals = [jax.ShapeDtypeStruct(v.aval.shape, v.aval.dtype) for v in ctx.eqn.outvars]
     if mode == "fwd":
+
         def lin(primals, seeds):
             tangents = [s if _inexact(a.dtype) else _zero_seed(a) for s, a in zip(seeds, in_avals)]
             return jax.jvp(lambda *a: fun(*a), list(primals), tangents)[1]
 
         seeds = in_avals
     else:
+
         def lin(primals, seeds):
             _, pullback = jax.vjp(lambda *a: fun(*a), *primals)
             cts = [s if _inexact(a.dtype) else _zero_seed(a) for s, a in zip(seeds, out_avals)]
@@ -133,7 +205,8 @@ def _linear_map(ctx: RuleContext, mode: str, fun, positions: Sequence[int]) -> C
         return make_jaxpr(lin, in_avals, seeds)
     except Exception as err:  # the user's rule failed under abstract tracing
         raise UnsupportedCustomRuleError(
-            custom_call_name(ctx.eqn), kind,
+            custom_call_name(ctx.eqn),
+            kind,
             f"its {'JVP' if mode == 'fwd' else 'fwd/bwd'} rule could not be traced with abstract "
             f"values to find the structure of its partial ({type(err).__name__}: {str(err)[:200]})",
             "Make the rule traceable (no Python control flow or conversions on values: use "
@@ -141,7 +214,9 @@ def _linear_map(ctx: RuleContext, mode: str, fun, positions: Sequence[int]) -> C
         ) from err
 
 
-def _structure(ctx: RuleContext, mode: str, fun, positions: Sequence[int]) -> dict[tuple[int, int], str]:
+def _structure(
+    ctx: RuleContext, mode: str, fun, positions: Sequence[int]
+) -> dict[tuple[int, int], str]:
     """``{(out k, input position i): 'diagonal' | 'dense'}`` for every nonzero partial."""
     closed = _linear_map(ctx, mode, fun, positions)
     jaxpr = closed.jaxpr
@@ -178,7 +253,8 @@ def _custom_call(ctx: RuleContext, mode: str) -> list:
     active = ctx.active_indices()
     if mode == "rev" and any(i < num_consts for i in active):
         raise UnsupportedCustomRuleError(
-            custom_call_name(ctx.eqn), "jax.custom_vjp",
+            custom_call_name(ctx.eqn),
+            "jax.custom_vjp",
             "it closes over a differentiated value (one of its num_consts inputs), whose "
             "cotangent its bwd rule does not give",
             "Pass that value as an explicit argument of the custom_vjp function instead",
@@ -202,7 +278,9 @@ def _custom_call(ctx: RuleContext, mode: str) -> list:
 def _diagonals(mode: str, fun, positions, primals, i: int, outs: list[int]) -> dict:
     """Diagonal values of the partials of outputs ``outs`` w.r.t. input position i (ones seed)."""
     if mode == "fwd":
-        tangents = [jnp.ones_like(x) if k == i else _zero_seed(x) for k, x in zip(positions, primals)]
+        tangents = [
+            jnp.ones_like(x) if k == i else _zero_seed(x) for k, x in zip(positions, primals)
+        ]
         _, out_t = jax.jvp(lambda *a: fun(*a), primals, tangents)
         return {k: out_t[k] for k in outs}
     values = {}

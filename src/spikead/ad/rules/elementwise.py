@@ -19,7 +19,9 @@ from ._registry import RuleContext, per_input, register_rule, register_zero
 
 def _unary(ctx: RuleContext, deriv) -> list:
     x, y = ctx.invals[0], ctx.outvals[0]
-    return per_input(ctx, lambda i: elementwise(ctx.in_shapes[0], ctx.out_shape, deriv(x, y, ctx.params)))
+    return per_input(
+        ctx, lambda i: elementwise(ctx.in_shapes[0], ctx.out_shape, deriv(x, y, ctx.params))
+    )
 
 
 _FORMULAS = {
@@ -77,7 +79,9 @@ for _name in ("copy", "copy_p", "convert_element_type", "reduce_precision", "nam
 def _identity_each(ctx: RuleContext) -> list:
     """Value-preserving maps of several operands (device_put, optimization_barrier):
     output k is input k."""
-    return [(i, i, elementwise(ctx.in_shapes[i], ctx.out_shapes[i], None)) for i in ctx.active_indices()]
+    return [
+        (i, i, elementwise(ctx.in_shapes[i], ctx.out_shapes[i], None)) for i in ctx.active_indices()
+    ]
 
 
 for _name in ("device_put", "optimization_barrier"):
@@ -90,15 +94,49 @@ def _jvp_rule(ctx: RuleContext) -> list:
 
 
 for _name in (
-    "cbrt", "abs", "erf", "erfc", "erf_inv", "asin", "acos", "atan", "asinh", "acosh", "atanh",
-    "lgamma", "digamma",
+    "cbrt",
+    "abs",
+    "erf",
+    "erfc",
+    "erf_inv",
+    "asin",
+    "acos",
+    "atan",
+    "asinh",
+    "acosh",
+    "atanh",
+    "lgamma",
+    "digamma",
 ):
     register_rule(_name, _jvp_rule)
 
 register_zero(
-    "sign", "floor", "ceil", "round", "is_finite", "stop_gradient", "iota",
-    "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "and", "or", "not", "xor",
-    "shift_left", "shift_right_logical", "shift_right_arithmetic", "population_count",
-    "random_bits", "random_seed", "random_wrap", "random_unwrap", "threefry2x32",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "is_finite",
+    "stop_gradient",
+    "iota",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "argmax",
+    "argmin",
+    "and",
+    "or",
+    "not",
+    "xor",
+    "shift_left",
+    "shift_right_logical",
+    "shift_right_arithmetic",
+    "population_count",
+    "random_bits",
+    "random_seed",
+    "random_wrap",
+    "random_unwrap",
+    "threefry2x32",
 )
-

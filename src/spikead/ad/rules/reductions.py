@@ -22,7 +22,9 @@ def _kept_pairs(in_shape, axes) -> tuple:
 def _reduce_sum(ctx: RuleContext) -> list:
     axes = tuple(ctx.params["axes"])
     pair, _ = _kept_pairs(ctx.in_shapes[0], axes)
-    return per_input(ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], pair, None)))
+    return per_input(
+        ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], pair, None))
+    )
 
 
 register_rule("reduce_sum", _reduce_sum)

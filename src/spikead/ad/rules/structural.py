@@ -27,7 +27,9 @@ def _broadcast_in_dim(ctx: RuleContext) -> list:
     dims = tuple(ctx.params["broadcast_dimensions"])
     in_shape, out_shape = ctx.in_shapes[0], ctx.out_shape
     pair = tuple(d if in_shape[q] == out_shape[d] else None for q, d in enumerate(dims))
-    return [(0, 0, STensor(None, Structure(out_shape, in_shape, pair, None)))] if ctx.active[0] else []
+    return (
+        [(0, 0, STensor(None, Structure(out_shape, in_shape, pair, None)))] if ctx.active[0] else []
+    )
 
 
 register_rule("broadcast_in_dim", _broadcast_in_dim)
@@ -37,7 +39,9 @@ def _squeeze(ctx: RuleContext) -> list:
     dims = {d % max(len(ctx.in_shapes[0]), 1) for d in ctx.params["dimensions"]}
     kept = [q for q in range(len(ctx.in_shapes[0])) if q not in dims]
     pair = tuple(kept.index(q) if q in kept else None for q in range(len(ctx.in_shapes[0])))
-    return per_input(ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], pair, None)))
+    return per_input(
+        ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], pair, None))
+    )
 
 
 register_rule("squeeze", _squeeze)
@@ -48,7 +52,9 @@ def _transpose(ctx: RuleContext) -> list:
     pair = [None] * len(perm)
     for p, q in enumerate(perm):
         pair[q] = p
-    return per_input(ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], tuple(pair), None)))
+    return per_input(
+        ctx, lambda i: STensor(None, Structure(ctx.out_shape, ctx.in_shapes[0], tuple(pair), None))
+    )
 
 
 register_rule("transpose", _transpose)
@@ -66,9 +72,13 @@ def reshape_groups(in_shape, out_shape) -> list[tuple[list[int], list[int]]]:
         i, o = i + 1, o + 1
         while pi != po:
             if pi < po:
-                gi.append(ins[i]); pi *= in_shape[ins[i]]; i += 1
+                gi.append(ins[i])
+                pi *= in_shape[ins[i]]
+                i += 1
             else:
-                go.append(outs[o]); po *= out_shape[outs[o]]; o += 1
+                go.append(outs[o])
+                po *= out_shape[outs[o]]
+                o += 1
         groups.append((go, gi))
     return groups
 
@@ -85,7 +95,9 @@ def _reshape(ctx: RuleContext) -> list:
             pair[gi[0]] = go[0]
             continue
         n = math.prod(in_shape[q] for q in gi)
-        eye = np.eye(n, dtype=ctx.dtype).reshape(tuple(out_shape[p] for p in go) + tuple(in_shape[q] for q in gi))
+        eye = np.eye(n, dtype=ctx.dtype).reshape(
+            tuple(out_shape[p] for p in go) + tuple(in_shape[q] for q in gi)
+        )
         group_labels = list(go) + [P + q for q in gi]
         operands += [eye, group_labels]
         labels.update(group_labels)
@@ -106,7 +118,8 @@ def _slice(ctx: RuleContext) -> list:
     starts = ctx.params["start_indices"]
     strides = ctx.params["strides"] or (1,) * len(in_shape)
     per_dim = [
-        PAIR if (out_shape[d] == in_shape[d] and strides[d] == 1)
+        PAIR
+        if (out_shape[d] == in_shape[d] and strides[d] == 1)
         else shift_matrix(out_shape[d], in_shape[d], int(starts[d]), int(strides[d]), ctx.dtype)
         for d in range(len(in_shape))
     ]
@@ -214,7 +227,9 @@ def _pad(ctx: RuleContext) -> list:
             if (lo, hi, interior) == (0, 0, 0):
                 per_dim.append(PAIR)
             else:
-                per_dim.append(shift_matrix(in_shape[d], out_shape[d], int(lo), int(interior) + 1, ctx.dtype).T)
+                per_dim.append(
+                    shift_matrix(in_shape[d], out_shape[d], int(lo), int(interior) + 1, ctx.dtype).T
+                )
         sel = selection(out_shape, in_shape, per_dim, ctx.dtype)
         if i == 0:
             return sel
@@ -231,9 +246,7 @@ register_rule("pad", _pad)
 def _rev(ctx: RuleContext) -> list:
     dims = set(ctx.params["dimensions"])
     shape = ctx.in_shapes[0]
-    per_dim = [
-        np.eye(n, dtype=ctx.dtype)[::-1] if d in dims else PAIR for d, n in enumerate(shape)
-    ]
+    per_dim = [np.eye(n, dtype=ctx.dtype)[::-1] if d in dims else PAIR for d, n in enumerate(shape)]
     return per_input(ctx, lambda i: selection(shape, shape, per_dim, ctx.dtype))
 
 
@@ -246,7 +259,6 @@ def _gather_dense(ctx: RuleContext) -> list:
 
 
 register_rule("gather", _gather_dense)
-
 
 
 def _stack(ctx: RuleContext) -> list:

@@ -62,9 +62,16 @@ def measure_jax(
     compile_s, memory = compile_time_and_memory(fwdbwd, weight, inputs)
     spikes = np.asarray(fwd(weight, inputs))
     save_spikes(settings.spikes_path, spikes)
-    timed = time_pair_capped(fwd, fwdbwd, weight, inputs, warmup=settings.warmup,
-                             repeats=settings.repeats, cap_s=settings.time_cap_s,
-                             label=f"n={problem.n}")
+    timed = time_pair_capped(
+        fwd,
+        fwdbwd,
+        weight,
+        inputs,
+        warmup=settings.warmup,
+        repeats=settings.repeats,
+        cap_s=settings.time_cap_s,
+        label=f"n={problem.n}",
+    )
     baseline = reset_peak_rss()
     synchronize(fwdbwd(weight, inputs))
     rss = peak_rss_since_reset(baseline)

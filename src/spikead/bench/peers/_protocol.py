@@ -142,9 +142,13 @@ class PeerResult:
 def capped_fields(timed: CappedTimings) -> dict[str, Any]:
     """The :class:`PeerResult` fields filled from a :func:`time_pair_capped` result."""
     return {
-        "status": timed.status, "fwd": timed.fwd, "fwdbwd": timed.fwdbwd,
-        "probe_fwd_ms": timed.probe_fwd_ms, "probe_fwdbwd_ms": timed.probe_fwdbwd_ms,
-        "predicted_timing_s": timed.predicted_s, "timing_s": timed.timing_s,
+        "status": timed.status,
+        "fwd": timed.fwd,
+        "fwdbwd": timed.fwdbwd,
+        "probe_fwd_ms": timed.probe_fwd_ms,
+        "probe_fwdbwd_ms": timed.probe_fwdbwd_ms,
+        "predicted_timing_s": timed.predicted_s,
+        "timing_s": timed.timing_s,
     }
 
 
@@ -203,8 +207,9 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
-def peer_main(measure: Callable[[PeerSettings, LIFProblem], PeerResult],
-              argv: list[str] | None = None) -> int:
+def peer_main(
+    measure: Callable[[PeerSettings, LIFProblem], PeerResult], argv: list[str] | None = None
+) -> int:
     """Command-line entry of a peer: ``--config settings.json``; always writes a result.
 
     Returns the process exit code (0 when a result file was written, whatever its status).

@@ -58,7 +58,9 @@ def measure_torch(
     settings: PeerSettings,
     problem: LIFProblem,
     *,
-    build: Callable[[torch.Tensor], tuple[torch.nn.Parameter, Callable[[torch.Tensor], torch.Tensor]]],
+    build: Callable[
+        [torch.Tensor], tuple[torch.nn.Parameter, Callable[[torch.Tensor], torch.Tensor]]
+    ],
     surrogate: str,
     reset: str,
     notes: str = "",
@@ -97,9 +99,15 @@ def measure_torch(
     rss = peak_rss_since_reset(baseline)
     spikes = fwd(inputs).numpy().transpose(1, 0, 2)
     save_spikes(settings.spikes_path, spikes)
-    timed = time_pair_capped(fwd, fwdbwd, inputs, warmup=settings.warmup,
-                             repeats=settings.repeats, cap_s=settings.time_cap_s,
-                             label=f"n={problem.n}")
+    timed = time_pair_capped(
+        fwd,
+        fwdbwd,
+        inputs,
+        warmup=settings.warmup,
+        repeats=settings.repeats,
+        cap_s=settings.time_cap_s,
+        label=f"n={problem.n}",
+    )
     return PeerResult(
         framework=settings.framework,
         **capped_fields(timed),
@@ -109,6 +117,9 @@ def measure_torch(
         surrogate=surrogate,
         reset=reset,
         notes=notes,
-        versions={"torch": torch.__version__, "threads": str(torch.get_num_threads()),
-                  **(versions or {})},
+        versions={
+            "torch": torch.__version__,
+            "threads": str(torch.get_num_threads()),
+            **(versions or {}),
+        },
     )

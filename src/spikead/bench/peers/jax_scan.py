@@ -19,8 +19,15 @@ from ._protocol import LIFProblem, PeerResult, PeerSettings, run_as_script
 __all__ = ["functions", "li_scan", "lif_scan", "measure"]
 
 
-def lif_scan(weight: jax.Array, x: jax.Array, *, beta: float, threshold: float,
-             slope: float, hoist: bool = True) -> jax.Array:
+def lif_scan(
+    weight: jax.Array,
+    x: jax.Array,
+    *,
+    beta: float,
+    threshold: float,
+    slope: float,
+    hoist: bool = True,
+) -> jax.Array:
     """Spikes (B, T, N) of Linear(W) + LIF for inputs x (B, T, M); W is (N, M).
 
     v_t = beta * v_{t-1} * (1 - sg(z_{t-1})) + W x_t;  z_t = H(v_t - threshold).
@@ -61,8 +68,13 @@ def functions(settings: PeerSettings, problem: LIFProblem):
     same signature as the spikead peer's)."""
     del problem
     hoist = bool(settings.options.get("hoist", True))
-    forward = functools.partial(lif_scan, beta=settings.beta, threshold=settings.threshold,
-                                slope=settings.slope, hoist=hoist)
+    forward = functools.partial(
+        lif_scan,
+        beta=settings.beta,
+        threshold=settings.threshold,
+        slope=settings.slope,
+        hoist=hoist,
+    )
 
     def loss(weight, x):
         return jnp.sum(forward(weight, x))
@@ -74,7 +86,10 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
     hoist = bool(settings.options.get("hoist", True))
     forward, loss = functions(settings, problem)
     return measure_jax(
-        settings, problem, forward=forward, loss=loss,
+        settings,
+        problem,
+        forward=forward,
+        loss=loss,
         surrogate=f"custom_jvp fast sigmoid 1/(1+{settings.slope}|x|)^2",
         reset="zero, detached",
         notes="input GEMM hoisted out of the scan" if hoist else "GEMM per step in the scan",

@@ -27,9 +27,13 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
 
     leak = 1.0 - settings.beta
     params = LIFBoxParameters(
-        tau_mem_inv=torch.as_tensor(leak), v_leak=torch.as_tensor(0.0),
-        v_th=torch.as_tensor(settings.threshold), v_reset=torch.as_tensor(0.0),
-        method="super", alpha=torch.as_tensor(settings.slope), reset_method=_detached_reset,
+        tau_mem_inv=torch.as_tensor(leak),
+        v_leak=torch.as_tensor(0.0),
+        v_th=torch.as_tensor(settings.threshold),
+        v_reset=torch.as_tensor(0.0),
+        method="super",
+        alpha=torch.as_tensor(settings.slope),
+        reset_method=_detached_reset,
     )
 
     def build(weight: torch.Tensor):
@@ -50,7 +54,9 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         return linear.weight, forward
 
     return measure_torch(
-        settings, problem, build=build,
+        settings,
+        problem,
+        build=build,
         surrogate=f"norse SuperSpike alpha={settings.slope}",
         reset="zero, detached (custom reset_method)",
         notes="LIFBoxCell, dt=1, tau_mem_inv=1-beta, weight scaled by 1/(1-beta)",

@@ -65,8 +65,12 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PairedResult:
     hand = PeerSettings(**{**asdict(settings), "options": {"hoist": True}})
     fwd_b, loss_b = jax_scan.functions(hand, problem)
     weight, inputs = jnp.asarray(problem.weight), jnp.asarray(problem.inputs)
-    funcs = {"fwd_a": jax.jit(fwd_a), "fwd_b": jax.jit(fwd_b),
-             "fwdbwd_a": jax.jit(jax.grad(loss_a)), "fwdbwd_b": jax.jit(jax.grad(loss_b))}
+    funcs = {
+        "fwd_a": jax.jit(fwd_a),
+        "fwd_b": jax.jit(fwd_b),
+        "fwdbwd_a": jax.jit(jax.grad(loss_a)),
+        "fwdbwd_b": jax.jit(jax.grad(loss_b)),
+    }
     spikes_a = np.asarray(synchronize(funcs["fwd_a"](weight, inputs)))
     spikes_b = np.asarray(synchronize(funcs["fwd_b"](weight, inputs)))
     agreement = float(np.mean((spikes_a > 0) == (spikes_b > 0)))
@@ -76,21 +80,40 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PairedResult:
     probe = {name: _call_ms(fn, (weight, inputs)) for name, fn in funcs.items()}
     rest = max(settings.warmup - 2, 0)
     predicted_s = (rest + settings.repeats) * sum(probe.values()) / 1e3
-    result = PairedResult(framework=settings.framework, agreement=agreement, probe_ms=probe,
-                          predicted_timing_s=predicted_s, order=order,
-                          versions={"jax": jax.__version__})
+    result = PairedResult(
+        framework=settings.framework,
+        agreement=agreement,
+        probe_ms=probe,
+        predicted_timing_s=predicted_s,
+        order=order,
+        versions={"jax": jax.__version__},
+    )
     cap = settings.time_cap_s
     if cap is not None and predicted_s > cap:
-        result.status = (f"{CAP_STATUS} (predicted {predicted_s:.0f} s > {cap:g} s "
-                         f"at n={problem.n})")
+        result.status = f"{CAP_STATUS} (predicted {predicted_s:.0f} s > {cap:g} s at n={problem.n})"
         result.timing_s = 0.0
         return result
     start = time.perf_counter()
-    result.fwd = time_alternating(funcs["fwd_a"], funcs["fwd_b"], weight, inputs,
-                                  warmup=rest, repeats=settings.repeats, order=order, seed=seed)
-    result.fwdbwd = time_alternating(funcs["fwdbwd_a"], funcs["fwdbwd_b"], weight, inputs,
-                                     warmup=rest, repeats=settings.repeats, order=order,
-                                     seed=seed + 1)
+    result.fwd = time_alternating(
+        funcs["fwd_a"],
+        funcs["fwd_b"],
+        weight,
+        inputs,
+        warmup=rest,
+        repeats=settings.repeats,
+        order=order,
+        seed=seed,
+    )
+    result.fwdbwd = time_alternating(
+        funcs["fwdbwd_a"],
+        funcs["fwdbwd_b"],
+        weight,
+        inputs,
+        warmup=rest,
+        repeats=settings.repeats,
+        order=order,
+        seed=seed + 1,
+    )
     result.timing_s = time.perf_counter() - start
     return result
 

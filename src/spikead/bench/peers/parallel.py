@@ -100,12 +100,14 @@ def functions(settings: PeerSettings, n: int, neuron: str):
         "sequential": per_sample(lambda m, xi: snn.run(m, xi)[1]),
         "parallel": per_sample(lambda m, xi: snn.run(m, xi, mode="parallel")[1]),
         "parallel_associative": per_sample(
-            lambda m, xi: snn.run_parallel(m, xi, method="associative")[1]),
+            lambda m, xi: snn.run_parallel(m, xi, method="associative")[1]
+        ),
     }
     iterations = {
         "parallel": per_sample(lambda m, xi: snn.run_parallel(m, xi)[2].iterations),
         "parallel_associative": per_sample(
-            lambda m, xi: snn.run_parallel(m, xi, method="associative")[2].iterations),
+            lambda m, xi: snn.run_parallel(m, xi, method="associative")[2].iterations
+        ),
     }
     return hand, modes, iterations
 
@@ -126,17 +128,27 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> ParallelResult:
     hand_fwd, hand_bwd = jax.jit(hand), _grad(hand)
     ref = np.asarray(synchronize(hand_fwd(weight, inputs)))
     ref_grad = np.asarray(synchronize(hand_bwd(weight, inputs)))
-    result = ParallelResult(framework=settings.framework, neuron=neuron,
-                            output_mean=float(ref.mean()), versions={"jax": jax.__version__})
+    result = ParallelResult(
+        framework=settings.framework,
+        neuron=neuron,
+        output_mean=float(ref.mean()),
+        versions={"jax": jax.__version__},
+    )
     for k, name in enumerate(names):
         fwd, bwd = jax.jit(modes[name]), _grad(modes[name])
         out = np.asarray(synchronize(fwd(weight, inputs)))
         grad = np.asarray(synchronize(bwd(weight, inputs)))
-        mode = ModeResult(max_abs_diff=float(np.max(np.abs(out - ref))),
-                          grad_rel_err=float(np.max(np.abs(grad - ref_grad))
-                                             / max(float(np.max(np.abs(ref_grad))), 1e-30)))
-        mode.identical = bool(np.array_equal(out, ref) if neuron == "lif" else
-                              np.allclose(out, ref, rtol=_LI_RTOL, atol=_LI_RTOL))
+        mode = ModeResult(
+            max_abs_diff=float(np.max(np.abs(out - ref))),
+            grad_rel_err=float(
+                np.max(np.abs(grad - ref_grad)) / max(float(np.max(np.abs(ref_grad))), 1e-30)
+            ),
+        )
+        mode.identical = bool(
+            np.array_equal(out, ref)
+            if neuron == "lif"
+            else np.allclose(out, ref, rtol=_LI_RTOL, atol=_LI_RTOL)
+        )
         if name in iterations:
             counts = jax.jit(iterations[name])(weight, inputs)
             mode.iterations = [int(c) for c in np.asarray(counts).reshape(-1)]
@@ -146,15 +158,31 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> ParallelResult:
         mode.predicted_timing_s = (rest + settings.repeats) * sum(mode.probe_ms.values()) / 1e3
         cap = settings.time_cap_s
         if cap is not None and mode.predicted_timing_s > cap:
-            mode.status = (f"{CAP_STATUS} (predicted {mode.predicted_timing_s:.0f} s > "
-                           f"{cap:g} s at T={problem.steps})")
+            mode.status = (
+                f"{CAP_STATUS} (predicted {mode.predicted_timing_s:.0f} s > "
+                f"{cap:g} s at T={problem.steps})"
+            )
             mode.timing_s = 0.0
         else:
             start = time.perf_counter()
-            mode.fwd = time_alternating(fwd, hand_fwd, weight, inputs, warmup=rest,
-                                        repeats=settings.repeats, seed=seed + 2 * k)
-            mode.fwdbwd = time_alternating(bwd, hand_bwd, weight, inputs, warmup=rest,
-                                           repeats=settings.repeats, seed=seed + 2 * k + 1)
+            mode.fwd = time_alternating(
+                fwd,
+                hand_fwd,
+                weight,
+                inputs,
+                warmup=rest,
+                repeats=settings.repeats,
+                seed=seed + 2 * k,
+            )
+            mode.fwdbwd = time_alternating(
+                bwd,
+                hand_bwd,
+                weight,
+                inputs,
+                warmup=rest,
+                repeats=settings.repeats,
+                seed=seed + 2 * k + 1,
+            )
             mode.timing_s = time.perf_counter() - start
         result.modes[name] = mode
     return result

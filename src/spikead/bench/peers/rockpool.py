@@ -30,8 +30,14 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         with torch.no_grad():
             linear.weight.data = (weight.T / _SYN_DECAY).contiguous()  # rockpool: (in, out)
         linear.weight.requires_grad_(True)
-        lif = LIFTorch(n, leak_mode="decays", alpha=settings.beta, beta=_SYN_DECAY,
-                       threshold=settings.threshold, max_spikes_per_dt=1.0)
+        lif = LIFTorch(
+            n,
+            leak_mode="decays",
+            alpha=settings.beta,
+            beta=_SYN_DECAY,
+            threshold=settings.threshold,
+            max_spikes_per_dt=1.0,
+        )
 
         def forward(x):  # x (T, B, N) -> spikes (T, B, N)
             lif.reset_state()
@@ -41,7 +47,9 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         return linear.weight, forward
 
     return measure_torch(
-        settings, problem, build=build,
+        settings,
+        problem,
+        build=build,
         surrogate="rockpool StepPWL (default; no fast sigmoid available)",
         reset="subtract, not detached (Rockpool's only reset)",
         notes="LIFTorch leak_mode=decays, syn decay 2^-20 with weight x 2^20, max 1 spike/step",

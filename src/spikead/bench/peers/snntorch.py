@@ -23,9 +23,12 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         linear = torch.nn.Linear(problem.n, problem.n, bias=False)
         with torch.no_grad():
             linear.weight.copy_(weight)
-        lif = snntorch.Leaky(beta=settings.beta, threshold=settings.threshold,
-                             spike_grad=surrogate.fast_sigmoid(slope=settings.slope),
-                             reset_mechanism="zero")
+        lif = snntorch.Leaky(
+            beta=settings.beta,
+            threshold=settings.threshold,
+            spike_grad=surrogate.fast_sigmoid(slope=settings.slope),
+            reset_mechanism="zero",
+        )
 
         def forward(x):  # x (T, B, N) -> spikes (T, B, N)
             current = linear(x)
@@ -39,7 +42,9 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         return linear.weight, forward
 
     return measure_torch(
-        settings, problem, build=build,
+        settings,
+        problem,
+        build=build,
         surrogate=f"snntorch.surrogate.fast_sigmoid(slope={settings.slope})",
         reset="zero (snntorch detaches the reset)",
         notes="Linear over all steps at once; Leaky stepped in a Python loop",

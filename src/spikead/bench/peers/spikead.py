@@ -12,16 +12,25 @@ from ._protocol import LIFProblem, PeerResult, PeerSettings, run_as_script
 __all__ = ["functions", "make_model", "measure"]
 
 
-def make_model(n: int, *, beta: float, threshold: float, slope: float,
-               key: jax.Array, layers: int = 1):
+def make_model(
+    n: int, *, beta: float, threshold: float, slope: float, key: jax.Array, layers: int = 1
+):
     """``layers`` x (Linear(n, n, no bias) + LIF(zero reset, detached, fast sigmoid))."""
     from spikead import snn
 
     parts = []
     for k in jax.random.split(key, layers):
         parts.append(eqx.nn.Linear(n, n, use_bias=False, key=k))
-        parts.append(snn.LIF(shape=(n,), beta=beta, threshold=threshold, reset="zero",
-                             surrogate=snn.FastSigmoid(slope=slope), stop_reset_grad=True))
+        parts.append(
+            snn.LIF(
+                shape=(n,),
+                beta=beta,
+                threshold=threshold,
+                reset="zero",
+                surrogate=snn.FastSigmoid(slope=slope),
+                stop_reset_grad=True,
+            )
+        )
     return snn.Sequential(*parts)
 
 
@@ -30,8 +39,13 @@ def functions(settings: PeerSettings, problem: LIFProblem):
     forward returns the spikes (B, T, N), loss their sum (not jitted)."""
     from spikead import snn
 
-    model = make_model(problem.n, beta=settings.beta, threshold=settings.threshold,
-                       slope=settings.slope, key=jax.random.key(0))
+    model = make_model(
+        problem.n,
+        beta=settings.beta,
+        threshold=settings.threshold,
+        slope=settings.slope,
+        key=jax.random.key(0),
+    )
 
     def with_weight(weight):
         return eqx.tree_at(lambda m: m.layers[0].weight, model, weight)
@@ -51,7 +65,10 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
     forward, loss = functions(settings, problem)
 
     return measure_jax(
-        settings, problem, forward=forward, loss=loss,
+        settings,
+        problem,
+        forward=forward,
+        loss=loss,
         surrogate=f"spikead.snn.FastSigmoid(slope={settings.slope})",
         reset="zero, stop_reset_grad=True",
         notes="snn.run_batched applies the leading Linear to all steps before the scan",

@@ -24,10 +24,15 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         linear = torch.nn.Linear(problem.n, problem.n, bias=False)
         with torch.no_grad():
             linear.weight.copy_(weight)
-        lif = neuron.LIFNode(tau=1.0 / (1.0 - settings.beta), decay_input=False,
-                             v_threshold=settings.threshold, v_reset=0.0,
-                             surrogate_function=surrogate.SoftSign(alpha=settings.slope),
-                             detach_reset=True, step_mode="m")
+        lif = neuron.LIFNode(
+            tau=1.0 / (1.0 - settings.beta),
+            decay_input=False,
+            v_threshold=settings.threshold,
+            v_reset=0.0,
+            surrogate_function=surrogate.SoftSign(alpha=settings.slope),
+            detach_reset=True,
+            step_mode="m",
+        )
 
         def forward(x):  # x (T, B, N) -> spikes (T, B, N)
             functional.reset_net(lif)
@@ -36,7 +41,9 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         return linear.weight, forward
 
     return measure_torch(
-        settings, problem, build=build,
+        settings,
+        problem,
+        build=build,
         surrogate=f"spikingjelly SoftSign(alpha={settings.slope}) = 0.5 x fast sigmoid",
         reset="zero, detach_reset=True",
         notes="LIFNode step_mode='m', decay_input=False, tau=1/(1-beta)",

@@ -45,8 +45,13 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
     n = problem.n
     activation = spyx.axn.superspike(k=settings.slope)
     if native:
-        lif = spyx.nn.LIF((n,), beta=settings.beta, threshold=settings.threshold,
-                          activation=activation, rngs=nnx.Rngs(0))
+        lif = spyx.nn.LIF(
+            (n,),
+            beta=settings.beta,
+            threshold=settings.threshold,
+            activation=activation,
+            rngs=nnx.Rngs(0),
+        )
     else:
         lif = _zero_reset_lif(spyx)((n,), settings.beta, settings.threshold, activation)
     model = spyx.nn.Sequential(nnx.Linear(n, n, use_bias=False, rngs=nnx.Rngs(0)), lif)
@@ -65,9 +70,13 @@ def measure(settings: PeerSettings, problem: LIFProblem) -> PeerResult:
         return jnp.sum(forward(weight, x))
 
     return measure_jax(
-        settings, problem, forward=forward, loss=loss,
+        settings,
+        problem,
+        forward=forward,
+        loss=loss,
         surrogate=f"spyx.axn.superspike(k={settings.slope})",
-        reset="subtract, not detached; spike of previous state (spyx.nn.LIF)" if native
+        reset="subtract, not detached; spike of previous state (spyx.nn.LIF)"
+        if native
         else "zero, detached (spyx.nn.LIF subclass)",
         notes="spyx.nn.run over spyx.nn.Sequential(nnx.Linear, LIF)",
         versions={"spyx": dist_version("spyx"), "flax": dist_version("flax")},

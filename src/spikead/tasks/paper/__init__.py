@@ -43,9 +43,18 @@ from .._paper import PAPER
 from .._registry import Task
 from . import black_scholes, minpack, nn, programs, robot_arm, roeflux
 
-__all__ = ["black_scholes_task", "encoder_task", "f_task", "g_task",
-           "human_heart_dipole_task", "mlp_task", "propane_combustion_task",
-           "robot_arm_task", "roeflux_1d_task", "roeflux_3d_task"]
+__all__ = [
+    "black_scholes_task",
+    "encoder_task",
+    "f_task",
+    "g_task",
+    "human_heart_dipole_task",
+    "mlp_task",
+    "propane_combustion_task",
+    "robot_arm_task",
+    "roeflux_1d_task",
+    "roeflux_3d_task",
+]
 
 _SOURCE = "Graphax src/graphax/examples/"
 
@@ -95,8 +104,23 @@ def propane_combustion_task() -> Task:
     )
 
 
-G_START = (1.49, -0.24, -1.82, -1.02, 1.84, -0.15, -1.25, 0.73, -1.36, 0.18, 1.94, 1.47,
-           1.74, 1.01, -1.58)
+G_START = (
+    1.49,
+    -0.24,
+    -1.82,
+    -1.02,
+    1.84,
+    -0.15,
+    -1.25,
+    0.73,
+    -1.36,
+    0.18,
+    1.94,
+    1.47,
+    1.74,
+    1.01,
+    -1.58,
+)
 """Example inputs of g. The program is NaN almost everywhere (arctanh, arcsin and pow of
 its own intermediates): of 200 000 uniform points in [-2, 2]^15 none has all 20 outputs
 finite; this one (the best found) has 18 finite outputs and 40 of 300 finite partials.
@@ -119,8 +143,10 @@ def g_task() -> Task:
 def f_task() -> Task:
     """f (paper's source): a (4,), b (2, 3), c (4, 4), d (4, 1) -> 24 scalars."""
     rng = np.random.default_rng(0)
-    args = tuple(jnp.asarray(rng.uniform(0.1, 0.9, shape).astype(np.float32))
-                 for shape in ((4,), (2, 3), (4, 4), (4, 1)))
+    args = tuple(
+        jnp.asarray(rng.uniform(0.1, 0.9, shape).astype(np.float32))
+        for shape in ((4,), (2, 3), (4, 4), (4, 1))
+    )
     return Task(
         name="f",
         fn=programs.f,
@@ -185,9 +211,16 @@ def _normal(rng, shape) -> jnp.ndarray:
 def mlp_task() -> Task:
     """MLP (paper's benchmark): 86 differentiated scalars -> 1 loss."""
     rng = np.random.default_rng(1234)
-    args = (jnp.ones((1, 4), jnp.float32), _normal(rng, (1, 4)), _normal(rng, (8, 4)),
-            _normal(rng, (8,)), _normal(rng, (4, 8)), _normal(rng, (4,)),
-            jnp.float32(0.0), jnp.float32(1.0))
+    args = (
+        jnp.ones((1, 4), jnp.float32),
+        _normal(rng, (1, 4)),
+        _normal(rng, (8, 4)),
+        _normal(rng, (8,)),
+        _normal(rng, (4, 8)),
+        _normal(rng, (4,)),
+        jnp.float32(0.0),
+        jnp.float32(1.0),
+    )
     return Task(
         name="MLP",
         fn=nn.perceptron_batched,
@@ -204,8 +237,14 @@ def encoder_task() -> Task:
     """Encoder (paper's benchmark): 154 differentiated scalars -> 2 losses."""
     rng = np.random.default_rng(250197)
     shapes = [(2, 4)] + [(4, 4)] * 7 + [(2, 4), (4,), (2, 1)]
-    args = (jnp.ones((4, 4), jnp.float32), *(_normal(rng, s) for s in shapes),
-            jnp.float32(0.0), jnp.float32(1.0), jnp.float32(0.0), jnp.float32(1.0))
+    args = (
+        jnp.ones((4, 4), jnp.float32),
+        *(_normal(rng, s) for s in shapes),
+        jnp.float32(0.0),
+        jnp.float32(1.0),
+        jnp.float32(0.0),
+        jnp.float32(1.0),
+    )
     return Task(
         name="Encoder",
         fn=nn.encoder,

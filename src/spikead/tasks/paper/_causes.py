@@ -73,8 +73,10 @@ def _eqn_index(where: str) -> int:
     """Top-level equation index of a vertex's ``where`` ('top/eqn 12' -> 12)."""
     parts = where.split("/")
     if len(parts) != 2 or not parts[1].startswith("eqn "):
-        raise ValueError(f"vertex at {where!r} is not a top-level equation; the breakdown "
-                         "needs a jaxpr without nested calls")
+        raise ValueError(
+            f"vertex at {where!r} is not a top-level equation; the breakdown "
+            "needs a jaxpr without nested calls"
+        )
     return int(parts[1][4:])
 
 
@@ -118,8 +120,10 @@ def _print(name: str, order: str, show_rows: bool) -> None:
         print("eqn  primitive            shape        ours    game    diff")
         for r in rows:
             if r.difference:
-                print(f"{r.eqn:>3}  {r.primitive:<20} {r.shape!s:<12} {r.ours!s:>6} "
-                      f"{r.game!s:>7} {r.difference:>7}")
+                print(
+                    f"{r.eqn:>3}  {r.primitive:<20} {r.shape!s:<12} {r.ours!s:>6} "
+                    f"{r.game!s:>7} {r.difference:>7}"
+                )
     print("primitive            eqns    ours    game    diff")
     for prim, (n, o, g) in summary(rows).items():
         if o != g:
@@ -129,14 +133,17 @@ def _print(name: str, order: str, show_rows: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tasks", nargs="*", default=["RoeFlux_3d", "BlackScholes_Jacobian",
-                                                      "MLP", "Encoder", "f"])
+    parser.add_argument(
+        "tasks", nargs="*", default=["RoeFlux_3d", "BlackScholes_Jacobian", "MLP", "Encoder", "f"]
+    )
     parser.add_argument("--order", choices=ORDERS, default="forward")
     parser.add_argument("--rows", action="store_true", help="print every differing equation")
     args = parser.parse_args(argv)
     for name in args.tasks:
-        print(f"# {name}: game (vertices, fwd, rev, Markowitz) = {game_totals(name)}; "
-              f"paper = {tuple(load(name).paper[k] for k in ('vertices', *ORDERS))}")
+        print(
+            f"# {name}: game (vertices, fwd, rev, Markowitz) = {game_totals(name)}; "
+            f"paper = {tuple(load(name).paper[k] for k in ('vertices', *ORDERS))}"
+        )
         _print(name, args.order, args.rows)
 
 

@@ -24,11 +24,23 @@ from jax import lax
 __all__ = ["G_OUTPUTS", "G_TABLE", "f", "g", "parse_table", "run_table"]
 
 _SCALAR_OPS: dict[str, Callable] = {
-    "add": jnp.add, "subtract": jnp.subtract, "multiply": jnp.multiply,
-    "divide": jnp.divide, "power": jnp.power, "arctan2": jnp.arctan2,
-    "arctan": jnp.arctan, "arctanh": jnp.arctanh, "arcsin": jnp.arcsin,
-    "arcsinh": jnp.arcsinh, "exp": jnp.exp, "log": jnp.log, "sin": jnp.sin,
-    "cos": jnp.cos, "tan": jnp.tan, "sinh": jnp.sinh, "square": jnp.square,
+    "add": jnp.add,
+    "subtract": jnp.subtract,
+    "multiply": jnp.multiply,
+    "divide": jnp.divide,
+    "power": jnp.power,
+    "arctan2": jnp.arctan2,
+    "arctan": jnp.arctan,
+    "arctanh": jnp.arctanh,
+    "arcsin": jnp.arcsin,
+    "arcsinh": jnp.arcsinh,
+    "exp": jnp.exp,
+    "log": jnp.log,
+    "sin": jnp.sin,
+    "cos": jnp.cos,
+    "tan": jnp.tan,
+    "sinh": jnp.sinh,
+    "square": jnp.square,
     "negative": jnp.negative,
 }
 """Op names of the tables -> the jax.numpy function the source calls."""
@@ -64,8 +76,28 @@ G_TABLE = """
 """
 """Equations of g (source order): ``out op operand...``; v15 and v16 are the constant 1."""
 
-G_OUTPUTS = (121, 71, 85, 88, 93, 96, 97, 99, 104, 109, 110, 111, 112, 113, 114, 116,
-             117, 118, 119, 120)
+G_OUTPUTS = (
+    121,
+    71,
+    85,
+    88,
+    93,
+    96,
+    97,
+    99,
+    104,
+    109,
+    110,
+    111,
+    112,
+    113,
+    114,
+    116,
+    117,
+    118,
+    119,
+    120,
+)
 """Variables g returns, in the source's order."""
 
 
@@ -77,8 +109,10 @@ def parse_table(table: str) -> list[tuple[int, str, tuple[int, ...]]]:
             continue
         out, op, *args = cell.split()
         if op not in _SCALAR_OPS:
-            raise ValueError(f"op table row {cell.strip()!r}: unknown op {op!r}; "
-                             f"expected one of {sorted(_SCALAR_OPS)}")
+            raise ValueError(
+                f"op table row {cell.strip()!r}: unknown op {op!r}; "
+                f"expected one of {sorted(_SCALAR_OPS)}"
+            )
         rows.append((int(out), op, tuple(int(a) for a in args)))
     return rows
 

@@ -24,8 +24,14 @@ import jax.numpy as jnp
 GAMMA = 0.5
 """Ratio of specific heats of the benchmark."""
 
-__all__ = ["GAMMA", "ROE_1D_START", "ROE_3D_START", "roe_flux_1d", "roe_flux_3d",
-           "roe_flux_3d_batched"]
+__all__ = [
+    "GAMMA",
+    "ROE_1D_START",
+    "ROE_3D_START",
+    "roe_flux_1d",
+    "roe_flux_3d",
+    "roe_flux_3d_batched",
+]
 
 ROE_1D_START = (0.01, 0.02, 0.02, 0.01, 0.03, 0.03)
 """The source's example input (ul0, ul1, ul2, ur0, ur1, ur2)."""
