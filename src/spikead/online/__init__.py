@@ -37,6 +37,8 @@ from ._models import random_task as random_task
 from ._peers import PEERS as PEERS
 from ._peers import brainscale_row as brainscale_row
 from ._peers import peer_row as peer_row
+from ._plan import SparsePlan as SparsePlan
+from ._plan import make_plan as make_plan
 from ._reference import eprop_reference_value_and_grad as eprop_reference_value_and_grad
 from ._reference import scan_loss as scan_loss
 from ._scaling import SCALING_METHODS as SCALING_METHODS
@@ -44,5 +46,3 @@ from ._scaling import ScalingSetting as ScalingSetting
 from ._scaling import measure_scaling as measure_scaling
 from ._scaling import predicted_cost as predicted_cost
 from ._scaling import rss_row as rss_row
-from ._sparse import SparsePlan as SparsePlan
-from ._sparse import make_plan as make_plan
