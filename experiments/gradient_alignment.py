@@ -22,20 +22,21 @@ import hydra
 import pandas as pd
 from omegaconf import DictConfig
 
-from spikead import online, snn
+from spikead import snn
+from spikead.bench import online as bench_online
 from spikead.runs import latex_table, markdown_table, progress_bar, start_run, typed_config
 from spikead.runs.config import ConfigError
 from spikead.runs.schemas import GradientAlignmentScale as Scale
 
 
-def settings(scale: Scale) -> list[online.AlignmentSetting]:
+def settings(scale: Scale) -> list[bench_online.AlignmentSetting]:
     out = []
     for neuron, rec, n, t in itertools.product(
         scale.neurons, scale.recurrent, scale.n_hidden, scale.seq_len
     ):
         methods = ("sparse", "dense", "rtrl") if n <= scale.reference_max_n else ("sparse",)
         out.append(
-            online.AlignmentSetting(
+            bench_online.AlignmentSetting(
                 neuron, rec, n, t, scale.n_in, scale.n_out, scale.rate, scale.gain, methods
             )
         )
@@ -82,7 +83,7 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     )
     rows: list[dict] = []
     for setting in progress_bar(settings(scale), desc="alignment settings"):
-        rows += online.alignment_rows(setting, range(cfg.seed, cfg.seed + scale.seeds))
+        rows += bench_online.alignment_rows(setting, range(cfg.seed, cfg.seed + scale.seeds))
     frame = pd.DataFrame(rows)
     run_.write_csv("alignment.csv", frame)
     table = summary(frame)

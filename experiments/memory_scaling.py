@@ -20,7 +20,7 @@ reset to zero (per-neuron traces; sparse, BPTT and the hand-written e-prop).
 lengths ``probe_steps`` instead: the time at the longest probe is a measured lower bound of
 the time at T, a line through the probes an extrapolation (columns ``time_lower_bound_ms`` /
 ``time_extrapolated_ms``; goal: sparse >= 10x faster than dense and RTRL at N = 128, T = 300).
-The JAX peers ``peers`` (`spikead.online.PEERS`: brainscale D-RTRL, jax 0.9.x; BrainTrace
+The JAX peers ``peers`` (`spikead.bench.bench_online.PEERS`: brainscale D-RTRL, jax 0.9.x; BrainTrace
 D-RTRL and e-prop) run in their own venvs ``scale.brainscale_venv`` / ``scale.braintrace_venv``
 (defaults: the environment variables SPIKEAD_BRAINSCALE_VENV / SPIKEAD_BRAINTRACE_VENV, else
 .venvs/<library> from scripts/install_peers.sh) as subprocesses at ``peer_settings`` (N, T);
@@ -36,7 +36,7 @@ import hydra
 import pandas as pd
 from omegaconf import DictConfig
 
-from spikead import online
+from spikead.bench import online as bench_online
 from spikead.runs import progress_bar, start_run, typed_config
 from spikead.runs.config import ConfigError
 from spikead.runs.schemas import MemoryScalingScale as Scale
@@ -110,7 +110,7 @@ def goals_from(frame: pd.DataFrame, scale: Scale) -> dict:
     per-neuron time (ALIF, LIF with reset to zero): sparse / hand-written exact e-prop at
     T >= 100 (worst T), and sparse / BPTT reported without a limit.
     """
-    at = frame[(frame["N"] == scale.n_for_t) & frame["method"].isin(online.SCALING_METHODS)]
+    at = frame[(frame["N"] == scale.n_for_t) & frame["method"].isin(bench_online.SCALING_METHODS)]
     memory, handwritten, bptt = {}, {}, {}
     for neuron, rows in sorted(at.groupby("neuron")):
         sparse = rows[(rows["method"] == "sparse") & rows["memory_bytes"].notna()]
@@ -258,15 +258,15 @@ def peer_rows(scale: Scale, log) -> list[dict]:
     wanted = {(int(n), int(t)) for n, t in scale.peer_settings}
     rows = []
     for method in scale.peers:
-        venv = venvs[online.PEERS[method].library] or None
+        venv = venvs[bench_online.PEERS[method].library] or None
         done: dict[tuple[int, int], dict] = {}
         for sweep, n, t in sweep_points(scale):
             if (n, t) not in done:
-                setting = online.ScalingSetting(
+                setting = bench_online.ScalingSetting(
                     "sparse", n, t, scale.batch, scale.n_in, scale.n_out
                 )
                 if (n, t) in wanted or venv is None:
-                    done[(n, t)] = online.peer_row(method, setting, venv)
+                    done[(n, t)] = bench_online.peer_row(method, setting, venv)
                 else:
                     done[(n, t)] = {
                         "method": method,
@@ -284,14 +284,14 @@ def peer_rows(scale: Scale, log) -> list[dict]:
 
 def run(cfg: DictConfig, out_dir=None) -> dict:
     scale = typed_config(cfg.scale, Scale, where="scale")
-    unknown = sorted(set(scale.methods) - set(online.SCALING_METHODS))
+    unknown = sorted(set(scale.methods) - set(bench_online.SCALING_METHODS))
     if unknown:
         raise ConfigError(
-            f"scale.methods: unknown {unknown}; known: {list(online.SCALING_METHODS)}"
+            f"scale.methods: unknown {unknown}; known: {list(bench_online.SCALING_METHODS)}"
         )
-    unknown = sorted(set(scale.peers) - set(online.PEERS))
+    unknown = sorted(set(scale.peers) - set(bench_online.PEERS))
     if unknown:
-        raise ConfigError(f"scale.peers: unknown {unknown}; known: {list(online.PEERS)}")
+        raise ConfigError(f"scale.peers: unknown {unknown}; known: {list(bench_online.PEERS)}")
     run_ = start_run(
         cfg, "memory_scaling", out_dir=out_dir, data_label="synthetic (random binary input spikes)"
     )
@@ -301,11 +301,11 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     for sweep, neuron, n, t, method in progress_bar(jobs_of(scale), desc="scaling settings"):
         key = (neuron, method, n, t)
         if key not in measured:
-            setting = online.ScalingSetting(
+            setting = bench_online.ScalingSetting(
                 method, n, t, scale.batch, scale.n_in, scale.n_out, neuron=neuron
             )
             probe = scale.probe_steps if neuron == "alif" and (method, n, t) in probes else ()
-            measured[key] = online.measure_scaling(
+            measured[key] = bench_online.measure_scaling(
                 setting,
                 max_seconds=scale.max_seconds,
                 max_bytes=scale.max_bytes,
@@ -336,16 +336,16 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
     run_.write_csv("scaling.csv", frame)
     rss = []
     for method, n, t in progress_bar(scale.rss_settings, desc="peak RSS cross-check"):
-        setting = online.ScalingSetting(
+        setting = bench_online.ScalingSetting(
             str(method), int(n), int(t), scale.batch, scale.n_in, scale.n_out
         )
-        row = online.rss_row(setting)
+        row = bench_online.rss_row(setting)
         row["compiled_bytes"] = measured.get(("alif", str(method), int(n), int(t)), {}).get(
             "memory_bytes"
         )
         rss.append(row)
     run_.write_csv("rss.csv", pd.DataFrame(rss))
-    metrics = metrics_from(frame[~frame.method.isin(list(online.PEERS))], scale)
+    metrics = metrics_from(frame[~frame.method.isin(list(bench_online.PEERS))], scale)
     for method in scale.peers:
         metrics[method] = _peer_metrics(frame, method)
     return run_.finish(metrics)

@@ -68,10 +68,10 @@ def test_smoke_run(smoke_workflow):
 
 
 def test_too_large_setting_is_skipped_with_reason():
-    from spikead import online
+    from spikead.bench import online as bench_online
 
-    row = online.measure_scaling(
-        online.ScalingSetting("dense", 512, 10, batch=16),
+    row = bench_online.measure_scaling(
+        bench_online.ScalingSetting("dense", 512, 10, batch=16),
         max_seconds=1.0,
         max_bytes=1e6,
         flops_per_s=1e9,
@@ -81,10 +81,10 @@ def test_too_large_setting_is_skipped_with_reason():
 
 
 def test_too_slow_setting_is_probed_at_short_lengths():
-    from spikead import online
+    from spikead.bench import online as bench_online
 
-    setting = online.ScalingSetting("dense", 6, 5, batch=2, n_in=5, n_out=3)
-    row = online.measure_scaling(
+    setting = bench_online.ScalingSetting("dense", 6, 5, batch=2, n_in=5, n_out=3)
+    row = bench_online.measure_scaling(
         setting, max_seconds=0.0, max_bytes=1e9, flops_per_s=1e9, probe_steps=[2, 3, 7]
     )
     assert row["time_ms"] is None and row["memory_bytes"] > 0
@@ -98,18 +98,18 @@ def test_too_slow_setting_is_probed_at_short_lengths():
 
 
 def test_brainscale_peer_without_venv_is_missing_with_setup(tmp_path):
-    from spikead import online
+    from spikead.bench import online as bench_online
 
-    setting = online.ScalingSetting("sparse", 8, 5)
-    row = online.brainscale_row(setting, None)
+    setting = bench_online.ScalingSetting("sparse", 8, 5)
+    row = bench_online.brainscale_row(setting, None)
     assert row["status"].startswith("missing") and "jax<0.10" in row["status"]
-    row = online.brainscale_row(setting, str(tmp_path / "absent"))
+    row = bench_online.brainscale_row(setting, str(tmp_path / "absent"))
     assert row["status"].startswith("missing") and str(tmp_path / "absent") in row["status"]
     fake = tmp_path / "venv" / "bin"
     fake.mkdir(parents=True)
     (fake / "python").write_text("#!/bin/sh\necho 'ModuleNotFoundError: brainscale' >&2\nexit 3\n")
     (fake / "python").chmod(0o755)
-    row = online.brainscale_row(setting, str(tmp_path / "venv"))
+    row = bench_online.brainscale_row(setting, str(tmp_path / "venv"))
     assert row["status"].startswith("failed: exit 3") and "brainscale" in row["status"]
     assert row["time_ms"] is None
 
@@ -174,12 +174,12 @@ def test_goals_are_named_with_their_measured_values():
 
 
 def test_braintrace_peers_without_venv_are_missing_with_setup(tmp_path):
-    from spikead import online
+    from spikead.bench import online as bench_online
 
-    setting = online.ScalingSetting("sparse", 8, 5)
+    setting = bench_online.ScalingSetting("sparse", 8, 5)
     for method in ("braintrace_drtrl", "braintrace_eprop"):
-        row = online.peer_row(method, setting, str(tmp_path / "absent"))
+        row = bench_online.peer_row(method, setting, str(tmp_path / "absent"))
         assert row["method"] == method and row["status"].startswith("missing")
         assert "pip install braintrace" in row["status"] and "install_peers.sh" in row["status"]
     with pytest.raises(ValueError, match="braintrace_drtrl"):
-        online.peer_row("braintrace", setting, None)
+        bench_online.peer_row("braintrace", setting, None)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 from spikead import online
-from spikead.online import _sparse
+from spikead.online import _jacobians, _sparse
 
 from .helpers import assert_grads_close, run_both, spike, spike_count
 
@@ -180,13 +180,13 @@ def _sorting_case():
 def test_auto_source_is_chosen_from_primitives_and_engine_errors_propagate():
     params, state0, xs, targets = _sorting_case()
     plan = online.make_plan(_sorting_step, params, state0, xs[0])
-    assert _sparse._choose_source("auto", plan, params, state0, xs[0]) == "jvp"
+    assert _jacobians.choose_source("auto", plan, params, state0, xs[0]) == "jvp"
     a, b = run_both(_sorting_step, params, state0, xs, targets)
     assert_grads_close(a, b)
     # "auto" on a step with engine rules uses the engine, and its failure is not swallowed
     net, p2 = online.make_single_layer("alif", M, N, K, key=jax.random.key(9))
     with (
-        mock.patch.object(_sparse, "engine_jacobians", side_effect=RuntimeError("engine broke")),
+        mock.patch.object(_jacobians, "engine_jacobians", side_effect=RuntimeError("engine broke")),
         pytest.raises(RuntimeError, match="engine broke"),
     ):
         jax.eval_shape(

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spikead import online
-from spikead.online import _sparse
+from spikead.online import _jacobians
 
 from .helpers import spike, spike_count
 
@@ -126,7 +126,7 @@ def test_stops_are_placed_on_the_summed_operand_only():
     # the sparse plan is the e-prop step's, whose Jacobians the engine gives by default
     plan = online.make_plan(_alif, params, state0, xs[0])
     assert not plan.exact and plan.step.stops == stopped.stops
-    assert _sparse._choose_source("auto", plan, params, state0, xs[0]) == "engine"
+    assert _jacobians.choose_source("auto", plan, params, state0, xs[0]) == "engine"
 
 
 def test_a_sum_behind_stop_gradient_is_not_stopped():

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import pytest
 
 from spikead import online
+from spikead.bench.online import alif_eprop_value_and_grad
 
 from .helpers import assert_grads_close, run_both, spike, spike_count
 
@@ -107,7 +108,7 @@ def test_jit_and_hand_written_alif():
     sparse = jax.jit(online.value_and_grad(net.step, online.mse, "sparse"))(
         params, state0, xs, targets
     )
-    hand = jax.jit(online.alif_eprop_value_and_grad(net, online.mse))(params, state0, xs, targets)
+    hand = jax.jit(alif_eprop_value_and_grad(net, online.mse))(params, state0, xs, targets)
     bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(params, state0, xs, targets)
     assert_grads_close(sparse, bptt)
     assert_grads_close(hand, bptt)

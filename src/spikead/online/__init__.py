@@ -13,16 +13,12 @@ method equals with ``approximation="eprop"``);
 `make_plan` shows the structures the sparse method derives for a step.
 """
 
-from ._alignment import AlignmentSetting as AlignmentSetting
-from ._alignment import alignment_rows as alignment_rows
 from ._api import METHODS as METHODS
 from ._api import classify as classify
 from ._api import value_and_grad as value_and_grad
 from ._contract import APPROXIMATIONS as APPROXIMATIONS
 from ._contract import Classification as Classification
 from ._eprop import eprop_step as eprop_step
-from ._eprop_handwritten import alif_eprop_value_and_grad as alif_eprop_value_and_grad
-from ._eprop_handwritten import handwritten_eprop_value_and_grad as handwritten_eprop_value_and_grad
 from ._errors import ApproximationRequiredError as ApproximationRequiredError
 from ._errors import OnlineError as OnlineError
 from ._errors import UnknownMethodError as UnknownMethodError
@@ -34,15 +30,7 @@ from ._models import SingleLayer as SingleLayer
 from ._models import make_single_layer as make_single_layer
 from ._models import mse as mse
 from ._models import random_task as random_task
-from ._peers import PEERS as PEERS
-from ._peers import brainscale_row as brainscale_row
-from ._peers import peer_row as peer_row
+from ._plan import SparsePlan as SparsePlan
+from ._plan import make_plan as make_plan
 from ._reference import eprop_reference_value_and_grad as eprop_reference_value_and_grad
 from ._reference import scan_loss as scan_loss
-from ._scaling import SCALING_METHODS as SCALING_METHODS
-from ._scaling import ScalingSetting as ScalingSetting
-from ._scaling import measure_scaling as measure_scaling
-from ._scaling import predicted_cost as predicted_cost
-from ._scaling import rss_row as rss_row
-from ._sparse import SparsePlan as SparsePlan
-from ._sparse import make_plan as make_plan

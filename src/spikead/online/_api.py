@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from ._contract import APPROXIMATIONS, Classification, classification_of
 from ._errors import UnknownMethodError
+from ._plan import make_plan
 from ._reference import bptt_value_and_grad, dense_value_and_grad, rtrl_value_and_grad
-from ._sparse import make_plan, sparse_value_and_grad
+from ._sparse import sparse_value_and_grad
 
 METHODS: dict[str, Callable] = {
     "sparse": sparse_value_and_grad,

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from spikead.online._scaling import extrapolate_probe_times
+from spikead.bench.online import extrapolate_probe_times
 
 
 def test_rising_probes_follow_the_line():

@@ -21,11 +21,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spikead import bench
+from spikead.online import make_single_layer, mse, random_task, value_and_grad
 
-from ._api import value_and_grad
+from .._compiled import compiled_memory
+from .._rss import measure_peak_rss
+from .._timing import time_fn
 from ._eprop_handwritten import handwritten_eprop_value_and_grad
-from ._models import make_single_layer, mse, random_task
 
 SCALING_METHODS = ("sparse", "bptt", "dense", "rtrl", "handwritten")
 #: neuron of a setting -> (`spikead.snn` name, kwargs). "lif_factorised": LIF with reset by
@@ -144,7 +145,7 @@ def probe_time(s: ScalingSetting, probe_steps) -> dict:
     for t in steps:
         fn, args = build(dataclasses.replace(s, seq_len=t))
         compiled = jax.jit(fn).lower(*args).compile()  # compiled ahead: one call is timed
-        times.append(bench.time_fn(compiled, *args, warmup=0, repeats=1).median_ms)
+        times.append(time_fn(compiled, *args, warmup=0, repeats=1).median_ms)
     bound, extrapolated, clamped = extrapolate_probe_times(steps, times, s.seq_len)
     probes = "; ".join(f"T={t}: {ms:.0f} ms" for t, ms in zip(steps, times))
     if clamped:
@@ -203,7 +204,7 @@ def measure_scaling(
         return row
     fn, args = build(s)
     start = time.perf_counter()
-    mem = bench.compiled_memory(fn, *args)
+    mem = compiled_memory(fn, *args)
     row["compile_s"] = round(time.perf_counter() - start, 3)
     input_bytes = sum(a.size * a.dtype.itemsize for a in args[2:])
     row.update(
@@ -227,7 +228,7 @@ def measure_scaling(
                 f"extrapolation from {row['time_probe']}"
             )
         return row
-    timing = bench.time_fn(jax.jit(fn), *args, warmup=warmup, repeats=repeats)
+    timing = time_fn(jax.jit(fn), *args, warmup=warmup, repeats=repeats)
     row.update(time_ms=timing.median_ms, time_q25_ms=timing.q25_ms, time_q75_ms=timing.q75_ms)
     return row
 
@@ -236,13 +237,13 @@ def rss_row(s: ScalingSetting, *, timeout: float = 600.0) -> dict:
     """Peak RSS added by one call (fresh interpreter; the compile happens in setup)."""
     setup = (
         "import jax\n"
-        "from spikead.online._scaling import ScalingSetting, build\n"
+        "from spikead.bench.online._scaling import ScalingSetting, build\n"
         f"s = ScalingSetting(**{dataclasses.asdict(s)!r})\n"
         "fn, args = build(s)\n"
         "compiled = jax.jit(fn).lower(*args).compile()\n"
     )
     code = "jax.block_until_ready(compiled(*args))\n"
-    m = bench.measure_peak_rss(code, setup=setup, timeout=timeout)
+    m = measure_peak_rss(code, setup=setup, timeout=timeout)
     return {
         "method": s.method,
         "N": s.n_hidden,

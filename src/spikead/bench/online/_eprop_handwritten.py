@@ -34,8 +34,7 @@ import jax
 import jax.numpy as jnp
 
 from spikead import snn
-
-from ._models import SingleLayer
+from spikead.online import SingleLayer
 
 
 def handwritten_eprop_value_and_grad(

@@ -21,10 +21,14 @@ from collections.abc import Callable, Iterable
 import jax
 import jax.numpy as jnp
 
-from ._api import value_and_grad
-from ._metrics import compare
-from ._models import make_single_layer, mse, random_task
-from ._reference import eprop_reference_value_and_grad
+from spikead.online import (
+    compare,
+    eprop_reference_value_and_grad,
+    make_single_layer,
+    mse,
+    random_task,
+    value_and_grad,
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,10 +4,10 @@ batched form (one scan over B) equal to the vmap of per-sample gradients it repl
 import jax
 import jax.numpy as jnp
 import pytest
+from online.helpers import assert_grads_close  # tests/online/helpers.py (tests/ is on sys.path)
 
 from spikead import online
-
-from .helpers import assert_grads_close
+from spikead.bench.online import handwritten_eprop_value_and_grad
 
 # (neuron, kwargs, seed): one compile per case keeps the file cheap; seeds differ per case
 NEURONS = [
@@ -30,9 +30,7 @@ def _case(neuron, kwargs, seed, n=9, m=6, k=3, T=40, batch=None):
 def test_per_sample_equals_bptt(neuron, kwargs, seed):
     net, params, xs, targets = _case(neuron, kwargs, seed)
     state0 = net.init_state()
-    hand = jax.jit(online.handwritten_eprop_value_and_grad(net, online.mse))(
-        params, state0, xs, targets
-    )
+    hand = jax.jit(handwritten_eprop_value_and_grad(net, online.mse))(params, state0, xs, targets)
     bptt = jax.jit(online.value_and_grad(net.step, online.mse, "bptt"))(params, state0, xs, targets)
     assert float(jnp.abs(hand[1]["w_in"]).max()) > 0  # some neuron spiked: a real check
     assert_grads_close(hand, bptt)
@@ -44,14 +42,14 @@ def test_batched_equals_vmap_of_per_sample(neuron, kwargs, seed):
     net, params, xs, targets = _case(neuron, kwargs, seed, n=n, m=m, T=30, batch=batch)
     xs, targets = jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1)  # time-major
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (batch, *a.shape)), net.init_state())
-    one = online.handwritten_eprop_value_and_grad(net, online.mse)
+    one = handwritten_eprop_value_and_grad(net, online.mse)
 
     @jax.jit
     def old(p, st, x, t):  # the former memory_scaling baseline: vmap of per-sample grads
         losses, grads = jax.vmap(one, in_axes=(None, 0, 1, 1))(p, st, x, t)
         return jnp.sum(losses), jax.tree.map(lambda g: jnp.sum(g, 0), grads)
 
-    new = jax.jit(online.handwritten_eprop_value_and_grad(net, online.mse, batched=True))
+    new = jax.jit(handwritten_eprop_value_and_grad(net, online.mse, batched=True))
     assert_grads_close(
         new(params, state0, xs, targets), old(params, state0, xs, targets), rtol=1e-5, atol=1e-6
     )
@@ -61,4 +59,4 @@ def test_batched_equals_vmap_of_per_sample(neuron, kwargs, seed):
 def test_other_layers_are_refused(neuron, recurrent):
     net, _ = online.make_single_layer(neuron, 3, 4, 2, key=jax.random.key(0), recurrent=recurrent)
     with pytest.raises(TypeError, match="non-recurrent LIF or ALIF"):
-        online.handwritten_eprop_value_and_grad(net, online.mse)
+        handwritten_eprop_value_and_grad(net, online.mse)

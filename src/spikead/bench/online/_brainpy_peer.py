@@ -5,7 +5,7 @@
 LIBRARY is ``brainscale`` (0.1.0, needs jax 0.9.x) or ``braintrace`` (its successor, 0.2.x);
 ALGORITHM a class of that library (``D_RTRL``, ``EProp``, ...). Each lives in its own venv
 (scripts/install_peers.sh), so this file imports nothing of spikead;
-`spikead.online.peer_row` starts it in a subprocess with the venv's python.
+`spikead.bench.online.peer_row` starts it in a subprocess with the venv's python.
 The network has the sizes of the scaling experiment: a feed-forward `brainpy.state.ALIF`
 layer (N neurons, M inputs through the library's ``nn.Linear``) and a linear readout (K),
 batch B, random binary inputs, summed half squared error per step; the dynamics are
