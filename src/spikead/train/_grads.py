@@ -131,7 +131,9 @@ def _without_derived_state(step, model, params, state0, inputs):
     method then carries no eligibility trace for them (LIF: one N x M trace per sample
     instead of two). The gradient is unchanged; the reduction is used only when the
     model's initial state (concrete values) satisfies the same relation, else
-    ``(step, state0)`` is returned as is.
+    ``(step, state0)`` is returned as is. That check needs the frozen leaves (the
+    threshold in ``z = H(v - thr)``) as concrete values: closed over, as `fit`'s training
+    step does (`make_train_step`); passed through `jit` as arguments, the step is used as is.
 
     Measured (quick profile shapes: B 64, T 50, M 140, N 64, LIF reset to zero; CPU):
     e-prop gradient 2.7x faster than with the spike's own trace, see
