@@ -62,6 +62,16 @@ def test_training_step_carries_no_trace_of_the_spike(monkeypatch):
     assert plan.trace_values() == 8 * model.n_inputs, plan.describe()
 
 
+def test_several_recurrent_layers_keep_the_spike_in_the_state(monkeypatch):
+    """Not reduced (e-prop's cut of the deeper layer's input is not found on the reduced
+    step): the training step still builds, with every layer's spike a state leaf."""
+    model = small_model(width=5, depth=2, recurrent=True)
+    plan = _plans_in_train_step(monkeypatch, model)[-1]  # the e-prop plan (built last)
+    assert plan.cuts and len(plan.state_shapes) == 5, (
+        plan.describe()
+    )  # (v, z) per layer, the counter
+
+
 def test_a_spiking_initial_state_keeps_the_spike_in_the_state(monkeypatch):
     """Threshold below 0: H(0 - thr) = 1 differs from the initial spike 0, so the spike cannot
     be recomputed at t = 0; it stays a state leaf and e-prop still equals BPTT."""

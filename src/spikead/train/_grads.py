@@ -111,7 +111,9 @@ def _online_value_and_grad(method: str) -> Callable:
         approximation = "eprop" if method == "sparse" else None  # the algorithm is e-prop
         p = (params, jnp.zeros((), jnp.float32))
         step = _counting_step(frozen, model.n_classes)
-        if method == "sparse":
+        # not with several recurrent layers: on that reduced step the e-prop cut misses the
+        # deeper layer's input sum (UnsupportedStepError, found by hand; not yet explained)
+        if method == "sparse" and not (model.recurrent and len(model.weights) > 1):
             step, state0 = _without_derived_state(step, model, p, state0, (x, last))
         grad_fn = online.value_and_grad(
             step, loss, method=method, batched=True, approximation=approximation
