@@ -4,7 +4,8 @@ Times the jitted gradient of a batch (B 64, T 50, M 140, N 64, C 20; LIF with re
 zero, as configs/model/lif.yaml) for: BPTT (`spikead.train`'s standard batched BPTT),
 e-prop as training runs it, e-prop without the derived-state reduction (the spike's own
 trace carried, as before `spikead.online.derived_state`), and the hand-written exact e-prop
-of the same layer (`spikead.online.handwritten_eprop_value_and_grad`, no readout bias).
+of the same layer (`spikead.online.handwritten_eprop_value_and_grad`, no readout bias),
+and the forward pass alone (`spikead.train.forward_metrics`: loss and accuracy, no gradient).
 Calls are interleaved in shuffled round-robin order; min and median per function.
 With ``--epochs``, also one training epoch of `spikead.train.fit` per algorithm on random
 data of the stand-in's size (7340 samples), alternating, the second epoch of each fit
@@ -69,6 +70,7 @@ def gradient_functions(width: int, rng) -> dict:
     xt = jnp.swapaxes(x, 0, 1)
     tg = jnp.swapaxes(make_targets(y, w, C, T), 0, 1)
     s0 = tuple(jnp.zeros((B, width)) for _ in range(2))
+    forward = jax.jit(lambda p, x, y, w: train.forward_metrics(p, frozen, x, y, w))
     hand = jax.jit(online.handwritten_eprop_value_and_grad(net, step_cross_entropy, batched=True))
     ref = bptt(params, None, x, y, w)[1].weights[0]
     for fn in (eprop, before):
@@ -80,6 +82,7 @@ def gradient_functions(width: int, rng) -> dict:
         "eprop": lambda: eprop(params, None, x, y, w),
         "eprop_before": lambda: before(params, None, x, y, w),
         "handwritten": lambda: hand(sp, s0, xt, tg),
+        "forward_only": lambda: forward(params, x, y, w),
     }
 
 

@@ -63,8 +63,9 @@ def test_training_step_carries_no_trace_of_the_spike(monkeypatch):
 
 
 def test_several_recurrent_layers_keep_the_spike_in_the_state(monkeypatch):
-    """Not reduced (e-prop's cut of the deeper layer's input is not found on the reduced
-    step): the training step still builds, with every layer's spike a state leaf."""
+    """Not reduced (on the reduced step the spike reads the previous membrane densely, through
+    V @ H(v), and e-prop's cut of the next layer's input is not placed): the training step
+    still builds, with every layer's spike a state leaf."""
     model = small_model(width=5, depth=2, recurrent=True)
     plan = _plans_in_train_step(monkeypatch, model)[-1]  # the e-prop plan (built last)
     assert plan.cuts and len(plan.state_shapes) == 5, (

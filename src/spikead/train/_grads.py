@@ -111,8 +111,9 @@ def _online_value_and_grad(method: str) -> Callable:
         approximation = "eprop" if method == "sparse" else None  # the algorithm is e-prop
         p = (params, jnp.zeros((), jnp.float32))
         step = _counting_step(frozen, model.n_classes)
-        # not with several recurrent layers: on that reduced step the e-prop cut misses the
-        # deeper layer's input sum (UnsupportedStepError, found by hand; not yet explained)
+        # not with several recurrent layers: there layer l's new spike reads its previous
+        # membrane also through V_l @ H(v_{t-1}) (dense over neurons, not paired), and
+        # (likely why) `_eprop` places no stop on layer l+1's sum W @ z^l_t (UnsupportedStepError)
         if method == "sparse" and not (model.recurrent and len(model.weights) > 1):
             step, state0 = _without_derived_state(step, model, p, state0, (x, last))
         grad_fn = online.value_and_grad(
