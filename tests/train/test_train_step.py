@@ -52,6 +52,45 @@ def test_training_step_takes_the_factorised_trace_when_the_structure_allows(
     assert plans[0].factorised is factorised, plans[0].describe()
 
 
+def test_training_step_carries_no_trace_of_the_spike(monkeypatch):
+    """The spike z_t = H(v_t - thr) is recomputed from the membrane (`online.derived_state`):
+    the plan's state is (v, ysum), its only traces are the membrane's (N x M)."""
+    model = small_model(width=8, neuron_params={"reset": "zero"})
+    (plan,) = _plans_in_train_step(monkeypatch, model)
+    assert len(plan.state_shapes) == 2, plan.describe()  # v and the prediction counter
+    assert {s for s, _ in plan.trace} == {0}, plan.describe()
+    assert plan.trace_values() == 8 * model.n_inputs, plan.describe()
+
+
+def test_several_recurrent_layers_keep_the_spike_in_the_state(monkeypatch):
+    """Not reduced (on the reduced step the spike reads the previous membrane densely, through
+    V @ H(v), and e-prop's cut of the next layer's input is not placed): the training step
+    still builds, with every layer's spike a state leaf."""
+    model = small_model(width=5, depth=2, recurrent=True)
+    plan = _plans_in_train_step(monkeypatch, model)[-1]  # the e-prop plan (built last)
+    assert plan.cuts and len(plan.state_shapes) == 5, (
+        plan.describe()
+    )  # (v, z) per layer, the counter
+
+
+def test_a_spiking_initial_state_keeps_the_spike_in_the_state(monkeypatch):
+    """Threshold below 0: H(0 - thr) = 1 differs from the initial spike 0, so the spike cannot
+    be recomputed at t = 0; it stays a state leaf and e-prop still equals BPTT."""
+    model = small_model(width=6, neuron_params={"reset": "zero", "threshold": -0.2})
+    (plan,) = _plans_in_train_step(monkeypatch, model)
+    assert len(plan.state_shapes) == 3, plan.describe()
+    params, frozen = train.split_model(model)
+    x = (jax.random.uniform(jax.random.key(0), (2, 5, model.n_inputs)) < 0.3).astype(jnp.float32)
+    labels, weights = jnp.array([0, 2]), jnp.ones(2)
+    (got, g_got), (want, g_want) = (
+        jax.jit(train.make_value_and_grad(alg))(params, frozen, x, labels, weights)
+        for alg in (EPROP, train.AlgorithmConfig("bptt"))
+    )
+    assert jnp.allclose(got.loss, want.loss, rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(g_got), jax.tree.leaves(g_want)):
+        assert jnp.allclose(a, b, rtol=1e-4, atol=1e-6 * float(jnp.max(jnp.abs(b)))), (a, b)
+
+
 def test_eprop_step_runs_one_pass_over_time():
     model = small_model(width=6)
     params, frozen = train.split_model(model)

@@ -18,6 +18,8 @@ from ._api import classify as classify
 from ._api import value_and_grad as value_and_grad
 from ._contract import APPROXIMATIONS as APPROXIMATIONS
 from ._contract import Classification as Classification
+from ._derived import ReducedStep as ReducedStep
+from ._derived import derived_state as derived_state
 from ._eprop import eprop_step as eprop_step
 from ._errors import ApproximationRequiredError as ApproximationRequiredError
 from ._errors import OnlineError as OnlineError
