@@ -11,6 +11,13 @@ for a step ("exact", "exact-factorised") or needs the e-prop opt-in ("approximat
 `eprop_reference_value_and_grad` Bellec's e-prop by `jax.grad` (the reference the sparse
 method equals with ``approximation="eprop"``);
 `make_plan` shows the structures the sparse method derives for a step.
+
+The method, one job per module: `_plan` (what the step's Jacobians are: structures,
+classification, pruning), `_jacobians` (their values at one point), `_trace` (the
+eligibility-trace recursion and its gradient terms), `_sparse` (the scan over time),
+`_derived` (state leaves recomputed from the new state, e.g. spikes from the membrane, so
+they carry no trace), `_reference` (BPTT, dense, RTRL, Bellec's e-prop by `jax.grad`).
+Measurements of the method live in `spikead.bench.online`.
 """
 
 from ._api import METHODS as METHODS
