@@ -94,3 +94,26 @@ def test_an_initial_state_off_the_relation_is_reported():
     assert not reduced.consistent((jnp.zeros(6), jnp.zeros(6).at[2].set(1.0)))
     with pytest.raises(TypeError, match="concrete state values"):
         jax.jit(lambda s: reduced.consistent((s, s)))(jnp.zeros(6))
+
+
+def test_reduce_step_checks_every_sample_of_the_batch():
+    step, _ = STEPS["lif-zero"]
+    params = _params(jax.random.key(0), 6, 5, 3)
+    x0 = jnp.zeros((4, 5))
+    state0 = (jnp.zeros((4, 6)), jnp.zeros((4, 6)))
+    reduced, kept0, dropped = online.reduce_step(step, params, state0, x0)
+    assert dropped == (1,) and isinstance(reduced, online.ReducedStep)
+    assert len(kept0) == 1 and kept0[0].shape == (4, 6)
+    # one sample off the relation (a spike at v = 0): nothing is dropped
+    off = (state0[0], state0[1].at[3, 2].set(1.0))
+    same, same0, none = online.reduce_step(step, params, off, x0)
+    assert same is step and same0 is off and none == ()
+    # an explicit one-sample initial state decides instead (a traced state0 needs it)
+    assert online.reduce_step(step, params, off, x0, init=(state0[0][0], state0[1][0]))[2] == (1,)
+
+
+def test_reduce_step_without_derived_leaves_returns_the_step():
+    params = _params(jax.random.key(0), 6, 5, 3)
+    state0 = (jnp.zeros((2, 6)), jnp.zeros((2, 6)))
+    out = online.reduce_step(spike_reads_input, params, state0, jnp.zeros((2, 5)))
+    assert out[0] is spike_reads_input and out[1] is state0 and out[2] == ()

@@ -16,7 +16,8 @@ The method, one job per module: `_plan` (what the step's Jacobians are: structur
 classification, pruning), `_jacobians` (their values at one point), `_trace` (the
 eligibility-trace recursion and its gradient terms), `_sparse` (the scan over time),
 `_derived` (state leaves recomputed from the new state, e.g. spikes from the membrane, so
-they carry no trace), `_reference` (BPTT, dense, RTRL, Bellec's e-prop by `jax.grad`).
+they carry no trace; `reduce_step` drops them from a step and its initial state),
+`_reference` (BPTT, dense, RTRL, Bellec's e-prop by `jax.grad`).
 Measurements of the method live in `spikead.bench.online`.
 """
 
@@ -27,6 +28,7 @@ from ._contract import APPROXIMATIONS as APPROXIMATIONS
 from ._contract import Classification as Classification
 from ._derived import ReducedStep as ReducedStep
 from ._derived import derived_state as derived_state
+from ._derived import reduce_step as reduce_step
 from ._eprop import eprop_step as eprop_step
 from ._errors import ApproximationRequiredError as ApproximationRequiredError
 from ._errors import OnlineError as OnlineError

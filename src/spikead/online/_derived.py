@@ -129,6 +129,46 @@ def derived_state(step: Callable, params, state, x) -> ReducedStep | None:
     return ReducedStep(step, kept, tuple(derived), cut, args.trees[1])
 
 
+def reduce_step(step: Callable, params, state0, x0, *, init=None) -> tuple[Callable, Any, tuple]:
+    """``(step, state0, dropped)``: the step without its derived state leaves
+    (`derived_state`) when there are some and the initial state satisfies their relation
+    (`ReducedStep.consistent`), else the arguments unchanged and ``dropped == ()``.
+
+    The reduced step has the step's gradient from this initial state (module docstring);
+    the sparse method then carries no trace for the dropped leaves.
+
+    Args:
+        step: ``step(params, state, x) -> (state, y)`` for one sample.
+        params: one sample's params (values may be traced).
+        state0: the initial state, every leaf with a leading batch axis (B, ...).
+        x0: one input with the same leading batch axis (B, ...): only its shapes are used.
+        init: ONE sample's initial state as concrete values, for the consistency check;
+            default: every sample of ``state0`` (which must then be concrete). Pass it when
+            ``state0`` is traced (built inside `jit`).
+
+    Returns:
+        ``(reduced, reduced.reduce(state0), reduced.derived)`` (``ReducedStep``, kept
+        leaves (B, ...), indices of the dropped leaves in the flattened state), or
+        ``(step, state0, ())``.
+    """
+    reduced = derived_state(step, params, _sample(state0, 0), _sample(x0, 0))
+    if reduced is None:
+        return step, state0, ()
+    if init is not None:
+        ok = reduced.consistent(init)
+    else:
+        n = jax.tree.leaves(state0)[0].shape[0]
+        ok = all(reduced.consistent(_sample(state0, b)) for b in range(n))
+    if not ok:
+        return step, state0, ()
+    return reduced, reduced.reduce(state0), reduced.derived
+
+
+def _sample(tree, b: int):
+    """Sample ``b`` of a batched pytree (leading axis)."""
+    return jax.tree.map(lambda a: a[b], tree)
+
+
 def _from_new_leaves(closed: jcore.ClosedJaxpr, sources: list, target) -> jcore.ClosedJaxpr | None:
     """The jaxpr ``sources -> target`` (a var or list of vars) when ``target`` is computed
     from ``sources`` and constants only, with none of the step's arguments read; else None."""

@@ -144,17 +144,11 @@ def _without_derived_state(step, model, params, state0, inputs):
     """
     from spikead import online
 
-    one = lambda tree: jax.tree.map(lambda a: a[0], tree)
-    reduced = online.derived_state(
-        step, params, one(state0), one(jax.tree.map(_first_step, inputs))
-    )
-    if reduced is None:
-        return step, state0
     with jax.ensure_compile_time_eval():
         init = (*model.init_state(), jnp.zeros((model.n_classes,), jnp.float32))
-    if not reduced.consistent(init):
-        return step, state0
-    return reduced, reduced.reduce(state0)
+    first = jax.tree.map(_first_step, inputs)
+    step, state0, _ = online.reduce_step(step, params, state0, first, init=init)
+    return step, state0
 
 
 def _first_step(a: Array) -> Array:
