@@ -11,6 +11,9 @@ Memory = XLA's compiled buffers (temps + arguments + outputs; ``memory_without_i
 leaves out the T x B x M input arguments every method reads), cross-checked by the peak RSS
 of one call in a fresh interpreter for ``rss_settings``; time = median of repeated calls
 after warm-up. Settings predicted too slow / too large are rows with a "skipped" status.
+The sparse method differentiates the step without the spike, which the step recomputes
+from the membrane (`spikead.online.reduce_step`): it carries e-prop's traces only; its
+rows' ``derived_state`` names the dropped state leaves.
 ``factorised_t`` / ``lif_zero_t``: extra T sweeps at N = n_for_t of two LIF variants
 (`EXTRA_SWEEPS`): "T_factorised", a LIF with reset by subtraction, its gradient stopped
 and one decay for all neurons (sparse and BPTT: the sparse input-weight trace is then

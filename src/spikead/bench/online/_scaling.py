@@ -7,9 +7,14 @@ time = median of repeated calls after warm-up. Settings predicted too slow or to
 skipped with the reason (the predictions are simple operation/byte counts, documented in
 `predicted_cost`). Methods: the four of `value_and_grad` plus ``"handwritten"``, the
 hand-derived exact e-prop of the same LIF / ALIF model
-(`handwritten_eprop_value_and_grad`, batched inside its one scan). "bptt" is the standard
-batched BPTT (one gradient of the batch loss through one scan of the `vmap`-ed step, inputs time-major), "dense" and "rtrl" batch
-inside their scans too; params are arguments of the jitted function, as in training.
+(`handwritten_eprop_value_and_grad`, batched inside its one scan). "sparse" differentiates
+the step without the state leaves it recomputes from its other new leaves (the spike
+``z = H(v - thr)``; `spikead.online.reduce_step`), so it carries the traces e-prop needs
+(membrane, ALIF's adaptation) and none for the spike; the row's ``derived_state`` column
+names the dropped leaves (same gradient: the initial state satisfies the relation).
+"bptt" is the standard batched BPTT (one gradient of the batch loss through one scan of
+the `vmap`-ed step, inputs time-major), "dense" and "rtrl" batch inside their scans too;
+params are arguments of the jitted function, as in training.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spikead.online import make_single_layer, mse, random_task, value_and_grad
+from spikead.online import make_single_layer, mse, random_task, reduce_step, value_and_grad
 
 from .._compiled import compiled_memory
 from .._rss import measure_peak_rss
@@ -86,6 +91,37 @@ def predicted_cost(s: ScalingSetting) -> tuple[float, float]:
 
 def build(s: ScalingSetting, seed: int = 0):
     """The batched training-step function of a setting and its arguments."""
+    fn, args, _ = build_noted(s, seed)
+    return fn, args
+
+
+def build_noted(s: ScalingSetting, seed: int = 0):
+    """``(fn, args, derived)``: `build`'s function and arguments, and for "sparse" the
+    note of the state leaves its step does not carry (`derived_note`; None otherwise)."""
+    if s.method == "handwritten":
+        net, args = _network(s, seed)
+        return handwritten_eprop_value_and_grad(net, mse, batched=True), args, None
+    step, args, derived = method_step(s, seed)
+    fn = value_and_grad(step, mse, s.method, batched=True, time_major=True)
+    return fn, args, derived
+
+
+def method_step(s: ScalingSetting, seed: int = 0):
+    """``(step, (params, state0, xs, targets), derived)``: the one-sample step a method
+    of `value_and_grad` differentiates and its batched arguments (state0 B x ..., xs and
+    targets time-major T x B x ...). For "sparse" the step without its derived state
+    leaves (`spikead.online.reduce_step`; ``derived`` the `derived_note`), else the
+    network's step (``derived`` None)."""
+    net, (params, state0, xs, targets) = _network(s, seed)
+    if s.method != "sparse":
+        return net.step, (params, state0, xs, targets), None
+    n_leaves = len(jax.tree.leaves(state0))
+    step, state0, dropped = reduce_step(net.step, params, state0, xs[0])
+    return step, (params, state0, xs, targets), derived_note(dropped, n_leaves)
+
+
+def _network(s: ScalingSetting, seed: int):
+    """``(net, (params, state0, xs, targets))`` of a setting (see `method_step`)."""
     k_net, k_task = jax.random.split(jax.random.key(seed))
     if s.neuron not in SCALING_NEURONS:
         raise ValueError(f"neuron={s.neuron!r}; use one of {sorted(SCALING_NEURONS)}")
@@ -95,11 +131,15 @@ def build(s: ScalingSetting, seed: int = 0):
     # time-major inputs (T x B x ...): no transposed copy of the inputs inside the step
     xs, targets = jnp.swapaxes(xs, 0, 1), jnp.swapaxes(targets, 0, 1)
     state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (s.batch, *a.shape)), net.init_state())
-    if s.method == "handwritten":
-        fn = handwritten_eprop_value_and_grad(net, mse, batched=True)
-    else:
-        fn = value_and_grad(net.step, mse, s.method, batched=True, time_major=True)
-    return fn, (params, state0, xs, targets)
+    return net, (params, state0, xs, targets)
+
+
+def derived_note(dropped: tuple[int, ...], n_leaves: int) -> str:
+    """The row's ``derived_state``: which state leaves the sparse step recomputes instead
+    of carrying (indices in the flattened neuron state; the spike is the last)."""
+    if not dropped:
+        return f"none dropped (all {n_leaves} state leaves carried)"
+    return f"dropped leaves {list(dropped)} of {n_leaves} (recomputed from the others)"
 
 
 def extrapolate_probe_times(steps, times_ms, seq_len: int) -> tuple[float, float, bool]:
@@ -195,6 +235,7 @@ def measure_scaling(
         "time_lower_bound_ms": None,
         "time_extrapolated_ms": None,
         "time_probe": None,
+        "derived_state": None,
         "status": "ok",
     }
     if byts > max_bytes:
@@ -202,7 +243,7 @@ def measure_scaling(
             f"skipped: predicted {byts / 1e9:.1f} GB > max_bytes {max_bytes / 1e9:.1f} GB"
         )
         return row
-    fn, args = build(s)
+    fn, args, row["derived_state"] = build_noted(s)
     start = time.perf_counter()
     mem = compiled_memory(fn, *args)
     row["compile_s"] = round(time.perf_counter() - start, 3)
