@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spikead import online
-from spikead.bench.online import SCALING_NEURONS, ScalingSetting
+from spikead.bench.online import SCALING_NEURONS, ScalingSetting, measure_scaling
 from spikead.bench.online._scaling import build, build_noted, method_step
 
 
@@ -48,3 +48,9 @@ def test_other_methods_carry_the_full_state():
     for method in ("bptt", "dense", "handwritten"):
         _, args, note = build_noted(_small(method, "lif_zero"))
         assert note is None and len(args[1]) == 2
+
+
+def test_the_row_names_the_dropped_leaves():
+    kw = {"max_seconds": 1e9, "max_bytes": 1e12, "flops_per_s": 1e12, "warmup": 0, "repeats": 1}
+    row = measure_scaling(_small("sparse", "alif", n=4, t=3, batch=2), **kw)
+    assert row["status"] == "ok" and row["derived_state"].startswith("dropped leaves [2] of 3")
