@@ -65,7 +65,8 @@ def predicted_cost(s: ScalingSetting) -> tuple[float, float]:
     contracts N x N state Jacobians with N x N x M traces) + the N x N x M Jacobian per
     step; rtrl (`jacfwd`): B T P N M with P = N M + K N tangents.
     Bytes: bptt keeps T x B x (S N + M) activations; dense B S N^2 M traces; rtrl
-    B P S N tangents; sparse and handwritten B S N M traces.
+    B P S N tangents; sparse and handwritten B S N M traces (an upper bound: both carry
+    no trace for the spike, sparse through `reduce_step`, so B (S - 1) N M).
     """
     B, T, N, M, K, S = s.batch, s.seq_len, s.n_hidden, s.n_in, s.n_out, N_STATE[s.neuron]
     P = N * M + K * N
