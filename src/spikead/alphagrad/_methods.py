@@ -13,7 +13,10 @@ from ._search import SearchResult, beam_search, random_search, simulated_anneali
 CLASSICAL = ("random", "anneal") + tuple(f"beam_{k}" for k in SCORES)
 AGENTS = ("alphazero", "ppo")
 JOINT = ("alphazero_joint",)  # one agent over all tasks (not per graph: see alphazero_joint)
-METHODS = CLASSICAL + AGENTS + JOINT
+# A* on the engine graph from the other methods' best orders (see exact_search); last, so
+# that the PRNG keys of the others (method_key folds in the index) stay as they were
+EXACT = ("exact",)
+METHODS = CLASSICAL + AGENTS + JOINT + EXACT
 
 
 class UnknownMethodError(ValueError):
@@ -32,6 +35,8 @@ class SearchConfig:
         anneal_from_baselines: start half the annealing chains from the baseline orders.
         anneal_t_start, anneal_t_end: annealing temperatures, relative to the best
             starting cost (:func:`~spikead.alphagrad.simulated_annealing`).
+        exact_time_limit: seconds of A* per task for the ``exact`` method
+            (:func:`~spikead.alphagrad.exact_search`).
     """
 
     budget: int = 1000
@@ -41,6 +46,7 @@ class SearchConfig:
     anneal_from_baselines: bool = True
     anneal_t_start: float = 0.05
     anneal_t_end: float = 0.001
+    exact_time_limit: float = 60.0
 
 
 def run_method(
@@ -97,5 +103,10 @@ def run_method(
         raise UnknownMethodError(
             f"{name!r} trains one agent on several graphs: call "
             "alphazero_joint(states, ...) (or search_joint) instead"
+        )
+    if name in EXACT:
+        raise UnknownMethodError(
+            f"{name!r} searches the engine graph, not an environment state: call "
+            "exact_search(graph, sym, ...) (or search_task) instead"
         )
     raise UnknownMethodError(f"unknown search method {name!r}; choose from {list(METHODS)}")
