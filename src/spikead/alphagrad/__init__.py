@@ -61,8 +61,10 @@ from ._joint import alphazero_joint as alphazero_joint
 from ._joint import pad_common as pad_common
 from ._joint import pad_groups as pad_groups
 from ._joint import padded_size as padded_size
+from ._local import engine_annealing as engine_annealing
 from ._methods import AGENTS as AGENTS
 from ._methods import CLASSICAL as CLASSICAL
+from ._methods import ENGINE as ENGINE
 from ._methods import EXACT as EXACT
 from ._methods import JOINT as JOINT
 from ._methods import METHODS as METHODS

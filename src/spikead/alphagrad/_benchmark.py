@@ -31,6 +31,7 @@ from ._env import EnvState, encode
 from ._exact import exact_search
 from ._graph import SymGraph, from_engine, random_scalar_graph
 from ._joint import alphazero_joint, pad_common, pad_groups
+from ._local import engine_annealing
 from ._methods import CLASSICAL, EXACT, METHODS, SearchConfig, UnknownMethodError, run_method
 from ._search import exact_dp
 
@@ -148,7 +149,8 @@ def search_task(
     :class:`CostMismatchError` if the engine prices a best order differently from the
     search environment.
 
-    ``"exact"`` runs once (as seed ``seeds[0]``; it has no randomness) after the other
+    ``"anneal_engine"`` starts its chains from the baselines, cheapest first
+    (:func:`~spikead.alphagrad.engine_annealing`). ``"exact"`` runs once (as seed ``seeds[0]``; it has no randomness) after the other
     methods, from all their best orders (:func:`~spikead.alphagrad.exact_search`, A* for
     ``search.exact_time_limit`` seconds); its row adds ``lower_bound`` and ``proven``.
     """
@@ -156,21 +158,37 @@ def search_task(
     if bad:
         raise UnknownMethodError(f"unknown methods {bad}; choose from {list(METHODS)}")
     starts = [tg.sym.position_order(tg.baselines[b]) for b in BASELINES]
+    cheapest_first = [
+        tg.sym.position_order(tg.baselines[b]) for b in sorted(BASELINES, key=tg.baseline_costs.get)
+    ]
     rows, curves, found = [], [], {}
     for method in [m for m in methods if m not in EXACT]:
         for seed in seeds:
             if progress:
                 progress(f"{tg.name}/{method}/seed{seed}")
-            res = run_method(
-                method,
-                tg.state,
-                method_key(seed, method),
-                search=search,
-                agent=agent,
-                starts=starts,
-                reference=tg.best_baseline,
-                moves=tg.moves,
-            )
+            if method == "anneal_engine":
+                res = engine_annealing(
+                    tg.graph,
+                    tg.sym,
+                    search.engine_budget,
+                    method_key(seed, method),
+                    convention=tg.convention,
+                    starts=cheapest_first,
+                    chains=search.engine_chains,
+                    t_start=search.engine_t_start,
+                    t_end=search.engine_t_end,
+                )
+            else:
+                res = run_method(
+                    method,
+                    tg.state,
+                    method_key(seed, method),
+                    search=search,
+                    agent=agent,
+                    starts=starts,
+                    reference=tg.best_baseline,
+                    moves=tg.moves,
+                )
             row, curve = _record(tg, method, seed, res, order_dir)
             rows.append(row)
             curves += curve
