@@ -251,8 +251,8 @@ def simulated_annealing(
     default: one chain per start, at most half the chains) and the rest from random
     orders. The temperature falls geometrically from ``t_start`` to ``t_end``, both
     relative to the best starting cost. ``window > 0`` limits a move to positions at
-    most ``window`` apart. ``block`` steps run in one compiled call
-    (:func:`_anneal_block`); the curve still has one point per step.
+    most ``window`` apart. The steps run in equal blocks of at most ``block`` steps, one
+    compiled call each (:func:`_anneal_block`); the curve still has one point per step.
     """
     elim = _padded_actions(state, moves)
     n = len(_eliminable(state))
@@ -277,10 +277,12 @@ def simulated_annealing(
     t = np.arange(steps)
     temps = scale * t_start * (t_end / t_start) ** (t / max(steps - 1, 1))
     carry = (key, orders, counts, orders, counts)
+    # equal blocks of at most ``block`` steps: fewer than one padded step per block
+    block = -(-steps // -(-steps // max(block, 1)))
     for lo in range(0, steps, block):
         chunk = temps[lo : lo + block]
         # pad the last block to the block size (one compilation); its extra steps are
-        # run but neither counted nor recorded
+        # run (inactive) but neither counted nor recorded
         padded = np.concatenate([chunk, np.full(block - len(chunk), chunk[-1])])
         active = np.arange(block) < len(chunk)
         carry, bests = _anneal_block(
