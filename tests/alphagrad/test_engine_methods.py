@@ -165,3 +165,13 @@ def test_annealing_blocks_do_not_change_the_run():
     assert len(a.curve) == 1 + a.info["steps"] and a.curve[-1][1] == a.cost
     assert ag.order_cost(sym, a.order, convention="paper") == a.cost
     assert np.all(np.diff([c for _, c in a.curve]) <= 0)
+    # every chain from one start (cycled): the first point is that start's cost
+    start = list(sym.eliminable)[::-1]
+    c = ag.simulated_annealing(
+        state, 8, jax.random.key(0), chains=4, starts=[start], start_chains=4, block=32
+    )
+    assert c.curve[0][1] == ag.order_cost(sym, start, convention="paper") >= c.cost
+    with pytest.raises(ValueError, match="start_chains"):
+        ag.simulated_annealing(
+            state, 8, jax.random.key(0), chains=4, starts=[start], start_chains=5
+        )

@@ -14,7 +14,6 @@ graphs with at most ~16 eliminable vertices).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from collections.abc import Sequence
 
@@ -160,17 +159,13 @@ def random_search(
 
 
 # ------------------------------------------------------------- annealing
-@functools.partial(jax.jit, static_argnames="window")
-def _propose(key, orders, window: int = 0):
-    """One swap or insert move per chain: ``[B, n] -> [B, n]``. ``window > 0``: the two
-    positions are at most ``window`` apart (else anywhere)."""
+@jax.jit
+def _propose(key, orders):
+    """One swap or insert move per chain: ``[B, n] -> [B, n]``."""
     b, n = orders.shape
-    k1, k2, k3 = jax.random.split(key, 3)
+    k1, k2, _ = jax.random.split(key, 3)
     ij = jax.random.randint(k1, (b, 2), 0, n)
     i, j = ij[:, 0], ij[:, 1]
-    if window > 0:
-        off = jax.random.randint(k3, (b,), 1, window + 1) * jnp.where(j % 2 == 0, 1, -1)
-        j = jnp.clip(i + off, 0, n - 1)
     use_swap = jax.random.bernoulli(k2, 0.5, (b,))
     pos = jnp.arange(n)[None, :]
     # swap
@@ -194,11 +189,8 @@ def _propose(key, orders, window: int = 0):
 
 
 @eqx.filter_jit
-def _anneal_block(
-    state: EnvState, key, orders, counts, best_orders, best_counts, temps, active, window: int
-):
-    """``len(temps)`` Metropolis steps of every chain in one call (moves:
-    :func:`_propose` with ``window``).
+def _anneal_block(state: EnvState, key, orders, counts, best_orders, best_counts, temps, active):
+    """``len(temps)`` Metropolis steps of every chain in one call (moves: :func:`_propose`).
 
     ``orders`` ``[B, n]`` with exact ``counts`` ``[B, WIDTH]``; ``best_*`` the best order
     and count each chain has seen; ``temps`` ``[S]`` absolute temperatures; a step whose
@@ -213,7 +205,7 @@ def _anneal_block(
         temp, on = x
         key, orders, counts, best_orders, best_counts = carry
         key, k1, k2 = jax.random.split(key, 3)
-        cand = _propose(k1, orders, window)
+        cand = _propose(k1, orders)
         cand_counts = order_counts(state, cand)
         delta = _count.to_float(cand_counts) - _count.to_float(counts)
         accept = on & (
@@ -242,7 +234,6 @@ def simulated_annealing(
     t_end: float = 0.001,
     moves: int | None = None,
     block: int = 256,
-    window: int = 0,
     start_chains: int | None = None,
 ) -> SearchResult:
     """Parallel Metropolis chains over orders with swap/insert moves.
@@ -250,8 +241,7 @@ def simulated_annealing(
     ``start_chains`` chains start from ``starts`` (e.g. the baseline orders, cycled;
     default: one chain per start, at most half the chains) and the rest from random
     orders. The temperature falls geometrically from ``t_start`` to ``t_end``, both
-    relative to the best starting cost. ``window > 0`` limits a move to positions at
-    most ``window`` apart. The steps run in equal blocks of at most ``block`` steps, one
+    relative to the best starting cost. The steps run in equal blocks of at most ``block`` steps, one
     compiled call each (:func:`_anneal_block`); the curve still has one point per step.
     """
     elim = _padded_actions(state, moves)
@@ -286,7 +276,7 @@ def simulated_annealing(
         padded = np.concatenate([chunk, np.full(block - len(chunk), chunk[-1])])
         active = np.arange(block) < len(chunk)
         carry, bests = _anneal_block(
-            state, *carry, jnp.asarray(padded, jnp.float32), jnp.asarray(active), window
+            state, *carry, jnp.asarray(padded, jnp.float32), jnp.asarray(active)
         )
         for c in _count.exact(bests)[: len(chunk)].min(axis=1):
             track.spend(chains * n)
