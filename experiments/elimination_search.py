@@ -6,16 +6,20 @@
     python experiments/elimination_search.py agent=paper scale.seeds=[0,1,2,3,4,5]
     python experiments/elimination_search.py convention=structured         # our own count
 
-Every method (random search, simulated annealing, three beam searches, AlphaZero, PPO)
-runs per task and seed; ``alphazero_joint`` trains one agent on all tasks at once (graphs
-padded to the largest size). Task graphs are padded by bucket (``scale.pad_scalar`` /
-``scale.pad_tensor``: round the vertex count up to a multiple; 1 = no padding) so that
-each search compiles once per bucket, not once per task. Writes ``results.csv`` (one row per run), ``curves.csv`` (best
-cost vs evaluations), ``table1.md`` / ``table1.tex`` (per task: graph size, forward,
-reverse, Markowitz, each method's best, gain vs the best baseline beside the paper's
-gain), ``dp_gap.csv`` (each classical method vs the exact optimum on small random
-scalar graphs), ``orders/<task>_<method>_seed<k>.json`` (engine order format) and
-``metrics.json``. Evaluations count complete-order equivalents of environment steps.
+Every method (random search, simulated annealing, three beam searches, AlphaZero, PPO,
+``anneal_engine``: annealing priced by the engine in Python) runs per task and seed;
+``exact`` (A* with ``scale.exact_time_limit`` seconds per task, from every order found)
+runs last, once per task, and adds a proven ``lower_bound`` (``proven``: optimal);
+``alphazero_joint`` trains one agent on all tasks at once (graphs padded to the largest
+size). Task graphs are padded by bucket (``scale.pad_scalar`` / ``scale.pad_tensor``:
+round the vertex count up to a multiple; 1 = no padding) so that each search compiles
+once per bucket, not once per task. Writes ``results.csv`` (one row per run),
+``curves.csv`` (best cost vs evaluations), ``table1.md`` / ``table1.tex`` (per task: graph
+size, forward, reverse, Markowitz, each method's best, gain vs the best baseline beside
+the paper's gain, the exact method's ``lower_bound`` and ``proven``), ``dp_gap.csv`` (each
+classical method vs the exact optimum on small random scalar graphs),
+``orders/<task>_<method>_seed<k>.json`` (engine order format) and ``metrics.json``.
+Evaluations count complete-order equivalents of environment steps.
 ``scale.agent_tasks`` limits the RL agents to some tasks (empty: all); compiling the
 agents costs tens of seconds per task on a CPU.
 
@@ -58,6 +62,11 @@ def run(cfg: DictConfig, out_dir=None) -> dict:
         anneal_from_baselines=scale.anneal_from_baselines,
         anneal_t_start=scale.anneal_t_start,
         anneal_t_end=scale.anneal_t_end,
+        engine_budget=scale.engine_budget,
+        engine_chains=scale.engine_chains,
+        engine_t_start=scale.engine_t_start,
+        engine_t_end=scale.engine_t_end,
+        exact_time_limit=scale.exact_time_limit,
     )
     run_ = start_run(cfg, "elimination_search", out_dir=out_dir, data_label="none (programs)")
     start, cpu_start = time.perf_counter(), time.process_time()

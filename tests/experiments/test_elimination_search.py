@@ -31,6 +31,8 @@ RESULT_COLUMNS = [
     "gain_vs_best_baseline_pct",
     "paper_alphagrad",
     "paper_gain_pct",
+    "lower_bound",  # the exact method's rows only
+    "proven",
 ]
 
 
@@ -56,7 +58,8 @@ def test_smoke_run(smoke_workflow):
     # agents only on the agent tasks, classical methods everywhere
     for task in tasks:
         got = set(results.loc[results["task"] == task, "method"])
-        want = set(cfg.scale.methods) if task in cfg.scale.agent_tasks else set(alphagrad.CLASSICAL)
+        rl = set(alphagrad.AGENTS + alphagrad.JOINT)
+        want = set(cfg.scale.methods) - (set() if task in cfg.scale.agent_tasks else rl)
         assert got == want, task
     best_base = results[["forward", "reverse", "markowitz"]].min(axis=1)
     gain = 100 * (best_base - results["best_cost"]) / best_base
@@ -81,6 +84,10 @@ def test_smoke_run(smoke_workflow):
     last = curves.groupby(["task", "method", "seed"])["best_cost"].last()
     merged = results.set_index(["task", "method", "seed"])["best_cost"]
     assert (last.loc[merged.index] == merged).all()
+
+    exact = results[results["method"] == "exact"]
+    assert len(exact) == len(tasks) and (exact["lower_bound"] <= exact["best_cost"]).all()
+    assert results.loc[results["method"] != "exact", "lower_bound"].isna().all()
 
     table = (out / "table1.md").read_text()
     assert all(t in table for t in tasks) and "gain_pct" in table

@@ -50,6 +50,7 @@ from ._env import rollout as rollout
 from ._env import safe_vertices as safe_vertices
 from ._env import score as score
 from ._env import step as step
+from ._exact import exact_search as exact_search
 from ._graph import GraphError as GraphError
 from ._graph import SymGraph as SymGraph
 from ._graph import from_engine as from_engine
@@ -60,8 +61,11 @@ from ._joint import alphazero_joint as alphazero_joint
 from ._joint import pad_common as pad_common
 from ._joint import pad_groups as pad_groups
 from ._joint import padded_size as padded_size
+from ._local import engine_annealing as engine_annealing
 from ._methods import AGENTS as AGENTS
 from ._methods import CLASSICAL as CLASSICAL
+from ._methods import ENGINE as ENGINE
+from ._methods import EXACT as EXACT
 from ._methods import JOINT as JOINT
 from ._methods import METHODS as METHODS
 from ._methods import SearchConfig as SearchConfig

@@ -28,12 +28,15 @@ from spikead.ad._structure import check_convention
 
 from ._alphazero import AgentConfig
 from ._env import EnvState, encode
+from ._exact import exact_search
 from ._graph import SymGraph, from_engine, random_scalar_graph
 from ._joint import alphazero_joint, pad_common, pad_groups
-from ._methods import CLASSICAL, METHODS, SearchConfig, UnknownMethodError, run_method
+from ._local import engine_annealing
+from ._methods import CLASSICAL, EXACT, METHODS, SearchConfig, UnknownMethodError, run_method
 from ._search import exact_dp
 
 BASELINES = ("forward", "reverse", "markowitz")
+EXACT_COLUMNS = ("lower_bound", "proven")  # extra columns of the exact method's row
 
 
 class CostMismatchError(AssertionError):
@@ -142,31 +145,67 @@ def search_task(
 
     Returns ``(rows, curve_rows)``: one row per run (task, convention, method, seed,
     best_cost, evaluations, wall_s, baselines, gain in % over the best baseline, the
-    paper's AlphaGrad cost and gain) and one row per curve point. Raises :class:`CostMismatchError` if the engine prices
-    a best order differently from the search environment.
+    paper's AlphaGrad cost and gain) and one row per curve point. Raises
+    :class:`CostMismatchError` if the engine prices a best order differently from the
+    search environment.
+
+    ``"anneal_engine"`` starts its chains from the baselines, cheapest first
+    (:func:`~spikead.alphagrad.engine_annealing`). ``"exact"`` runs once (as seed ``seeds[0]``; it has no randomness) after the other
+    methods, from all their best orders (:func:`~spikead.alphagrad.exact_search`, A* for
+    ``search.exact_time_limit`` seconds); its row adds ``lower_bound`` and ``proven``.
     """
     bad = [m for m in methods if m not in METHODS]
     if bad:
         raise UnknownMethodError(f"unknown methods {bad}; choose from {list(METHODS)}")
     starts = [tg.sym.position_order(tg.baselines[b]) for b in BASELINES]
-    rows, curves = [], []
-    for method in methods:
+    cheapest_first = [
+        tg.sym.position_order(tg.baselines[b]) for b in sorted(BASELINES, key=tg.baseline_costs.get)
+    ]
+    rows, curves, found = [], [], {}
+    for method in [m for m in methods if m not in EXACT]:
         for seed in seeds:
             if progress:
                 progress(f"{tg.name}/{method}/seed{seed}")
-            res = run_method(
-                method,
-                tg.state,
-                method_key(seed, method),
-                search=search,
-                agent=agent,
-                starts=starts,
-                reference=tg.best_baseline,
-                moves=tg.moves,
-            )
+            if method == "anneal_engine":
+                res = engine_annealing(
+                    tg.graph,
+                    tg.sym,
+                    search.engine_budget,
+                    method_key(seed, method),
+                    convention=tg.convention,
+                    starts=cheapest_first,
+                    chains=search.engine_chains,
+                    t_start=search.engine_t_start,
+                    t_end=search.engine_t_end,
+                )
+            else:
+                res = run_method(
+                    method,
+                    tg.state,
+                    method_key(seed, method),
+                    search=search,
+                    agent=agent,
+                    starts=starts,
+                    reference=tg.best_baseline,
+                    moves=tg.moves,
+                )
             row, curve = _record(tg, method, seed, res, order_dir)
             rows.append(row)
             curves += curve
+            found[f"{method}_seed{seed}"] = res.order
+    if "exact" in methods and seeds:  # deterministic: once, from every order found above
+        if progress:
+            progress(f"{tg.name}/exact")
+        res = exact_search(
+            tg.graph,
+            tg.sym,
+            convention=tg.convention,
+            time_limit=search.exact_time_limit,
+            orders=found,
+        )
+        row, curve = _record(tg, "exact", seeds[0], res, order_dir)
+        rows.append(row | {k: res.info[k] for k in EXACT_COLUMNS})
+        curves += curve
     return rows, curves
 
 
@@ -252,6 +291,9 @@ def table1(
     the overall best and its gain over the best baseline (%), beside the paper's
     AlphaGrad cost and gain.
 
+    Where the ``exact`` method ran, ``lower_bound`` is its proven lower bound on every
+    order's cost and ``proven`` whether its cost (then ``best``) is the optimum.
+
     ``paper`` (task -> the task's ``paper`` numbers, as :attr:`TaskGraph.paper`) adds the
     paper's best-ever cost (``paper_best_seen``, where recorded) and ``same_baselines``:
     whether our forward / reverse / Markowitz equal the paper's (the gains then compare
@@ -274,6 +316,10 @@ def table1(
     first = results.groupby("task")[["paper_alphagrad", "paper_gain_pct"]].first()
     table["paper_alphagrad"] = table["task"].map(first["paper_alphagrad"])
     table["paper_gain_pct"] = table["task"].map(first["paper_gain_pct"])
+    if "lower_bound" in results.columns:  # the exact method ran: its proven bound
+        exact = results[results["method"] == "exact"].groupby("task")
+        table["lower_bound"] = table["task"].map(exact["lower_bound"].max()).astype("Int64")
+        table["proven"] = table["task"].map(exact["proven"].any()).astype("boolean")
     if paper is not None:
         table["paper_best_seen"] = [paper.get(t, {}).get("best_seen", np.nan) for t in order]
         table["same_baselines"] = [
@@ -284,12 +330,13 @@ def table1(
 
 
 def summary(table: pd.DataFrame) -> dict:
-    """Tasks where the best search result matches / beats the best baseline, and where
-    its gain is at least the paper's (``paper_gain_pct``)."""
+    """Tasks where the best search result matches / beats the best baseline, where its
+    gain is at least the paper's (``paper_gain_pct``) and where it is proven optimal."""
     best_base = table[list(BASELINES)].min(axis=1)
     at = table.loc[table["best"] <= best_base, "task"].tolist()
     beat = table.loc[table["best"] < best_base, "task"].tolist()
     meets = table.loc[table["gain_pct"] >= table["paper_gain_pct"], "task"].tolist()
+    proven = table.loc[table["proven"].fillna(False), "task"].tolist() if "proven" in table else []
     return {
         "tasks": len(table),
         "tasks_at_or_below_best_baseline": at,
@@ -299,6 +346,7 @@ def summary(table: pd.DataFrame) -> dict:
         "gain_pct": dict(zip(table["task"], table["gain_pct"].astype(float))),
         "tasks_meeting_paper_gain": meets,
         "n_meeting_paper_gain": len(meets),
+        "tasks_proven_optimal": proven,
     }
 
 

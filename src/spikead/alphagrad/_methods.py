@@ -13,7 +13,13 @@ from ._search import SearchResult, beam_search, random_search, simulated_anneali
 CLASSICAL = ("random", "anneal") + tuple(f"beam_{k}" for k in SCORES)
 AGENTS = ("alphazero", "ppo")
 JOINT = ("alphazero_joint",)  # one agent over all tasks (not per graph: see alphazero_joint)
-METHODS = CLASSICAL + AGENTS + JOINT
+# Methods on the engine graph itself, not the environment state (search_task runs them):
+# annealing priced by the engine in Python (engine_annealing) and A* from the other
+# methods' best orders (exact_search). Last, so that the PRNG keys of the others
+# (method_key folds in the index) stay as they were.
+EXACT = ("exact",)
+ENGINE = ("anneal_engine",) + EXACT
+METHODS = CLASSICAL + AGENTS + JOINT + ENGINE
 
 
 class UnknownMethodError(ValueError):
@@ -32,6 +38,11 @@ class SearchConfig:
         anneal_from_baselines: start half the annealing chains from the baseline orders.
         anneal_t_start, anneal_t_end: annealing temperatures, relative to the best
             starting cost (:func:`~spikead.alphagrad.simulated_annealing`).
+        engine_budget, engine_chains, engine_t_start, engine_t_end: evaluations,
+            chains and relative temperatures of ``anneal_engine``
+            (:func:`~spikead.alphagrad.engine_annealing`).
+        exact_time_limit: seconds of A* per task for the ``exact`` method
+            (:func:`~spikead.alphagrad.exact_search`).
     """
 
     budget: int = 1000
@@ -41,6 +52,11 @@ class SearchConfig:
     anneal_from_baselines: bool = True
     anneal_t_start: float = 0.05
     anneal_t_end: float = 0.001
+    engine_budget: int = 4096
+    engine_chains: int = 4
+    engine_t_start: float = 0.003
+    engine_t_end: float = 0.0003
+    exact_time_limit: float = 60.0
 
 
 def run_method(
@@ -97,5 +113,10 @@ def run_method(
         raise UnknownMethodError(
             f"{name!r} trains one agent on several graphs: call "
             "alphazero_joint(states, ...) (or search_joint) instead"
+        )
+    if name in ENGINE:
+        raise UnknownMethodError(
+            f"{name!r} searches the engine graph, not an environment state: call "
+            "engine_annealing / exact_search(graph, sym, ...) (or search_task) instead"
         )
     raise UnknownMethodError(f"unknown search method {name!r}; choose from {list(METHODS)}")

@@ -34,6 +34,7 @@ from ._env import (
     effective_order,
     legal_actions,
     order_costs,
+    order_counts,
     safe_vertices,
     score,
     step,
@@ -162,7 +163,7 @@ def random_search(
 def _propose(key, orders):
     """One swap or insert move per chain: ``[B, n] -> [B, n]``."""
     b, n = orders.shape
-    k1, k2, k3 = jax.random.split(key, 3)
+    k1, k2, _ = jax.random.split(key, 3)
     ij = jax.random.randint(k1, (b, 2), 0, n)
     i, j = ij[:, 0], ij[:, 1]
     use_swap = jax.random.bernoulli(k2, 0.5, (b,))
@@ -184,8 +185,42 @@ def _propose(key, orders):
         ),
     )
     inserted = jnp.take_along_axis(orders, src, 1)
-    del k3
     return jnp.where(use_swap[:, None], swapped, inserted)
+
+
+@eqx.filter_jit
+def _anneal_block(state: EnvState, key, orders, counts, best_orders, best_counts, temps, active):
+    """``len(temps)`` Metropolis steps of every chain in one call (moves: :func:`_propose`).
+
+    ``orders`` ``[B, n]`` with exact ``counts`` ``[B, WIDTH]``; ``best_*`` the best order
+    and count each chain has seen; ``temps`` ``[S]`` absolute temperatures; a step whose
+    ``active`` ``[S]`` is false changes nothing (padding of the last block). A move that
+    does not raise the count is always taken (exact comparison); a dearer one with
+    probability ``exp(-delta / temp)`` (``delta`` in float32: only the acceptance
+    probability is rounded). Returns the new carry and every chain's best count after
+    each step, ``[S, B, WIDTH]``.
+    """
+
+    def body(carry, x):
+        temp, on = x
+        key, orders, counts, best_orders, best_counts = carry
+        key, k1, k2 = jax.random.split(key, 3)
+        cand = _propose(k1, orders)
+        cand_counts = order_counts(state, cand)
+        delta = _count.to_float(cand_counts) - _count.to_float(counts)
+        accept = on & (
+            ~_count.less(counts, cand_counts)
+            | (jax.random.uniform(k2, delta.shape) < jnp.exp(-delta / temp))
+        )
+        orders = jnp.where(accept[:, None], cand, orders)
+        counts = _count.where(accept, cand_counts, counts)
+        better = on & _count.less(cand_counts, best_counts)
+        best_orders = jnp.where(better[:, None], cand, best_orders)
+        best_counts = _count.where(better, cand_counts, best_counts)
+        return (key, orders, counts, best_orders, best_counts), best_counts
+
+    init = (key, orders, counts, best_orders, best_counts)
+    return jax.lax.scan(body, init, (temps, active))
 
 
 def simulated_annealing(
@@ -198,12 +233,16 @@ def simulated_annealing(
     t_start: float = 0.05,
     t_end: float = 0.001,
     moves: int | None = None,
+    block: int = 256,
+    start_chains: int | None = None,
 ) -> SearchResult:
     """Parallel Metropolis chains over orders with swap/insert moves.
 
-    Chains start from ``starts`` (e.g. the baseline orders; cycled) and random orders
-    for the rest. The temperature falls geometrically from ``t_start`` to ``t_end``,
-    both relative to the best starting cost.
+    ``start_chains`` chains start from ``starts`` (e.g. the baseline orders, cycled;
+    default: one chain per start, at most half the chains) and the rest from random
+    orders. The temperature falls geometrically from ``t_start`` to ``t_end``, both
+    relative to the best starting cost. The steps run in equal blocks of at most ``block`` steps, one
+    compiled call each (:func:`_anneal_block`); the curve still has one point per step.
     """
     elim = _padded_actions(state, moves)
     n = len(_eliminable(state))
@@ -211,27 +250,40 @@ def simulated_annealing(
     key, sub = jax.random.split(key)
     rand = np.asarray(_permutations(jax.random.split(sub, chains), jnp.asarray(elim)))
     orders = np.array(rand)
-    n_starts = min(len(starts), max(1, chains // 2))
-    for c in range(n_starts):
-        start = np.asarray(starts[c])
+    if start_chains is None:
+        start_chains = min(len(starts), max(1, chains // 2))
+    if not 0 <= start_chains <= chains:
+        raise ValueError(f"start_chains={start_chains} must lie in 0..chains={chains}")
+    for c in range(start_chains if len(starts) else 0):
+        start = np.asarray(starts[c % len(starts)])
         orders[c] = np.concatenate([start, elim[len(start) :]])  # fillers after the start
     orders = jnp.asarray(orders)
-    costs = order_costs(state, orders)
+    counts = order_counts(state, orders)
+    costs = _count.exact(counts)
     track.spend(chains * n)
     track.offer(costs, orders)
     steps = max(1, int((budget - track.evals) // chains))
-    scale = float(np.min(np.asarray(costs))) or 1.0
-    for t in range(steps):
-        temp = scale * t_start * (t_end / t_start) ** (t / max(steps - 1, 1))
-        key, k1, k2 = jax.random.split(key, 3)
-        cand = _propose(k1, orders)
-        cand_costs = order_costs(state, cand)
-        track.spend(chains * n)
-        delta = jnp.asarray((cand_costs - costs).astype(np.float32))  # exact int64 difference
-        accept = (delta <= 0) | (jax.random.uniform(k2, (chains,)) < jnp.exp(-delta / temp))
-        orders = jnp.where(accept[:, None], cand, orders)
-        costs = np.where(np.asarray(accept), cand_costs, costs)
-        track.offer(cand_costs, cand)
+    scale = float(np.min(costs)) or 1.0
+    t = np.arange(steps)
+    temps = scale * t_start * (t_end / t_start) ** (t / max(steps - 1, 1))
+    carry = (key, orders, counts, orders, counts)
+    # equal blocks of at most ``block`` steps: fewer than one padded step per block
+    block = -(-steps // -(-steps // max(block, 1)))
+    for lo in range(0, steps, block):
+        chunk = temps[lo : lo + block]
+        # pad the last block to the block size (one compilation); its extra steps are
+        # run (inactive) but neither counted nor recorded
+        padded = np.concatenate([chunk, np.full(block - len(chunk), chunk[-1])])
+        active = np.arange(block) < len(chunk)
+        carry, bests = _anneal_block(
+            state, *carry, jnp.asarray(padded, jnp.float32), jnp.asarray(active)
+        )
+        for c in _count.exact(bests)[: len(chunk)].min(axis=1):
+            track.spend(chains * n)
+            track.curve.append((round(track.evals, 3), int(min(c, track.best_cost))))
+    best_orders, best_counts = carry[3], carry[4]
+    track.offer(_count.exact(best_counts), np.asarray(best_orders))
+    track.curve.pop()  # offer() appended the last point again
     return track.result(chains=chains, steps=steps)
 
 

@@ -74,6 +74,12 @@ class EliminationSearchScale:
     anneal_from_baselines: bool
     anneal_t_start: float
     anneal_t_end: float
+    # anneal_engine: annealing priced by the engine in Python (evaluations, chains, temperatures)
+    engine_budget: int
+    engine_chains: int
+    engine_t_start: float
+    engine_t_end: float
+    exact_time_limit: float  # seconds of A* per task (the exact method)
     agent_tasks: list[str]
     pad_scalar: int
     pad_tensor: int
