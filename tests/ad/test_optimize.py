@@ -26,6 +26,7 @@ def _check(task, res):
     ("name", "method"),
     [
         ("PropaneCombustion", "beam_markowitz"),
+        ("RobotArm_6DOF", "anneal_engine"),
         pytest.param("MLP", "beam_markowitz", marks=pytest.mark.slow),
         pytest.param("PropaneCombustion", "anneal", marks=pytest.mark.slow),
     ],
