@@ -27,7 +27,7 @@ def _check(task, res):
     [
         ("PropaneCombustion", "beam_markowitz"),
         ("RobotArm_6DOF", "anneal_engine"),
-        pytest.param("MLP", "beam_markowitz", marks=pytest.mark.slow),
+        ("MLP", "anneal_engine"),
         pytest.param("PropaneCombustion", "anneal", marks=pytest.mark.slow),
     ],
 )

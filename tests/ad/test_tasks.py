@@ -47,5 +47,12 @@ NAN_PROGRAMS = {"g"}
 def test_jacobian_all_tasks(name):
     t = tasks.load(name)
     check_all_orders(
-        t.fn, *t.args, argnums=t.argnums, n_random=2, seed=3, rtol=1e-4, atol=1e-5, jit=name in JIT
+        t.fn,
+        *t.args,
+        argnums=t.argnums,
+        n_random=2,
+        seed=3,
+        rtol=1e-4,
+        atol=1e-5,
+        jit=name.removesuffix("_v0") in JIT,
     )

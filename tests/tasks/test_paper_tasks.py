@@ -61,7 +61,7 @@ def _f64(task):
     return tuple(jnp.asarray(np.asarray(a), dtype=jnp.float64) for a in task.args)
 
 
-_JIT = {"RoeFlux_3d", "BlackScholes_Jacobian", "MLP", "Encoder"}  # one compile beats eager
+_JIT = {"RoeFlux_3d", "BlackScholes_Jacobian", "MLP", "Encoder", "f"}  # one compile beats eager
 
 
 @pytest.mark.parametrize(
