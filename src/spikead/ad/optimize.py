@@ -76,11 +76,9 @@ def _check(method: str, budget: int) -> None:
         )
 
 
-def _run(
-    method: str, graph, state, sym, budget: int, seed: int, starts, reference: float, agent
-) -> Any:
-    """The alphagrad search ``method`` on ``state`` (``graph``'s encoding) with ``budget``
-    evaluations."""
+def _run(method: str, graph, sym, budget: int, seed: int, starts, reference: float, agent) -> Any:
+    """The alphagrad search ``method`` on ``sym`` (``graph``'s symbolic form) with ``budget``
+    evaluations; the environment encoding is built only for the methods that play in it."""
     import jax
 
     from spikead import alphagrad
@@ -100,7 +98,13 @@ def _run(
         cfg = dataclasses.replace(cfg, iterations=max(1, budget // cfg.games))
     search = alphagrad.SearchConfig(budget=budget)
     return alphagrad.run_method(
-        method, state, key, search=search, agent=cfg, starts=starts, reference=reference
+        method,
+        alphagrad.encode(sym),
+        key,
+        search=search,
+        agent=cfg,
+        starts=starts,
+        reference=reference,
     )
 
 
@@ -122,9 +126,8 @@ def optimize(
             guided by the Markowitz degree, after safe pre-elimination; fast and good),
             ``"beam_relative_markowitz"``, ``"beam_fill_in"``, ``"anneal"`` (simulated
             annealing from the baselines), ``"anneal_engine"`` (annealing with every order
-            priced exactly by the engine: the best of these on the ten tasks, seconds to a
-            minute at budget 16384), ``"random"``, ``"alphazero"``, ``"ppo"``
-            (RL agents; slow to compile) or ``"exact_dp"`` (dynamic programming over
+            priced exactly by the engine, structured convention), ``"random"``,
+            ``"alphazero"``, ``"ppo"`` (RL agents; slow to compile) or ``"exact_dp"`` (dynamic programming over
             eliminated sets: the optimum for scalar graphs of at most 16 eliminable
             vertices; ``budget`` unused).
         budget: complete-order evaluations the search may spend (for the agents it sets
@@ -150,10 +153,9 @@ def optimize(
     sym = alphagrad.from_engine(graph, getattr(f, "__name__", "f"))
     if not sym.eliminable:
         return OptimizeResult((), 0, baselines, method, "forward", 0.0, 0)
-    state = alphagrad.encode(sym)
     starts = [sym.position_order(o) for o in orders.values()]
     reference = float(min(baselines.values()))
-    res = _run(method, graph, state, sym, budget, seed, starts, reference, agent)
+    res = _run(method, graph, sym, budget, seed, starts, reference, agent)
     order = tuple(sym.id_order(res.order))
     cost = int(sum(apply_order(graph, order)))
     if cost != res.cost:
