@@ -53,6 +53,7 @@ def curves_figure(curves: pd.DataFrame, results: pd.DataFrame):
         )
         ax.axhline(best, ls="--", color="0.3", lw=1, label="best baseline")
         ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlim(left=0)  # evaluations are counts: no negative ticks
         ax.set_title(task)
         ax.set_xlabel("evaluations")
         ax.set_ylabel("multiplications" if ax in axes[:, 0] else "")
