@@ -76,6 +76,7 @@ def _snakemake_cmd(
         "results_dir=results",
         "figures_dir=figures",
         f"python={sys.executable}",
+        "slow_tests=false",  # the tests' own workflow never runs the tests
         *config,
     ]
 

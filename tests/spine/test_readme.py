@@ -20,10 +20,32 @@ def _result_map_rows() -> list[list[str]]:
 def test_readme_has_the_two_commands():
     blocks = re.findall(r"```bash\n(.*?)```", README, re.DOTALL)
     assert blocks[0].strip().endswith("snakemake --cores 8")
-    test_command = 'pip install -e ".[all]" && pytest -n 2 --dist loadgroup'
+    test_command = 'pip install -e ".[all]" && pytest -n 2 --dist loadgroup -m "not slow"'
     assert blocks[1].strip() == test_command
     ci = (REPO / ".ci" / "run").read_text()
-    assert 'pip install -e ".[all]"' in ci and "\npytest -n 2 --dist loadgroup\n" in ci
+    assert 'pip install -e ".[all]"' in ci and '\npytest -n 2 --dist loadgroup -m "not slow"\n' in ci
+
+
+def _rules(*config: str) -> set[str]:
+    listed = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--list-rules", "--config", *config],
+        cwd=REPO,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.split())
+
+
+def test_the_smoke_workflow_runs_the_slow_tests_the_test_command_leaves_out():
+    """The README's command deselects `slow`; the smoke profile (only) has rule slow_tests,
+    which runs `pytest -m slow`; --config slow_tests=false turns it off."""
+    assert "slow_tests" in _rules("profile=smoke")
+    assert "slow_tests" not in _rules("profile=smoke", "slow_tests=false")
+    assert "slow_tests" not in _rules("profile=quick")
+    assert "-m slow" in (REPO / "workflow" / "rules" / "tests.smk").read_text()
 
 
 def test_result_map_rules_and_entry_points_exist():
