@@ -23,7 +23,9 @@ def test_readme_has_the_two_commands():
     test_command = 'pip install -e ".[all]" && pytest -n 2 --dist loadgroup -m "not slow"'
     assert blocks[1].strip() == test_command
     ci = (REPO / ".ci" / "run").read_text()
-    assert 'pip install -e ".[all]"' in ci and '\npytest -n 2 --dist loadgroup -m "not slow"\n' in ci
+    assert (
+        'pip install -e ".[all]"' in ci and '\npytest -n 2 --dist loadgroup -m "not slow"\n' in ci
+    )
 
 
 def _rules(*config: str) -> set[str]:
