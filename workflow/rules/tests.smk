@@ -2,9 +2,8 @@
 # of the engine checks, and tests/experiments' checks of a smoke workflow of their own, run
 # from an empty folder). The README's test command, which CI runs, selects the others.
 # Off with --config slow_tests=false (the tests' own smoke workflow sets it: no recursion).
-TEST_FILES = sorted(glob.glob("tests/**/*.py", recursive=True))
-
 if PROFILE == "smoke" and str(config["slow_tests"]).lower() == "true":
+    TEST_FILES = sorted(glob.glob("tests/**/*.py", recursive=True))
 
     rule slow_tests:
         input:

@@ -127,9 +127,9 @@ def optimize(
             ``"beam_relative_markowitz"``, ``"beam_fill_in"``, ``"anneal"`` (simulated
             annealing from the baselines), ``"anneal_engine"`` (annealing with every order
             priced exactly by the engine, structured convention), ``"random"``,
-            ``"alphazero"``, ``"ppo"`` (RL agents; slow to compile) or ``"exact_dp"`` (dynamic programming over
-            eliminated sets: the optimum for scalar graphs of at most 16 eliminable
-            vertices; ``budget`` unused).
+            ``"alphazero"``, ``"ppo"`` (RL agents; slow to compile) or ``"exact_dp"``
+            (dynamic programming over eliminated sets: the optimum for scalar graphs of at
+            most 16 eliminable vertices; ``budget`` unused).
         budget: complete-order evaluations the search may spend (for the agents it sets
             the training iterations).
         argnums: which arguments to differentiate (as in :func:`jacve`).
