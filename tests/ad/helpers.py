@@ -53,29 +53,41 @@ def check_all_orders(
     return graph, costs
 
 
-def random_structure(rng, out_shape, in_shape) -> ad.Structure:
-    """A random valid structure with the given shapes (pairs only between equal sizes)."""
-    pair = []
+def random_structure(rng, out_shape, in_shape, p_map: float = 0.0) -> ad.Structure:
+    """A random valid structure with the given shapes: identity pairs between equal sizes
+    and, with probability ``p_map`` per input dim, an index-map pair of any sizes."""
+    pair, maps = [], []
     free_out = list(range(len(out_shape)))
     for q, n in enumerate(in_shape):
-        options = [p for p in free_out if out_shape[p] == n]
+        mapped = p_map > 0 and rng.random() < p_map
+        options = free_out if mapped else [p for p in free_out if out_shape[p] == n]
         if options and rng.random() < 0.6:
             p = int(rng.choice(options))
             free_out.remove(p)
             pair.append(p)
+            maps.append(random_index_map(rng, out_shape[p], n) if mapped else None)
         else:
             pair.append(None)
-    s = ad.Structure(tuple(out_shape), tuple(in_shape), tuple(pair), None)
+            maps.append(None)
+    s = ad.Structure(tuple(out_shape), tuple(in_shape), tuple(pair), None, tuple(maps))
     r = rng.random()
     if r < 0.2:
         return s
     labels = s.labels()
     val = tuple(sorted(int(l) for l in labels if rng.random() < 0.6))
-    return ad.Structure(s.out_shape, s.in_shape, s.pair, val)
+    return ad.Structure(s.out_shape, s.in_shape, s.pair, val, s.maps)
 
 
-def random_stensor(rng, out_shape, in_shape) -> ad.STensor:
-    s = random_structure(rng, out_shape, in_shape)
+def random_index_map(rng, n_out: int, n_in: int) -> ad.IndexMap:
+    """A random one-to-one partial map (possibly empty) from ``n_out`` to ``n_in`` indices."""
+    m = int(rng.integers(0, min(n_out, n_in) + 1))
+    src = np.full(n_out, -1)
+    src[rng.choice(n_out, m, replace=False)] = rng.choice(n_in, m, replace=False)
+    return ad.IndexMap(tuple(int(i) for i in src), n_in)
+
+
+def random_stensor(rng, out_shape, in_shape, p_map: float = 0.0) -> ad.STensor:
+    s = random_structure(rng, out_shape, in_shape, p_map)
     val = None if s.val_dims is None else jnp.asarray(rng.normal(size=s.val_shape), jnp.float32)
     return ad.STensor(val, s)
 
@@ -83,6 +95,7 @@ def random_stensor(rng, out_shape, in_shape) -> ad.STensor:
 __all__ = [
     "assert_tree_close",
     "check_all_orders",
+    "random_index_map",
     "random_orders",
     "random_stensor",
     "random_structure",

@@ -10,6 +10,7 @@ import pytest
 from spikead import ad
 from spikead import alphagrad as ag
 from spikead.alphagrad import _count
+from spikead.alphagrad._env import index_maps
 from spikead.alphagrad._reference import eliminate
 
 SMALL_TASKS = ("PropaneCombustion", "MLP")  # one scalar and one tensor graph; the rest: slow
@@ -32,13 +33,17 @@ def _random_orders(graph, n, seed):
     return np.stack([rng.permutation(graph.eliminable) for _ in range(n)])
 
 
+@pytest.mark.parametrize("p_map", [0.0, 0.5])
 @pytest.mark.parametrize("seed", range(6))
-def test_step_matches_reference_structures(seed):
-    """After every step the env's edges equal the reference's structures and costs."""
-    graph = ag.random_tensor_graph(seed, n_eliminable=7, max_rank=2)
+def test_step_matches_reference_structures(seed, p_map):
+    """After every step the env's edges equal the reference's structures and costs
+    (``p_map``: pairs through index maps, composed, summed and masked)."""
+    graph = ag.random_tensor_graph(seed, n_eliminable=7, max_rank=2, p_map=p_map)
     state = ag.encode(graph)
     if state.max_rank == 0:
         pytest.skip("unit graph")
+    maps = index_maps(graph)
+    assert (len(maps) > 1) == (p_map > 0)
     order = _random_orders(graph, 1, seed)[0]
     edges = dict(graph.edges)
     jstep = jax.jit(ag.step)
@@ -47,8 +52,25 @@ def test_step_matches_reference_structures(seed):
         expected = eliminate(edges, int(k))
         assert -float(out.reward) == expected
         state = out.state
-        assert ag.decode(state, graph.shapes) == edges
+        assert ag.decode(state, graph.shapes, maps) == edges
     assert bool(out.done)
+
+
+@pytest.mark.parametrize("convention", ["structured", "paper"])
+def test_index_map_graphs_cost_as_the_reference_and_pad_together(convention):
+    """Graphs with index maps: env == reference in both conventions (``paper``: maps
+    densified), also when padded to a common size and table of maps with other graphs."""
+    graphs = [
+        ag.random_tensor_graph(seed, n_eliminable=6, max_rank=3, p_map=0.5) for seed in range(6)
+    ]
+    graphs.append(ag.random_tensor_graph(99, n_eliminable=6))  # no index map
+    states, _ = ag.pad_common(graphs, convention=convention)
+    assert len({s.num_maps for s in states}) == 1
+    for graph, padded in zip(graphs, states):
+        orders = _random_orders(graph, 4, 1)
+        ref = [ag.order_cost(graph, o, convention=convention) for o in orders]
+        alone = ag.order_costs(ag.encode(graph, convention=convention), jnp.asarray(orders))
+        assert alone.tolist() == ref == ag.order_costs(padded, jnp.asarray(orders)).tolist()
 
 
 @pytest.mark.parametrize("maker", [ag.random_scalar_graph, ag.random_tensor_graph])
@@ -209,3 +231,12 @@ def test_narrow_refused_where_inexact():
     assert not ag.narrow_products(graph)
     with pytest.raises(ValueError, match="narrow=True"):
         ag.encode(graph, narrow=True)
+
+
+def test_too_many_index_maps_is_refused(monkeypatch):
+    graph = ag.random_tensor_graph(1, n_eliminable=6, max_rank=3, p_map=0.5)
+    assert len(index_maps(graph)) > 2
+    monkeypatch.setattr("spikead.alphagrad._env.MAX_INDEX_MAPS", 2)
+    with pytest.raises(ValueError, match="distinct index maps.*convention='paper'"):
+        ag.encode(graph)
+    assert ag.encode(graph, convention="paper").num_maps == 1  # densified: no map left

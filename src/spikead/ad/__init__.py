@@ -49,16 +49,19 @@ from ._stensor import (
     zeros as zeros,
 )
 from ._structure import CONVENTIONS as CONVENTIONS
+from ._structure import IndexMap as IndexMap
 from ._structure import (
     ProductPlan as ProductPlan,
 )
 from ._structure import (
     Structure as Structure,
 )
+from ._structure import as_index_map as as_index_map
 from ._structure import (
     broadens_to as broadens_to,
 )
 from ._structure import check_convention as check_convention
+from ._structure import compose_maps as compose_maps
 from ._structure import (
     dense_structure as dense_structure,
 )

@@ -20,7 +20,7 @@ import hashlib
 import json
 from typing import Generic, TypeVar
 
-from ._structure import Structure
+from ._structure import Structure, for_convention
 
 INPUT, INTERMEDIATE, OUTPUT = "input", "intermediate", "output"
 
@@ -79,6 +79,13 @@ class Graph(Generic[E]):
     def structures(self) -> Graph[Structure]:
         """A value-free copy (edges replaced by their structures)."""
         return Graph(list(self.vertices), {k: self.structure(e) for k, e in self.edges.items()})
+
+    def priced(self, convention: str) -> Graph[Structure]:
+        """The value-free copy that ``convention`` counts: under ``"paper"`` every index map
+        densified (:meth:`Structure.densified`, as Graphax stores them), else
+        :meth:`structures`."""
+        edges = {k: for_convention(self.structure(e), convention) for k, e in self.edges.items()}
+        return Graph(list(self.vertices), edges)
 
     def copy(self) -> Graph[E]:
         return Graph(list(self.vertices), dict(self.edges))

@@ -17,6 +17,7 @@ import math
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jax import Array, lax
 
 from ._structure import (
@@ -234,23 +235,62 @@ def matmul(a: STensor, b: STensor, convention: str = "structured") -> tuple[STen
     count = plan.cost_in(convention)
     if plan.c_labels is None:
         return STensor(None, plan.result), count
+    dtype = jnp.result_type(*(t.val for t in (a, b) if t.val is not None), float)
+    if plan.p_labels is None:  # both factors are index maps or identities: only the mask
+        val = _masked(jnp.ones((), dtype), (), plan)
+        return STensor(val, plan.result), count
     factors = {}
-    for role, t, labels, kept in (
-        ("a", a, plan.a_labels, plan.a_kept),
-        ("b", b, plan.b_labels, plan.b_kept),
+    b_val = b.val
+    if b_val is not None:
+        for label, src in plan.b_gather:
+            b_val = _gather(b_val, plan.b_labels.index(label), src)
+    for role, val, labels, kept in (
+        ("a", a.val, plan.a_labels, plan.a_kept),
+        ("b", b_val, plan.b_labels, plan.b_kept),
     ):
         if labels is not None:
-            factors[role] = _reduce_to(t.val, labels, set(kept))
+            factors[role] = _reduce_to(val, labels, set(kept))
     if not factors:  # both factors constant along every summed index: the result is the constant
-        dtype = jnp.result_type(*(t.val for t in (a, b) if t.val is not None), float)
-        return STensor(jnp.full((), plan.scale, dtype), plan.result), count
+        val = jnp.full((), plan.scale, dtype)
+        return STensor(_masked(val, (), plan), plan.result), count
     if plan.scale_on in factors:
         x, labels = factors[plan.scale_on]
         factors[plan.scale_on] = (x * plan.scale, labels)
-    val = _contract(list(factors.values()), plan.c_labels)
+    val = _contract(list(factors.values()), plan.p_labels)
     if plan.scale_on == "c":
         val = val * plan.scale
-    return STensor(val, plan.result), count
+    return STensor(_masked(val, plan.p_labels, plan), plan.result), count
+
+
+def _gather(x: Array, axis: int, src: tuple[int, ...]) -> Array:
+    """``x`` re-indexed along ``axis``: position ``o`` takes ``x[src[o]]`` (0 where ``-1``).
+
+    A gather and a select: no multiplications."""
+    idx = np.asarray(src)
+    taken = jnp.take(x, np.maximum(idx, 0), axis=axis)
+    if np.all(idx >= 0):
+        return taken
+    keep = (idx >= 0).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+    return jnp.where(keep, taken, jnp.zeros((), x.dtype))
+
+
+def _masked(val: Array, labels: tuple[int, ...], plan) -> Array:
+    """The product ``val`` (axes ``labels``) moved to the result's index space along the
+    scattered labels and zeroed where a partial index map leaves no entry (``plan``'s
+    ``c_scatter`` and ``c_mask``); laid out on ``plan.c_labels``."""
+    for label, inv in plan.c_scatter:
+        if label in labels:
+            val = _gather(val, labels.index(label), inv)
+    if not plan.c_mask:
+        return val
+    sizes = dict(zip(plan.c_labels, plan.result.val_shape))
+    shape = tuple(sizes[label] for label in plan.c_labels)
+    val = _place(val, labels, plan.c_labels, shape)
+    for label, keep in plan.c_mask:
+        axis = plan.c_labels.index(label)
+        mask = np.asarray(keep).reshape((-1,) + (1,) * (len(shape) - axis - 1))
+        val = jnp.where(mask, val, jnp.zeros((), val.dtype))
+    return val
 
 
 def _expand(
@@ -258,15 +298,16 @@ def _expand(
     val_dims: tuple[int, ...],
     out_dims: tuple[int, ...],
     out_shape: Shape,
-    deltas: list[tuple[int, int]],
+    deltas: list[tuple],
     dtype,
 ) -> Array:
     """Values on labels ``val_dims`` laid out on labels ``out_dims``, times Kronecker deltas.
 
     ``val`` (None: ones) is broadcast along the labels of ``out_dims`` it lacks (no copy
     until the write), and every ``(l1, l2)`` in ``deltas`` zeroes the entries off the
-    diagonal of those two labels with one fused select: no identity matrix is built and
-    nothing is multiplied.
+    diagonal of those two labels with one fused select (``(l1, l2, index_map)``: off the
+    map's entries ``l2 == map.src[l1]``): no identity matrix is built and nothing is
+    multiplied.
     """
     if val is None:
         x = jnp.ones(out_shape, dtype)
@@ -277,11 +318,14 @@ def _expand(
     if not deltas:
         return x
     mask = None
-    for l1, l2 in deltas:
+    for l1, l2, *index_map in deltas:
         a1, a2 = out_dims.index(l1), out_dims.index(l2)
-        eq = lax.broadcasted_iota(jnp.int32, out_shape, a1) == lax.broadcasted_iota(
-            jnp.int32, out_shape, a2
-        )
+        if index_map and index_map[0] is not None:
+            eq = lax.broadcast_in_dim(jnp.asarray(index_map[0].matrix()), out_shape, (a1, a2))
+        else:
+            eq = lax.broadcasted_iota(jnp.int32, out_shape, a1) == lax.broadcasted_iota(
+                jnp.int32, out_shape, a2
+            )
         mask = eq if mask is None else mask & eq
     return jnp.where(mask, x, jnp.zeros((), dtype))
 
@@ -297,7 +341,7 @@ def broaden(t: STensor, target: Structure) -> STensor:
         return STensor(None, target)
     p = len(s.out_shape)
     deltas = [
-        (ps, p + q)
+        (ps, p + q, s.map_of(q))
         for q, (ps, pt) in enumerate(zip(s.pair, target.pair))
         if ps is not None and pt is None
     ]
@@ -329,7 +373,7 @@ def batch_diagonal(t: STensor) -> Array:
     rest_pair = s.pair[1:]
     relabel = lambda label: label if label < p else (0 if label == p else label - 1)
     vals = tuple(s.val_dims or ())
-    if s.pair[0] == 0 or (
+    if (s.pair[0] == 0 and s.map_of(0) is None) or (
         s.pair[0] is None and 0 not in rest_pair and not (0 in vals and p in vals)
     ):
         val_dims = None if s.val_dims is None else tuple(relabel(label) for label in vals)
@@ -341,7 +385,7 @@ def batch_diagonal(t: STensor) -> Array:
         ):
             order = sorted(range(len(val_dims)), key=lambda a: val_dims[a])
             val, val_dims = jnp.transpose(val, order), tuple(val_dims[a] for a in order)
-        compact = Structure(s.out_shape, s.in_shape[1:], rest_pair, val_dims)
+        compact = Structure(s.out_shape, s.in_shape[1:], rest_pair, val_dims, s.maps[1:])
         return to_dense(STensor(val, compact))
     dense_ = to_dense(t)
     moved = jnp.moveaxis(dense_, p, 1)
@@ -369,7 +413,7 @@ def scale(t: STensor, factor: float | Array) -> STensor:
     s = t.structure
     if factor.ndim == 0:
         if t.val is None:
-            return STensor(factor, Structure(s.out_shape, s.in_shape, s.pair, ()))
+            return STensor(factor, Structure(s.out_shape, s.in_shape, s.pair, (), s.maps))
         return STensor(t.val * factor, s)
     if tuple(factor.shape) != s.out_shape:
         raise ValueError(
@@ -383,7 +427,7 @@ def to_dense(t: STensor) -> Array:
     s = t.structure
     p = len(s.out_shape)
     shape = s.out_shape + s.in_shape
-    deltas = [(ps, p + q) for q, ps in enumerate(s.pair) if ps is not None]
+    deltas = [(ps, p + q, s.map_of(q)) for q, ps in enumerate(s.pair) if ps is not None]
     dtype = jnp.float32 if t.val is None else t.val.dtype
     # dense layout: out dim d has label d, in dim q has label p + q; values keep their labels
     return _expand(t.val, tuple(s.val_dims or ()), tuple(range(len(shape))), shape, deltas, dtype)

@@ -66,10 +66,11 @@ def apply_order(
 
     ``order`` may be a prefix (the search helper applies partial orders); it must not repeat
     vertices or name inputs/outputs. Counts follow ``convention`` (``"structured"`` or
-    ``"paper"``).
+    ``"paper"``; the latter on the graph with its index maps densified,
+    :meth:`~spikead.ad._graph.Graph.priced`).
     """
     check_convention(convention)
-    g = graph.structures()
+    g = graph.priced(convention)  # under "paper": index maps densified, as Graphax's
     seen: set[int] = set()
     eliminable = set(graph.eliminable)
     costs = []

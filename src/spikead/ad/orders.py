@@ -8,6 +8,10 @@ Markowitz degree (scalar units), exactly as implemented:
 * for an out-edge ``k -> j``, ``fan_out(s)`` = product of the sizes of the *target* dims
   that are not paired (the number of target scalars one scalar of ``k`` feeds);
 * ``in(k) = sum fan_in``, ``out(k) = sum fan_out`` over the current edges;
+* a dim paired through an index map (a slice, pad, concatenation) counts as unpaired, at
+  its full size: the degree of the graph as convention ``"paper"`` sees it (index maps
+  densified), so Markowitz and safe pre-elimination pick the same order under both
+  conventions;
 * ``markowitz_degree(k) = size(k) * in(k) * out(k)``: the sum over the scalars of ``k`` of
   the scalar Markowitz products (for scalar graphs this is the classic in x out).
 
@@ -44,11 +48,13 @@ def reverse_order(graph: Graph) -> tuple[int, ...]:
 
 
 def fan_in(s: Structure) -> int:
-    return math.prod(n for n, p in zip(s.in_shape, s.pair) if p is None)
+    return math.prod(
+        n for q, (n, p) in enumerate(zip(s.in_shape, s.pair)) if p is None or s.map_of(q)
+    )
 
 
 def fan_out(s: Structure) -> int:
-    paired = {p for p in s.pair if p is not None}
+    paired = {p for q, p in enumerate(s.pair) if p is not None and s.map_of(q) is None}
     return math.prod(n for p, n in enumerate(s.out_shape) if p not in paired)
 
 

@@ -7,7 +7,13 @@ positions index vertices, edges are ``[src, dst]``):
 * ``pair[V, V, R]``: per input dim ``q`` of the source, the output dim of the target it
   is Kronecker-paired with, or ``NO_PAIR``;
 * ``vals[V, V, 2R]``: which canonical labels carry values; slot ``p < R`` is output dim
-  ``p`` of the target, slot ``R + q`` is an *unpaired* input dim ``q`` of the source.
+  ``p`` of the target, slot ``R + q`` is an *unpaired* input dim ``q`` of the source;
+* ``pmap[V, V, R]``: per paired input dim, the id of its index map (0: the identity) in
+  the graph's table of index maps (:func:`index_maps`: every map on an edge and every
+  composition of them), with ``map_compose[M, M]`` (the id of ``a``'s map followed by
+  ``b``'s) and ``map_out_total`` / ``map_in_total`` (``[M]``, the map leaves no output /
+  input index empty; otherwise a product that drops the pair is masked, which adds that
+  label to the values).
 
 :func:`step` eliminates one vertex with the product and sum rules of
 :mod:`spikead.ad._structure` written as array operations (so it runs under ``jit`` and
@@ -35,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from spikead.ad._structure import Structure, check_convention
+from spikead.ad._structure import IndexMap, Structure, check_convention, compose_maps
 from spikead.ad.orders import is_safe
 
 from . import _count
@@ -53,6 +59,10 @@ class EnvState(eqx.Module):
         vals: ``[V, V, 2R]`` bool, canonical labels that carry values.
         sizes: ``[V, R]`` int32, vertex shapes padded with 1.
         rank: ``[V]`` int32, vertex ranks.
+        pmap: ``[V, V, R]`` int32, index-map id of each paired dim (0: identity).
+        map_compose: ``[M, M]`` int32, id of the composition of two maps.
+        map_out_total, map_in_total: ``[M]`` bool, the map leaves no output / input
+            index without a partner.
         eliminable: ``[V]`` bool, intermediates (the actions).
         eliminated: ``[V]`` bool, already eliminated.
         cost: ``[WIDTH]`` uint32, multiplications so far as an exact count
@@ -68,6 +78,10 @@ class EnvState(eqx.Module):
     valued: Array
     pair: Array
     vals: Array
+    pmap: Array
+    map_compose: Array
+    map_out_total: Array
+    map_in_total: Array
     sizes: Array
     rank: Array
     eliminable: Array
@@ -84,6 +98,10 @@ class EnvState(eqx.Module):
     def max_rank(self) -> int:
         return self.pair.shape[-1]
 
+    @property
+    def num_maps(self) -> int:
+        return self.map_compose.shape[-1]
+
 
 class StepOutput(NamedTuple):
     state: EnvState
@@ -99,6 +117,66 @@ def _as_scalar(graph: SymGraph) -> SymGraph:
         e: Structure((), (), (), None if s.val_dims is None else ()) for e, s in graph.edges.items()
     }
     return dataclasses.replace(graph, shapes=((),) * graph.num_vertices, edges=edges)
+
+
+MAX_INDEX_MAPS = 1024
+"""Largest table of index maps :func:`index_maps` builds (its compositions included)."""
+
+
+def index_maps(graph: SymGraph) -> tuple[IndexMap | None, ...]:
+    """The index maps the elimination of ``graph`` can meet: ``None`` (the identity, id 0),
+    every map on an edge, and every composition of them (closed under composition), in a
+    fixed order. Raises ``ValueError`` beyond :data:`MAX_INDEX_MAPS` maps."""
+    found = {s.map_of(q) for s in graph.edges.values() for q in range(len(s.in_shape))}
+    found.discard(None)
+    key = lambda m: (m.out_size, m.in_size, m.src)
+    table: list[IndexMap | None] = [None, *sorted(found, key=key)]
+    known = set(found)
+    frontier = list(found)
+    while frontier:
+        new = []
+        for a in list(known):
+            for b in frontier:
+                for x, y in ((a, b), (b, a)):
+                    if x.in_size == y.out_size:
+                        c = compose_maps(x, y)
+                        if c is not None and c not in known:
+                            known.add(c)
+                            new.append(c)
+        if len(known) + 1 > MAX_INDEX_MAPS:
+            raise ValueError(
+                f"{graph} has more than {MAX_INDEX_MAPS} distinct index maps with their "
+                "compositions; encode it with convention='paper' (index maps densified) or "
+                "raise spikead.alphagrad._env.MAX_INDEX_MAPS"
+            )
+        table += sorted(new, key=key)
+        frontier = new
+    return tuple(table)
+
+
+def priced_graph(graph: SymGraph, convention: str) -> SymGraph:
+    """``graph`` as ``convention`` counts it: under ``"paper"`` every index map densified
+    (:meth:`~spikead.ad._structure.Structure.densified`, as Graphax stores them)."""
+    if check_convention(convention) != "paper":
+        return graph
+    return dataclasses.replace(graph, edges={e: s.densified() for e, s in graph.edges.items()})
+
+
+def _map_tables(maps: tuple[IndexMap | None, ...], m: int):
+    """``map_compose [m, m]``, ``map_out_total [m]``, ``map_in_total [m]`` of ``maps``
+    (padded with identities to ``m``)."""
+    ids = {mp: n for n, mp in enumerate(maps)}
+    compose = np.zeros((m, m), np.int32)
+    for x, a in enumerate(maps):
+        for y, b in enumerate(maps):
+            if a is None or b is None or a.in_size == b.out_size:
+                compose[x, y] = ids[compose_maps(a, b)]
+    out_total = np.ones((m,), bool)
+    in_total = np.ones((m,), bool)
+    for x, a in enumerate(maps):
+        if a is not None:
+            out_total[x], in_total[x] = a.out_total, a.in_total
+    return compose, out_total, in_total
 
 
 _NARROW_LIMIT = 1 << 32
@@ -122,6 +200,7 @@ def encode(
     max_rank: int | None = None,
     narrow: bool | None = None,
     convention: str = "structured",
+    num_maps: int | None = None,
 ) -> EnvState:
     """Initial state of ``graph``, optionally padded to ``num_vertices`` / ``max_rank``.
 
@@ -136,9 +215,15 @@ def encode(
     together must agree); ``True`` on a graph where it is not exact raises.
 
     ``convention``: how products are counted, ``"structured"`` (the engine's default) or
-    ``"paper"`` (Graphax's count, as ``spikead.ad.cost(..., convention="paper")``).
+    ``"paper"`` (Graphax's count, as ``spikead.ad.cost(..., convention="paper")``, on the
+    graph with its index maps densified). ``num_maps``: pad the table of index maps
+    (:func:`index_maps`) to this many (states stacked together must agree).
     """
-    check_convention(convention)
+    graph = priced_graph(graph, convention)
+    maps = index_maps(graph)
+    m = len(maps) if num_maps is None else num_maps
+    if m < len(maps):
+        raise ValueError(f"num_maps={num_maps} is below the {len(maps)} index maps of {graph}")
     if narrow is None:
         narrow = narrow_products(graph)
     elif narrow and not narrow_products(graph):
@@ -147,7 +232,7 @@ def encode(
             "(largest vertex size cubed); pass narrow=False or leave it None"
         )
     v = graph.num_vertices if num_vertices is None else num_vertices
-    unit = all(math.prod(shape) == 1 for shape in graph.shapes)
+    unit = len(maps) == 1 and all(math.prod(shape) == 1 for shape in graph.shapes)
     if max_rank is None:
         max_rank = 0 if unit else graph.max_rank
     r = max_rank
@@ -159,6 +244,8 @@ def encode(
     valued = np.zeros((v, v), bool)
     pair = np.full((v, v, r), NO_PAIR, np.int32)
     vals = np.zeros((v, v, 2 * r), bool)
+    pmap = np.zeros((v, v, r), np.int32)
+    map_ids = {mp: n for n, mp in enumerate(maps)}
     sizes = np.ones((v, r), np.int32)
     rank = np.zeros((v,), np.int32)
     for p, shape in enumerate(graph.shapes):
@@ -170,17 +257,23 @@ def encode(
         for q, partner in enumerate(s.pair):
             if partner is not None:
                 pair[i, j, q] = partner
+                pmap[i, j, q] = map_ids[s.map_of(q)]
         if s.val_dims is not None:
             valued[i, j] = True
             for label in s.val_dims:
                 vals[i, j, label if label < pj else r + label - pj] = True
     eliminable = np.zeros((v,), bool)
     eliminable[list(graph.eliminable)] = True
+    compose, out_total, in_total = _map_tables(maps, m)
     return EnvState(
         exists=jnp.asarray(exists),
         valued=jnp.asarray(valued),
         pair=jnp.asarray(pair),
         vals=jnp.asarray(vals),
+        pmap=jnp.asarray(pmap),
+        map_compose=jnp.asarray(compose),
+        map_out_total=jnp.asarray(out_total),
+        map_in_total=jnp.asarray(in_total),
         sizes=jnp.asarray(sizes),
         rank=jnp.asarray(rank),
         eliminable=jnp.asarray(eliminable),
@@ -353,13 +446,26 @@ def _products(state: EnvState, k: Array):
             scale_big,
             state.narrow,
         )
-    c_valued = va_a[None, :] | va_b[:, None] | scale_big
     c_pair = jnp.where(q_live & (c_in < r), c_in, NO_PAIR)
-    out_vals = union[..., :r] & (dims < rank_j)
+    # index maps: pairs on both sides compose; a partial map whose pair ends is masked
+    pm_a, pm_b = state.pmap[k], state.pmap[:, k]  # [j, R] by k's dims, [i, R] by i's dims
+    wide = lambda x: jnp.broadcast_to(x[None], (v, v, r))
+    a_pr_at = jnp.take_along_axis(wide(pr_a), jnp.broadcast_to(idx, (v, v, r)), axis=-1)
+    a_pm_at = jnp.take_along_axis(wide(pm_a), jnp.broadcast_to(idx, (v, v, r)), axis=-1)
+    b_paired = (pr_b >= 0)[:, None, :]
+    c_pmap = jnp.where(b_paired & (a_pr_at >= 0), state.map_compose[a_pm_at, pm_b[:, None, :]], 0)
+    in_mask = b_paired & (a_pr_at < 0) & ~state.map_in_total[pm_b][:, None, :] & q_live
+    b_pairs_k = jnp.any(pr_b[:, :, None] == dims, axis=1)  # [i, R]: b pairs k's dim
+    a_partial = (pr_a >= 0) & ~state.map_out_total[pm_a]  # [j, R] over k's dims
+    ends = a_partial[None, :, :] & ~b_pairs_k[:, None, :]  # [i, j, R] over k's dims
+    out_mask = jnp.any(ends[..., None] & (pr_a[None, :, :, None] == dims), axis=2)
+    masked = jnp.any(in_mask, axis=-1) | jnp.any(out_mask, axis=-1)
+    c_valued = va_a[None, :] | va_b[:, None] | scale_big | masked
+    out_vals = (union[..., :r] | out_mask) & (dims < rank_j)
     u_at_c = jnp.take_along_axis(union, jnp.clip(c_in, 0, 4 * r - 1), axis=-1)
-    in_vals = q_live & (c_in >= r) & u_at_c
+    in_vals = q_live & (c_in >= r) & u_at_c | in_mask
     c_vals = jnp.concatenate([out_vals, in_vals], axis=-1) & c_valued[..., None]
-    return both, cost, c_valued, c_pair, c_vals
+    return both, cost, c_valued, c_pair, c_pmap, c_vals
 
 
 def _dims_in(vals: Array, pair: Array, new_pair: Array, r: int) -> Array:
@@ -380,12 +486,15 @@ def step(state: EnvState, action: Array) -> StepOutput:
     legal = state.eliminable[k] & ~state.eliminated[k]
     if r == 0:
         return _step_scalar(state, k, legal)
-    both, cost, c_valued, c_pair, c_vals = _products(state, k)
+    both, cost, c_valued, c_pair, c_pmap, c_vals = _products(state, k)
     both = both & legal
     old = state.exists
-    new_pair = jnp.where(state.pair == c_pair, state.pair, NO_PAIR)
+    same = (state.pair == c_pair) & (state.pmap == c_pmap)
+    new_pair = jnp.where(same, state.pair, NO_PAIR)
+    new_pmap = jnp.where(same, state.pmap, 0)
     sum_vals = _dims_in(state.vals, state.pair, new_pair, r) | _dims_in(c_vals, c_pair, new_pair, r)
     pair = jnp.where(both[..., None], jnp.where(old[..., None], new_pair, c_pair), state.pair)
+    pmap = jnp.where(both[..., None], jnp.where(old[..., None], new_pmap, c_pmap), state.pmap)
     vals = jnp.where(both[..., None], jnp.where(old[..., None], sum_vals, c_vals), state.vals)
     valued = jnp.where(both, old | c_valued, state.valued)
     exists = old | both
@@ -396,13 +505,16 @@ def step(state: EnvState, action: Array) -> StepOutput:
     valued = valued & ~cut
     vals = vals & ~cut[..., None]
     pair = jnp.where(cut[..., None], NO_PAIR, pair)
+    pmap = jnp.where(cut[..., None], 0, pmap)
     step_cost = _count.sum(_count.sum(_count.where(both, cost, _count.zeros()), 0), 0)
     eliminated = state.eliminated | keep
-    new = EnvState(
+    new = dataclasses.replace(
+        state,
         exists=exists,
         valued=valued,
         pair=pair,
         vals=vals,
+        pmap=pmap,
         sizes=state.sizes,
         rank=state.rank,
         eliminable=state.eliminable,
@@ -520,8 +632,12 @@ def _fans(state: EnvState) -> tuple[Array, Array, Array]:
     dims = jnp.arange(r, dtype=jnp.int32)
     live = dims[None, :] < state.rank[:, None]  # [V, R]
     live_in = jnp.broadcast_to(live[:, None, :], state.pair.shape)  # [i, j, R]
-    src_free = live_in & (state.pair < 0)
-    paired_out = jnp.any((state.pair[..., :, None] == dims) & live_in[..., None], axis=-2)
+    # a dim paired through an index map counts as unpaired (spikead.ad.orders.fan_in)
+    identity_pair = (state.pair >= 0) & (state.pmap == 0)
+    src_free = live_in & ~identity_pair
+    paired_out = jnp.any(
+        (state.pair[..., :, None] == dims) & (identity_pair & live_in)[..., None], axis=-2
+    )
     dst_free = live[None, :, :] & ~paired_out
     return src_free, dst_free, live
 
@@ -599,14 +715,17 @@ def score(state: EnvState, kind: str) -> Array:
 
 
 # ------------------------------------------------------------------ decoding
-def decode(state: EnvState, shapes) -> dict[tuple[int, int], Structure]:
+def decode(
+    state: EnvState, shapes, maps: tuple[IndexMap | None, ...] = (None,)
+) -> dict[tuple[int, int], Structure]:
     """The current edges of an unbatched ``state`` as engine structures (for checks/printing).
 
-    ``shapes`` are the vertex shapes the state was encoded with (rank-0 for unit graphs).
+    ``shapes`` are the vertex shapes the state was encoded with (rank-0 for unit graphs),
+    ``maps`` its table of index maps (:func:`index_maps` of the encoded graph).
     """
     r = state.max_rank
     exists, valued = np.asarray(state.exists), np.asarray(state.valued)
-    pair, vals = np.asarray(state.pair), np.asarray(state.vals)
+    pair, vals, pmap = np.asarray(state.pair), np.asarray(state.vals), np.asarray(state.pmap)
     edges = {}
     for i, j in zip(*np.nonzero(exists)):
         out_shape, in_shape = tuple(shapes[j]), tuple(shapes[i])
@@ -618,5 +737,6 @@ def decode(state: EnvState, shapes) -> dict[tuple[int, int], Structure]:
             val_dims = tuple(labels)
         else:
             val_dims = None
-        edges[(int(i), int(j))] = Structure(out_shape, in_shape, p, val_dims)
+        index_maps_ = tuple(maps[pmap[i, j, q]] if p[q] is not None else None for q in range(qi))
+        edges[(int(i), int(j))] = Structure(out_shape, in_shape, p, val_dims, index_maps_)
     return edges

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from spikead.ad._structure import Structure
+from spikead.ad._structure import IndexMap, Structure
 
 Shape = tuple[int, ...]
 Edge = tuple[int, int]
@@ -160,23 +160,37 @@ def random_scalar_graph(
     )
 
 
-def _random_structure(rng, out_shape: Shape, in_shape: Shape) -> Structure:
+def random_index_map(rng, n_out: int, n_in: int) -> IndexMap:
+    """A random one-to-one partial map from ``n_out`` output to ``n_in`` input indices."""
+    m = int(rng.integers(1, min(n_out, n_in) + 1)) if min(n_out, n_in) else 0
+    src = np.full(n_out, -1)
+    src[rng.choice(n_out, m, replace=False)] = rng.choice(n_in, m, replace=False)
+    return IndexMap(tuple(int(i) for i in src), n_in)
+
+
+def _random_structure(rng, out_shape: Shape, in_shape: Shape, p_map: float = 0.0) -> Structure:
     pair: list = []
+    maps: list = []
     used: set[int] = set()
     for q, size in enumerate(in_shape):
         options = [p for p, s in enumerate(out_shape) if s == size and p not in used]
+        mapped = p_map > 0 and rng.random() < p_map
+        if mapped:  # an index map may pair dims of any sizes
+            options = [p for p in range(len(out_shape)) if p not in used]
         if options and rng.random() < 0.6:
             p = int(rng.choice(options))
             used.add(p)
             pair.append(p)
+            maps.append(random_index_map(rng, out_shape[p], size) if mapped else None)
         else:
             pair.append(None)
-    s = Structure(tuple(out_shape), tuple(in_shape), tuple(pair), ())
+            maps.append(None)
+    s = Structure(tuple(out_shape), tuple(in_shape), tuple(pair), (), tuple(maps))
     if rng.random() < 0.2 and any(p is not None for p in pair):
-        return Structure(s.out_shape, s.in_shape, s.pair, None)
+        return Structure(s.out_shape, s.in_shape, s.pair, None, s.maps)
     labels = s.labels()
     keep = tuple(sorted(int(lab) for lab in labels if rng.random() < 0.6))
-    return Structure(s.out_shape, s.in_shape, s.pair, keep)
+    return Structure(s.out_shape, s.in_shape, s.pair, keep, s.maps)
 
 
 def random_tensor_graph(
@@ -187,12 +201,15 @@ def random_tensor_graph(
     max_fan_in: int = 2,
     max_rank: int = 2,
     sizes: tuple[int, ...] = (2, 3),
+    p_map: float = 0.0,
 ) -> SymGraph:
     """A random DAG of small tensor vertices with random structured edges.
 
     Shapes have rank ``0..max_rank`` with dims drawn from ``sizes``; each edge pairs some
     equal-sized dims and stores values on a random subset of labels (or none), so
-    products exercise pairs, broadcast dims, scalars and pure identities.
+    products exercise pairs, broadcast dims, scalars and pure identities. With
+    ``p_map > 0`` each input dim is, with that probability, paired through a random
+    index map (:func:`random_index_map`) with an output dim of any size.
     """
     rng = np.random.default_rng(seed)
     n = n_inputs + n_eliminable + n_outputs
@@ -206,7 +223,7 @@ def random_tensor_graph(
         pool = min(j, first_out)
         k = int(rng.integers(1, max_fan_in + 1))
         for i in rng.choice(pool, size=min(k, pool), replace=False):
-            edges[(int(i), j)] = _random_structure(rng, shapes[j], shapes[int(i)])
+            edges[(int(i), j)] = _random_structure(rng, shapes[j], shapes[int(i)], p_map)
     return SymGraph(
         shapes=shapes,
         edges=edges,

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._alphazero import AgentConfig, train_alphazero
-from ._env import EnvState, encode, narrow_products
+from ._env import EnvState, encode, index_maps, narrow_products, priced_graph
 from ._graph import SymGraph
 from ._search import SearchResult, _eliminable, _Tracker
 
@@ -59,16 +59,30 @@ def pad_groups(
         keys.append(padded_size(g, mult))
     moves: dict[tuple[int, int], int] = {}
     narrow: dict[tuple[int, int], bool] = {}  # one product arithmetic per bucket
+    maps: dict[tuple[int, int], int] = {}  # one size of index-map table per bucket
     for g, key in zip(graphs, keys):
         moves[key] = max(moves.get(key, 0), len(g.eliminable))
         narrow[key] = narrow.get(key, True) and narrow_products(g)
+        maps[key] = max(maps.get(key, 1), _num_maps(g, convention))
     return [
         (
-            encode(g, num_vertices=k[0], max_rank=k[1], narrow=narrow[k], convention=convention),
+            encode(
+                g,
+                num_vertices=k[0],
+                max_rank=k[1],
+                narrow=narrow[k],
+                convention=convention,
+                num_maps=maps[k],
+            ),
             moves[k],
         )
         for g, k in zip(graphs, keys)
     ]
+
+
+def _num_maps(graph: SymGraph, convention: str) -> int:
+    """Size of ``graph``'s table of index maps under ``convention`` (:func:`index_maps`)."""
+    return len(index_maps(priced_graph(graph, convention)))
 
 
 def pad_common(
@@ -80,9 +94,10 @@ def pad_common(
     v = max(g.num_vertices for g in graphs)
     r = max(padded_size(g)[1] for g in graphs)
     narrow = all(narrow_products(g) for g in graphs)  # stacked states share one arithmetic
+    m = max(_num_maps(g, convention) for g in graphs)
     return (
         [
-            encode(g, num_vertices=v, max_rank=r, narrow=narrow, convention=convention)
+            encode(g, num_vertices=v, max_rank=r, narrow=narrow, convention=convention, num_maps=m)
             for g in graphs
         ],
         max(len(g.eliminable) for g in graphs),
@@ -90,11 +105,11 @@ def pad_common(
 
 
 def _check_same_shape(states: Sequence[EnvState]) -> None:
-    shapes = {(s.num_vertices, s.max_rank, s.narrow, s.convention) for s in states}
+    shapes = {(s.num_vertices, s.max_rank, s.num_maps, s.narrow, s.convention) for s in states}
     if len(shapes) != 1:
         raise PaddingError(
             f"joint training needs states of one padded size, product "
-            f"arithmetic and counting convention, got (V, R, narrow, "
+            f"arithmetic and counting convention, got (V, R, index maps, narrow, "
             f"convention) {sorted(shapes)}; encode them with "
             "pad_common(graphs, convention=...)"
         )

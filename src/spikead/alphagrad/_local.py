@@ -128,7 +128,7 @@ def engine_annealing(
     if chains < 1 or checkpoint < 1:
         raise ValueError(f"chains={chains} and checkpoint={checkpoint} must be >= 1")
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
-    g0 = graph.structures()
+    g0 = graph.priced(convention)
     elim = sorted(graph.eliminable)
     n = len(elim)
     track = _Tracker("anneal_engine", n)

@@ -202,7 +202,11 @@ def vertex_lower_bounds(
       last (first) edges.
 
     A graph with an empty dimension (size 0) gets bound 0 everywhere (products may be free).
+    Under ``"paper"`` the bounds are those of the graph with its index maps densified
+    (:meth:`spikead.ad.Graph.priced`), the graph that convention counts.
     """
+    if convention == "paper" and any(graph.structure(e).maps for e in graph.edges.values()):
+        graph = graph.priced(convention)
     ks = _remaining(graph, graph.eliminable if vertices is None else vertices)
     c_in, c_out = side_bounds(graph, convention, ks, ks)
     unit = product_floor(graph, convention, ks)
@@ -222,15 +226,16 @@ def _charged_in(s: Structure, convention: str) -> frozenset[int]:
     )
 
 
-def _charged_out(s: Structure, convention: str) -> frozenset[int]:
+def _charged_out(s: Structure, convention: str, paired: bool = True) -> frozenset[int]:
     """Dims ``q`` of the source ``k`` of out-edge ``s`` charged likewise (label ``pair[q]``
-    when paired, ``P + q`` when not)."""
+    when paired, ``P + q`` when not); ``paired=False`` leaves the paired dims out."""
     vals = set(s.val_dims or ())
     rank = len(s.out_shape)
     return frozenset(
         q
         for q, p in enumerate(s.pair)
-        if (rank + q if p is None else p) in vals or (convention == "paper" and p is None)
+        if (p is None or paired)
+        and ((rank + q if p is None else p) in vals or (convention == "paper" and p is None))
     )
 
 
@@ -252,10 +257,15 @@ def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dic
     the union of values. So each product at ``k``'s elimination costs at least the
     ``min`` over current (in-edge, out-edge) pairs (``"structured"``: both valued, as
     the ones counted) of the product of the sizes of their charged dims of ``k``.
+
+    Index maps: a label paired through a map has the size of the *target's* dim, which a
+    later composition can make smaller than ``k``'s (a slice of a pair), so on a graph
+    with an index map the dims of ``k`` paired in the out-edge are not charged.
     """
     check_convention(convention)
     shapes = {v.id: v.shape for v in graph.vertices}
     valued_only = convention == "structured"
+    paired = not any(graph.structure(e).maps for e in graph.edges.values())
     out = {}
     for k in vertices:
         shape = shapes[k]
@@ -265,7 +275,7 @@ def product_floor(graph: Graph, convention: str, vertices: Iterable[int]) -> dic
             if not valued_only or graph.edges[(i, k)].val_dims is not None
         }
         outs = {
-            _charged_out(graph.edges[(k, j)], convention)
+            _charged_out(graph.edges[(k, j)], convention, paired)
             for j in graph.succs[k]
             if not valued_only or graph.edges[(k, j)].val_dims is not None
         }
@@ -453,6 +463,7 @@ def optimum(
     check_convention(convention)
     start = time.perf_counter()
     graph, name = as_graph(graph_or_task)
+    graph = graph.priced(convention)  # under "paper": index maps densified
     starts = _start_orders(graph, orders)
     costs = {
         k: int(sum(ad.apply_order(graph, o, convention=convention))) for k, o in starts.items()

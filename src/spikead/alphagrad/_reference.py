@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from spikead.ad._structure import Structure, check_convention, product_plan, sum_structure
+from spikead.ad._structure import (
+    Structure,
+    check_convention,
+    for_convention,
+    product_plan,
+    sum_structure,
+)
 
 from ._graph import Edge, SymGraph
 
@@ -60,7 +66,7 @@ def step_costs(
     """Multiplications of each elimination of ``order`` (positions), in order."""
     check_convention(convention)
     order = check_order(graph, order) if check else [int(k) for k in order]
-    edges = dict(graph.edges)
+    edges = {e: for_convention(s, convention) for e, s in graph.edges.items()}
     return [eliminate(edges, k, convention) for k in order]
 
 

@@ -11,7 +11,7 @@ from jax import Array
 
 from .._jaxpr import eqn_as_fun
 from .._stensor import STensor
-from .._structure import Structure
+from .._structure import IndexMap, Structure, as_index_map
 from ._registry import RuleContext
 
 PAIR = "pair"  # per-dim marker for selection structures: the dim is identity-paired
@@ -96,16 +96,25 @@ def selection(
 ) -> STensor:
     """A separable index map: per dim either ``PAIR`` (identity) or a matrix ``S_d[o_d, i_d]``.
 
-    ``J = prod_d S_d[o_d, i_d]`` (identity dims give a Kronecker pair). Non-identity dims are
-    stored densely (the documented fallback for slice/pad/concatenate/rev/dynamic_slice):
-    their matrices are multiplied out into ``val``.
+    ``J = prod_d S_d[o_d, i_d]``. A static (NumPy) 0/1 matrix with at most one 1 per row
+    and column (slice, pad, concatenate, split, rev) becomes an :class:`IndexMap` pair: no
+    values, gathered and never multiplied. A traced matrix (a ``dynamic_slice`` start
+    known only at run time) is stored densely: its matrices are multiplied out into
+    ``val`` and products with it are counted like any stored values.
     """
     out_shape, in_shape = tuple(out_shape), tuple(in_shape)
     p = len(out_shape)
-    pair = tuple(d if m is PAIR or isinstance(m, str) else None for d, m in enumerate(per_dim))
-    mats = [(d, m) for d, m in enumerate(per_dim) if not isinstance(m, str)]
+    pair: list[int | None] = []
+    maps: list[IndexMap | None] = []
+    mats = []
+    for d, m in enumerate(per_dim):
+        index_map = None if isinstance(m, str) or not isinstance(m, np.ndarray) else as_index_map(m)
+        pair.append(d if isinstance(m, str) or index_map is not None else None)
+        maps.append(index_map)
+        if not isinstance(m, str) and index_map is None:
+            mats.append((d, m))
     if not mats:
-        return STensor(None, Structure(out_shape, in_shape, pair, None))
+        return STensor(None, Structure(out_shape, in_shape, tuple(pair), None, tuple(maps)))
     operands = []
     concrete = all(isinstance(m, np.ndarray) for _, m in mats)
     xnp = np if concrete else jnp  # static selections stay compile-time constants
@@ -113,7 +122,7 @@ def selection(
         operands += [xnp.asarray(m, dtype), [d, p + d]]
     labels = sorted({d for d, _ in mats} | {p + d for d, _ in mats})
     val = xnp.einsum(*operands, labels)
-    return STensor(val, Structure(out_shape, in_shape, pair, tuple(labels)))
+    return STensor(val, Structure(out_shape, in_shape, tuple(pair), tuple(labels), tuple(maps)))
 
 
 def shift_matrix(n_out: int, n_in: int, offset, stride: int = 1, dtype=jnp.float32) -> Array:

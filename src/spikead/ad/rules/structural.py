@@ -2,9 +2,11 @@
 no values), and selections: slice, dynamic_slice, dynamic_update_slice, concatenate, split,
 pad, rev, plus gather (dense fallback).
 
-Selections keep every untouched dim identity-paired and store a 0/1 matrix per touched dim
-(``S_d[o_d, i_d]``), multiplied out into the values: the documented dense fallback for the
-touched dims (products with them are counted like any stored values). A reshape that
+Selections keep every untouched dim identity-paired and pair every touched dim through an
+index map (``S_d[o_d, i_d]`` with at most one 1 per row and column: slice, strided slice,
+pad, concatenate, split, rev), gathered and never multiplied; only a start index known at
+run time (``dynamic_slice``, ``dynamic_update_slice``) stores its 0/1 matrix as dense
+values (products with them are counted like any stored values). A reshape that
 merges or splits dims stores an identity matrix over each merged/split group of dims; dims
 of size 1 are dropped and unchanged dims stay identity-paired.
 """
