@@ -91,7 +91,8 @@ class Graph(Generic[E]):
         return Graph(list(self.vertices), dict(self.edges))
 
     def fingerprint(self) -> str:
-        """Stable hash of vertices (id, shape, kind, primitive) and edge structures; no values."""
+        """Stable hash of vertices (id, shape, kind, primitive) and edge structures (index
+        maps included where an edge has one); no values."""
         payload = {
             "vertices": [[v.id, list(v.shape), v.kind, v.primitive] for v in self.vertices],
             "edges": [
@@ -103,6 +104,11 @@ class Graph(Generic[E]):
                     [(-1 if p is None else p) for p in st.pair],
                     None if st.val_dims is None else list(st.val_dims),
                 ]
+                + (
+                    [[None if m is None else [*m.src, m.in_size] for m in st.maps]]
+                    if st.maps
+                    else []
+                )
                 for (s, d), st in sorted((k, self.structure(e)) for k, e in self.edges.items())
             ],
         }
