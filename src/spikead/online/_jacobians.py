@@ -118,6 +118,7 @@ def _narrows_to(s: Structure, target: Structure) -> bool:
     (concrete constants uniform along neurons, see `_analysis.varying_dims`)."""
     return (
         s.pair == target.pair
+        and s.maps == target.maps
         and s.val_dims is not None
         and target.val_dims is not None
         and set(target.val_dims) < set(s.val_dims)
