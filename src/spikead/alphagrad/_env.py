@@ -447,11 +447,34 @@ def _products(state: EnvState, k: Array):
             state.narrow,
         )
     c_pair = jnp.where(q_live & (c_in < r), c_in, NO_PAIR)
-    # index maps: pairs on both sides compose; a partial map whose pair ends is masked
-    pm_a, pm_b = state.pmap[k], state.pmap[:, k]  # [j, R] by k's dims, [i, R] by i's dims
-    wide = lambda x: jnp.broadcast_to(x[None], (v, v, r))
-    a_pr_at = jnp.take_along_axis(wide(pr_a), jnp.broadcast_to(idx, (v, v, r)), axis=-1)
-    a_pm_at = jnp.take_along_axis(wide(pm_a), jnp.broadcast_to(idx, (v, v, r)), axis=-1)
+    c_valued = va_a[None, :] | va_b[:, None] | scale_big
+    out_vals = union[..., :r] & (dims < rank_j)
+    u_at_c = jnp.take_along_axis(union, jnp.clip(c_in, 0, 4 * r - 1), axis=-1)
+    in_vals = q_live & (c_in >= r) & u_at_c
+    c_pmap = None  # no index map in the graph (a static fact: the table has one entry)
+    if state.num_maps > 1:
+        c_pmap, out_mask, in_mask = _map_products(state, k, idx, q_live)
+        c_valued = c_valued | jnp.any(in_mask, axis=-1) | jnp.any(out_mask, axis=-1)
+        out_vals, in_vals = out_vals | out_mask, in_vals | in_mask
+    c_vals = jnp.concatenate([out_vals, in_vals], axis=-1) & c_valued[..., None]
+    return both, cost, c_valued, c_pair, c_pmap, c_vals
+
+
+def _map_products(state: EnvState, k: Array, idx: Array, q_live: Array):
+    """Index maps of every ``(k -> j) x (i -> k)`` product, over ``[i, j]``: the result's
+    map ids ``[V, V, R]`` (pairs on both sides compose through ``map_compose``) and the
+    masks of partial maps whose pair ends, on the result's output and input dims
+    (``[V, V, R]`` bool each; :func:`spikead.ad.product_plan`'s ``c_mask``).
+
+    ``idx``: ``[V, 1, R]`` the dim of ``k`` each input dim of ``i`` is paired with
+    (clipped); ``q_live``: ``[V, 1, R]`` the live input dims of ``i``."""
+    v, r = state.num_vertices, state.max_rank
+    dims = jnp.arange(r, dtype=jnp.int32)
+    pr_a, pr_b = state.pair[k], state.pair[:, k]  # [j, R] over k's dims, [i, R] over i's
+    pm_a, pm_b = state.pmap[k], state.pmap[:, k]
+    at = jnp.broadcast_to(idx, (v, v, r))
+    a_pr_at = jnp.take_along_axis(jnp.broadcast_to(pr_a[None], (v, v, r)), at, axis=-1)
+    a_pm_at = jnp.take_along_axis(jnp.broadcast_to(pm_a[None], (v, v, r)), at, axis=-1)
     b_paired = (pr_b >= 0)[:, None, :]
     c_pmap = jnp.where(b_paired & (a_pr_at >= 0), state.map_compose[a_pm_at, pm_b[:, None, :]], 0)
     in_mask = b_paired & (a_pr_at < 0) & ~state.map_in_total[pm_b][:, None, :] & q_live
@@ -459,13 +482,7 @@ def _products(state: EnvState, k: Array):
     a_partial = (pr_a >= 0) & ~state.map_out_total[pm_a]  # [j, R] over k's dims
     ends = a_partial[None, :, :] & ~b_pairs_k[:, None, :]  # [i, j, R] over k's dims
     out_mask = jnp.any(ends[..., None] & (pr_a[None, :, :, None] == dims), axis=2)
-    masked = jnp.any(in_mask, axis=-1) | jnp.any(out_mask, axis=-1)
-    c_valued = va_a[None, :] | va_b[:, None] | scale_big | masked
-    out_vals = (union[..., :r] | out_mask) & (dims < rank_j)
-    u_at_c = jnp.take_along_axis(union, jnp.clip(c_in, 0, 4 * r - 1), axis=-1)
-    in_vals = q_live & (c_in >= r) & u_at_c | in_mask
-    c_vals = jnp.concatenate([out_vals, in_vals], axis=-1) & c_valued[..., None]
-    return both, cost, c_valued, c_pair, c_pmap, c_vals
+    return c_pmap, out_mask, in_mask
 
 
 def _dims_in(vals: Array, pair: Array, new_pair: Array, r: int) -> Array:
@@ -489,12 +506,16 @@ def step(state: EnvState, action: Array) -> StepOutput:
     both, cost, c_valued, c_pair, c_pmap, c_vals = _products(state, k)
     both = both & legal
     old = state.exists
-    same = (state.pair == c_pair) & (state.pmap == c_pmap)
+    same = state.pair == c_pair
+    if c_pmap is not None:
+        same = same & (state.pmap == c_pmap)
     new_pair = jnp.where(same, state.pair, NO_PAIR)
-    new_pmap = jnp.where(same, state.pmap, 0)
     sum_vals = _dims_in(state.vals, state.pair, new_pair, r) | _dims_in(c_vals, c_pair, new_pair, r)
     pair = jnp.where(both[..., None], jnp.where(old[..., None], new_pair, c_pair), state.pair)
-    pmap = jnp.where(both[..., None], jnp.where(old[..., None], new_pmap, c_pmap), state.pmap)
+    pmap = state.pmap  # all identity without index maps
+    if c_pmap is not None:
+        new_pmap = jnp.where(same, state.pmap, 0)
+        pmap = jnp.where(both[..., None], jnp.where(old[..., None], new_pmap, c_pmap), pmap)
     vals = jnp.where(both[..., None], jnp.where(old[..., None], sum_vals, c_vals), state.vals)
     valued = jnp.where(both, old | c_valued, state.valued)
     exists = old | both
@@ -505,7 +526,8 @@ def step(state: EnvState, action: Array) -> StepOutput:
     valued = valued & ~cut
     vals = vals & ~cut[..., None]
     pair = jnp.where(cut[..., None], NO_PAIR, pair)
-    pmap = jnp.where(cut[..., None], 0, pmap)
+    if c_pmap is not None:
+        pmap = jnp.where(cut[..., None], 0, pmap)
     step_cost = _count.sum(_count.sum(_count.where(both, cost, _count.zeros()), 0), 0)
     eliminated = state.eliminated | keep
     new = dataclasses.replace(
