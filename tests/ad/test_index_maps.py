@@ -88,7 +88,9 @@ def _index_op(rng, x):
     """One random index map of ``x`` (any rank >= 1) and an element-wise op after it."""
     axis = int(rng.integers(x.ndim))
     n = x.shape[axis]
-    kind = rng.choice(["slice", "strided", "pad", "rev", "concat", "split", "interior"])
+    kind = rng.choice(
+        ["slice", "strided", "pad", "rev", "concat", "split", "interior", "take", "dynamic"]
+    )
     if kind == "slice" and n > 1:
         lo = int(rng.integers(0, n - 1))
         x = jax.lax.slice_in_dim(x, lo, int(rng.integers(lo + 1, n + 1)), axis=axis)
@@ -104,6 +106,15 @@ def _index_op(rng, x):
         x = jax.lax.pad(x, 0.0, cfg)
     elif kind == "rev":
         x = jax.lax.rev(x, (axis,))
+    elif kind == "take":  # distinct constant indices, some out of range (filled with 0)
+        idx = rng.permutation(n + 1)[: int(rng.integers(1, n + 2))] - int(rng.integers(0, 2))
+        x = jnp.take(x, idx, axis=axis, mode="fill", fill_value=0.0)
+    elif kind == "dynamic" and n > 1:  # a start known while tracing
+        sizes = list(x.shape)
+        sizes[axis] = n - 1
+        starts = [0] * x.ndim
+        starts[axis] = int(rng.integers(0, 3))  # 2 is clamped to 1
+        x = jax.lax.dynamic_slice(x, starts, sizes)
     elif kind == "concat":
         x = jnp.concatenate([jnp.cos(x), x], axis=axis)
     elif kind == "split" and n > 1:
@@ -149,6 +160,39 @@ def test_random_index_programs_match_jacrev_and_count_exactly(seed):
                 assert float(jnp.max(jnp.abs(g - e))) <= 1e-12 * scale, order
         executed = ad.executed_costs(f, orders, *args, argnums=(0, 1))
         assert executed == [ad.cost(f, o, *args, argnums=(0, 1)) for o in orders]
+        # per example: the maps sit beside a Kronecker-paired batch dim
+        batch = tuple(jnp.stack([x, 1.5 * x, -x]) for x in args)
+        got = ad.vmap_jacve(f, order="markowitz", argnums=(0, 1))(*batch)
+        expected = jax.vmap(jax.jacrev(f, argnums=(0, 1)))(*batch)
+        for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(expected)):
+            scale = max(float(jnp.max(jnp.abs(e))), 1e-300)
+            assert float(jnp.max(jnp.abs(g - e))) <= 1e-12 * scale
+
+
+def test_gathers_and_dynamic_slices_with_known_indices_are_index_maps():
+    def f(x, y):
+        a = jnp.sin(x[np.array([2, 0, -1])]) * jax.lax.dynamic_slice(x, (2,), (3,))
+        b = jnp.take(y, np.array([3, 5, 0]), axis=1, mode="fill", fill_value=0.0)
+        c = y[:, np.array([4, 4, 1])]  # a repeated index: dense 0/1 values
+        return a, b * jnp.cos(b), c
+
+    x, y = jnp.arange(1.0, 6.0), jnp.arange(10.0).reshape(2, 5) / 7
+    graph = ad.make_graph(f, x, y, argnums=(0, 1))
+    kinds = {v.id: v.primitive for v in graph.vertices}
+    index_edges = [
+        graph.structure(e)
+        for (_, d), e in graph.edges.items()
+        if kinds[d] in ("gather", "dynamic_slice")
+    ]
+    assert sum(bool(s.maps) and s.val_dims is None for s in index_edges) == 3
+    assert sum(s.val_dims is not None for s in index_edges) == 1  # the repeated index
+    for order in ["forward", "reverse", "markowitz"]:
+        got = ad.jacve(f, order=order, argnums=(0, 1))(x, y)
+        for g, e in zip(jax.tree.leaves(got), jax.tree.leaves(jax.jacrev(f, argnums=(0, 1))(x, y))):
+            np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-7)
+        assert ad.executed_cost(f, order, x, y, argnums=(0, 1)) == ad.cost(
+            f, order, x, y, argnums=(0, 1)
+        )
 
 
 def test_index_maps_cost_nothing():

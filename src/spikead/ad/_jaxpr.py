@@ -5,11 +5,13 @@ Everything that touches ``jax.extend.core`` lives here, so a JAX upgrade changes
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import numpy as np
 from jax.extend import core as jcore
 
 Var = jcore.Var
@@ -36,6 +38,15 @@ def is_literal(v: Any) -> bool:
 
 def is_dropvar(v: Any) -> bool:
     return isinstance(v, jcore.DropVar)
+
+
+def known_value(x: Any):
+    """``x`` as a NumPy array when its value is known while tracing (a constant, or
+    computed from constants only), else ``None`` (a tracer)."""
+    try:
+        return np.asarray(x)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        return None
 
 
 def sub_jaxpr(eqn: JaxprEqn) -> ClosedJaxpr:
@@ -76,11 +87,26 @@ def eqn_as_fun(eqn: JaxprEqn) -> tuple[Callable[..., list], list[int]]:
 
 
 def eval_eqn(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
-    """Evaluate one equation on the values of ``eqn.invars`` (literals included)."""
+    """Evaluate one equation on the values of ``eqn.invars`` (literals included).
+
+    An equation with integer or boolean outputs whose inputs are all known while tracing
+    (index arithmetic on constants, e.g. the wrapping of ``x[np.array([2, -1])]``) is
+    evaluated at once, so rules see its value (:func:`known_value`); others are staged.
+    """
     params = eqn.primitive.get_bind_params(eqn.params)
-    with eqn.ctx.manager:
+    folded = all(
+        jax.numpy.issubdtype(v.aval.dtype, jax.numpy.integer)
+        or jax.numpy.issubdtype(v.aval.dtype, jax.numpy.bool_)
+        for v in eqn.outvars
+    ) and all(known_value(x) is not None for x in invals)
+    with eqn.ctx.manager, jax.ensure_compile_time_eval() if folded else _nothing():
         out = eqn.primitive.bind(*invals, **params)
     return list(out) if eqn.primitive.multiple_results else [out]
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
 
 
 def make_jaxpr(fun: Callable, *args: Any) -> ClosedJaxpr:

@@ -93,8 +93,11 @@ def selection(
     in_shape: Sequence[int],
     per_dim: Sequence[str | Array],
     dtype,
+    pair: Sequence[int] | None = None,
 ) -> STensor:
     """A separable index map: per dim either ``PAIR`` (identity) or a matrix ``S_d[o_d, i_d]``.
+
+    Input dim ``q`` belongs to output dim ``pair[q]`` (default ``q``: same rank, same order).
 
     ``J = prod_d S_d[o_d, i_d]``. A static (NumPy) 0/1 matrix with at most one 1 per row
     and column (slice, pad, concatenate, split, rev) becomes an :class:`IndexMap` pair: no
@@ -104,25 +107,27 @@ def selection(
     """
     out_shape, in_shape = tuple(out_shape), tuple(in_shape)
     p = len(out_shape)
-    pair: list[int | None] = []
+    partner = list(range(len(in_shape))) if pair is None else list(pair)
+    pairs: list[int | None] = []
     maps: list[IndexMap | None] = []
     mats = []
     for d, m in enumerate(per_dim):
         index_map = None if isinstance(m, str) or not isinstance(m, np.ndarray) else as_index_map(m)
-        pair.append(d if isinstance(m, str) or index_map is not None else None)
+        pairs.append(partner[d] if isinstance(m, str) or index_map is not None else None)
         maps.append(index_map)
         if not isinstance(m, str) and index_map is None:
             mats.append((d, m))
+    pair = tuple(pairs)
     if not mats:
-        return STensor(None, Structure(out_shape, in_shape, tuple(pair), None, tuple(maps)))
+        return STensor(None, Structure(out_shape, in_shape, pair, None, tuple(maps)))
     operands = []
     concrete = all(isinstance(m, np.ndarray) for _, m in mats)
     xnp = np if concrete else jnp  # static selections stay compile-time constants
     for d, m in mats:
-        operands += [xnp.asarray(m, dtype), [d, p + d]]
-    labels = sorted({d for d, _ in mats} | {p + d for d, _ in mats})
+        operands += [xnp.asarray(m, dtype), [partner[d], p + d]]
+    labels = sorted({partner[d] for d, _ in mats} | {p + d for d, _ in mats})
     val = xnp.einsum(*operands, labels)
-    return STensor(val, Structure(out_shape, in_shape, tuple(pair), tuple(labels), tuple(maps)))
+    return STensor(val, Structure(out_shape, in_shape, pair, tuple(labels), tuple(maps)))
 
 
 def shift_matrix(n_out: int, n_in: int, offset, stride: int = 1, dtype=jnp.float32) -> Array:

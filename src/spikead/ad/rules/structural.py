@@ -1,12 +1,13 @@
 """Rules for index maps: broadcast_in_dim, reshape, squeeze, transpose (pure relabelling,
 no values), and selections: slice, dynamic_slice, dynamic_update_slice, concatenate, split,
-pad, rev, plus gather (dense fallback).
+pad, rev, gather.
 
 Selections keep every untouched dim identity-paired and pair every touched dim through an
 index map (``S_d[o_d, i_d]`` with at most one 1 per row and column: slice, strided slice,
-pad, concatenate, split, rev), gathered and never multiplied; only a start index known at
-run time (``dynamic_slice``, ``dynamic_update_slice``) stores its 0/1 matrix as dense
-values (products with them are counted like any stored values). A reshape that
+pad, concatenate, split, rev, and dynamic slices and one-dim gathers whose indices are
+known while tracing), gathered and never multiplied; indices known only at run time and
+other gathers store their 0/1 partials as dense values (products with them are counted
+like any stored values). A reshape that
 merges or splits dims stores an identity matrix over each merged/split group of dims; dims
 of size 1 are dropped and unchanged dims stay identity-paired.
 """
@@ -19,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .._jaxpr import known_value
 from .._stensor import STensor
 from .._structure import Structure
 from ._common import PAIR, dense_jacobian, elementwise, selection, shift_matrix
@@ -131,9 +133,21 @@ def _slice(ctx: RuleContext) -> list:
 register_rule("slice", _slice)
 
 
+def _starts(values, limits) -> list:
+    """Start indices as JAX clamps them: Python ints where known while tracing (the
+    selection is then an index map), else the clipped traced values."""
+    out = []
+    for start, limit in zip(values, limits):
+        known = known_value(start)
+        out.append(
+            int(np.clip(known, 0, limit)) if known is not None else jnp.clip(start, 0, limit)
+        )
+    return out
+
+
 def _dynamic_slice(ctx: RuleContext) -> list:
     in_shape, out_shape = ctx.in_shapes[0], ctx.out_shape
-    starts = ctx.invals[1:]
+    starts = _starts(ctx.invals[1:], [n - m for n, m in zip(in_shape, out_shape)])
 
     def make(i):
         if i != 0:
@@ -143,8 +157,7 @@ def _dynamic_slice(ctx: RuleContext) -> list:
             if n_in == n_out:
                 per_dim.append(PAIR)
             else:
-                start = jnp.clip(starts[d], 0, n_in - n_out)
-                per_dim.append(shift_matrix(n_out, n_in, start, 1, ctx.dtype))
+                per_dim.append(shift_matrix(n_out, n_in, starts[d], 1, ctx.dtype))
         return selection(out_shape, in_shape, per_dim, ctx.dtype)
 
     return per_input(ctx, make)
@@ -154,9 +167,8 @@ register_rule("dynamic_slice", _dynamic_slice)
 
 
 def _dynamic_update_slice(ctx: RuleContext) -> list:
-    _operand, _update = ctx.invals[0], ctx.invals[1]
-    starts = ctx.invals[2:]
     op_shape, up_shape = ctx.in_shapes[0], ctx.in_shapes[1]
+    starts = _starts(ctx.invals[2:], [n - m for n, m in zip(op_shape, up_shape)])
 
     def make(i):
         if i == 0:
@@ -170,8 +182,7 @@ def _dynamic_update_slice(ctx: RuleContext) -> list:
                 if n_op == n_up:
                     per_dim.append(PAIR)
                 else:
-                    start = jnp.clip(starts[d], 0, n_op - n_up)
-                    per_dim.append(shift_matrix(n_up, n_op, start, 1, ctx.dtype).T)
+                    per_dim.append(shift_matrix(n_up, n_op, starts[d], 1, ctx.dtype).T)
             return selection(op_shape, up_shape, per_dim, ctx.dtype)
         return None
 
@@ -255,12 +266,70 @@ def _rev(ctx: RuleContext) -> list:
 register_rule("rev", _rev)
 
 
-def _gather_dense(ctx: RuleContext) -> list:
-    """gather: dense fallback (``O x I`` values from jacfwd); indices are not differentiable."""
-    return per_input(ctx, lambda i: dense_jacobian(ctx, i) if i == 0 else None)
+def _gather_map(ctx: RuleContext):
+    """The index map of a gather that takes entries along one operand dim with indices
+    known while tracing (``x[np.array([2, 0, 1])]``, ``jnp.take``), or ``None``.
+
+    The form: one index per output entry of a 1-D batch of indices (index vector last),
+    one collapsed operand dim ``d`` indexed, every other operand dim taken whole and
+    kept in order; distinct indices (a repeated index reads an entry twice: not an
+    index map). Out-of-range indices are clamped (``clip``, ``promise_in_bounds``) or
+    read as the fill value (``fill``: an empty output entry).
+    """
+    dn = ctx.params["dimension_numbers"]
+    operand, indices = ctx.in_shapes[0], ctx.in_shapes[1]
+    known = known_value(ctx.invals[1])
+    if known is None or len(indices) != 2 or indices[1] != 1:
+        return None
+    if len(dn.start_index_map) != 1 or tuple(dn.collapsed_slice_dims) != tuple(dn.start_index_map):
+        return None
+    if getattr(dn, "operand_batching_dims", ()) or getattr(dn, "start_indices_batching_dims", ()):
+        return None
+    d = dn.start_index_map[0]
+    rest = [q for q in range(len(operand)) if q != d]
+    sizes = tuple(ctx.params["slice_sizes"])
+    if any(sizes[q] != operand[q] for q in rest) or sizes[d] != 1:
+        return None
+    batch_dim = [p for p in range(len(ctx.out_shape)) if p not in dn.offset_dims]
+    if len(batch_dim) != 1 or len(dn.offset_dims) != len(rest):
+        return None
+    idx = known[:, 0].astype(np.int64)
+    n = operand[d]
+    if "FILL" in str(ctx.params["mode"]).upper():
+        src = np.where((idx >= 0) & (idx < n), idx, -1)
+    else:
+        src = np.clip(idx, 0, n - 1)
+    valid = src[src >= 0]
+    if len(np.unique(valid)) != len(valid):
+        return None
+    matrix = np.zeros((len(src), n), ctx.dtype)
+    matrix[np.flatnonzero(src >= 0), valid] = 1
+    per_dim = [PAIR] * len(operand)
+    per_dim[d] = matrix
+    pair = [None] * len(operand)
+    pair[d] = batch_dim[0]
+    for q, p in zip(rest, dn.offset_dims):
+        pair[q] = p
+    return pair, per_dim
 
 
-register_rule("gather", _gather_dense)
+def _gather(ctx: RuleContext) -> list:
+    """gather: an index map where :func:`_gather_map` finds one, else the dense fallback
+    (``O x I`` values from jacfwd); indices are not differentiable."""
+
+    def make(i):
+        if i != 0:
+            return None
+        found = _gather_map(ctx)
+        if found is None:
+            return dense_jacobian(ctx, 0)
+        pair, per_dim = found
+        return selection(ctx.out_shape, ctx.in_shapes[0], per_dim, ctx.dtype, pair=pair)
+
+    return per_input(ctx, make)
+
+
+register_rule("gather", _gather)
 
 
 def _stack(ctx: RuleContext) -> list:
