@@ -24,6 +24,7 @@ __all__ = [
     "apply_style",
     "colors",
     "legend_below",
+    "log_axis",
     "mark_clipped",
     "markers",
     "ratio_axis",
@@ -190,7 +191,21 @@ class RatioLocator(Locator):
             if 2 <= len(ticks(subs)) <= max_ticks:
                 return ticks(subs)
         finest = ticks(self._FINE)  # a narrow range on a short axis: every k-th of the fine ticks
-        return finest[:: -(-len(finest) // max_ticks)] if len(finest) >= 2 else ticks((1.0,))
+        if len(finest) >= 2:
+            return finest[:: -(-len(finest) // max_ticks)]
+        return finest or ticks((1.0,))  # one labelled tick beats none on a very narrow axis
+
+
+def log_axis(ax, axis: str = "y", *, suffix: str = "") -> None:
+    """Log scale on ``axis`` ("x" or "y") with round ticks that fit the axis (1, 2, 5,
+    1.5, ... as room allows, :class:`RatioLocator`) written as plain numbers plus
+    ``suffix``, and no minor tick labels (which overlap on short axes)."""
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(RatioLocator())
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}{suffix}"))
+    target.set_minor_locator(NullLocator())
+    target.set_minor_formatter(NullFormatter())
 
 
 def ratio_axis(
@@ -199,14 +214,8 @@ def ratio_axis(
     """Log scale for a ratio on ``axis`` ("x" or "y") with ticks at round ratios written as
     0.5x, 1x, 1.2x, a solid 1.0 line and, with ``goal``, a dotted line at it (labelled
     ``goal_label`` in the legend)."""
-    scale = ax.set_xscale if axis == "x" else ax.set_yscale
+    log_axis(ax, axis, suffix="x")
     line = ax.axvline if axis == "x" else ax.axhline
-    target = ax.xaxis if axis == "x" else ax.yaxis
-    scale("log")
-    target.set_major_locator(RatioLocator())
-    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
-    target.set_minor_locator(NullLocator())
-    target.set_minor_formatter(NullFormatter())
     line(1.0, color="0.2", lw=0.9, zorder=1.5)
     if goal is not None:
         line(goal, color="0.2", lw=0.9, ls=":", zorder=1.5, label=goal_label)

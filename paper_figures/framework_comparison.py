@@ -22,6 +22,7 @@ from _style import (
     figure_legend_entries,
     legend_below,
     load_meta,
+    log_axis,
     parse_args,
     save,
 )
@@ -66,7 +67,7 @@ def main() -> None:
                 linewidth=0,
             )
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
+        log_axis(ax, "y")
         ax.set_xlabel("N (neurons = inputs)")
         ax.set_ylabel("time per call (ms)")
         ax.set_title(title)
@@ -85,7 +86,7 @@ def main() -> None:
             )
         axes[2].set_yticks(range(len(largest)), largest["framework"])
         axes[2].set_ylim(len(largest) - 0.5, -0.5)
-        axes[2].set_xscale("log")
+        log_axis(axes[2], "x")
         axes[2].set_xlim(left=0.5 * float(largest["fwdbwd_q25_ms"].min()))
         axes[2].set_xlabel("forward + backward (ms)")
         axes[2].set_title(f"N = {int(largest['n'].iloc[0])}")
