@@ -190,10 +190,13 @@ class RatioLocator(Locator):
         for subs in (self._FINER, self._FINE, self._COARSE, (1.0,)):
             if 2 <= len(ticks(subs)) <= max_ticks:
                 return ticks(subs)
+        whole = ticks((1.0,))  # a wide range on a short axis: every k-th decade
+        if len(whole) >= 2:
+            return whole[:: -(-len(whole) // max_ticks)]
         finest = ticks(self._FINE)  # a narrow range on a short axis: every k-th of the fine ticks
         if len(finest) >= 2:
             return finest[:: -(-len(finest) // max_ticks)]
-        return finest or ticks((1.0,))  # one labelled tick beats none on a very narrow axis
+        return finest or whole  # one labelled tick beats none on a very narrow axis
 
 
 def log_axis(ax, axis: str = "y", *, suffix: str = "") -> None:
