@@ -99,14 +99,9 @@ def eval_eqn(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
         or jax.numpy.issubdtype(v.aval.dtype, jax.numpy.bool_)
         for v in eqn.outvars
     ) and all(known_value(x) is not None for x in invals)
-    with eqn.ctx.manager, jax.ensure_compile_time_eval() if folded else _nothing():
+    with eqn.ctx.manager, jax.ensure_compile_time_eval() if folded else contextlib.nullcontext():
         out = eqn.primitive.bind(*invals, **params)
     return list(out) if eqn.primitive.multiple_results else [out]
-
-
-@contextlib.contextmanager
-def _nothing():
-    yield
 
 
 def make_jaxpr(fun: Callable, *args: Any) -> ClosedJaxpr:

@@ -268,10 +268,13 @@ def _gather(x: Array, axis: int, src: tuple[int, ...]) -> Array:
     A gather and a select: no multiplications."""
     idx = np.asarray(src)
     taken = jnp.take(x, np.maximum(idx, 0), axis=axis)
-    if np.all(idx >= 0):
-        return taken
-    keep = (idx >= 0).reshape((-1,) + (1,) * (x.ndim - axis - 1))
-    return jnp.where(keep, taken, jnp.zeros((), x.dtype))
+    return taken if np.all(idx >= 0) else _zero_outside(taken, axis, idx >= 0)
+
+
+def _zero_outside(x: Array, axis: int, keep) -> Array:
+    """``x`` with the positions along ``axis`` where ``keep`` is False set to 0 (a select)."""
+    mask = np.asarray(keep).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+    return jnp.where(mask, x, jnp.zeros((), x.dtype))
 
 
 def _masked(val: Array, labels: tuple[int, ...], plan) -> Array:
@@ -287,9 +290,7 @@ def _masked(val: Array, labels: tuple[int, ...], plan) -> Array:
     shape = tuple(sizes[label] for label in plan.c_labels)
     val = _place(val, labels, plan.c_labels, shape)
     for label, keep in plan.c_mask:
-        axis = plan.c_labels.index(label)
-        mask = np.asarray(keep).reshape((-1,) + (1,) * (len(shape) - axis - 1))
-        val = jnp.where(mask, val, jnp.zeros((), val.dtype))
+        val = _zero_outside(val, plan.c_labels.index(label), keep)
     return val
 
 

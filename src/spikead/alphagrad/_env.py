@@ -41,7 +41,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
-from spikead.ad._structure import IndexMap, Structure, check_convention, compose_maps
+from spikead.ad._structure import (
+    IndexMap,
+    Structure,
+    compose_maps,
+)
 from spikead.ad.orders import is_safe
 
 from . import _count
@@ -154,14 +158,6 @@ def index_maps(graph: SymGraph) -> tuple[IndexMap | None, ...]:
     return tuple(table)
 
 
-def priced_graph(graph: SymGraph, convention: str) -> SymGraph:
-    """``graph`` as ``convention`` counts it: under ``"paper"`` every index map densified
-    (:meth:`~spikead.ad._structure.Structure.densified`, as Graphax stores them)."""
-    if check_convention(convention) != "paper":
-        return graph
-    return dataclasses.replace(graph, edges={e: s.densified() for e, s in graph.edges.items()})
-
-
 def _map_tables(maps: tuple[IndexMap | None, ...], m: int):
     """``map_compose [m, m]``, ``map_out_total [m]``, ``map_in_total [m]`` of ``maps``
     (padded with identities to ``m``)."""
@@ -219,7 +215,7 @@ def encode(
     graph with its index maps densified). ``num_maps``: pad the table of index maps
     (:func:`index_maps`) to this many (states stacked together must agree).
     """
-    graph = priced_graph(graph, convention)
+    graph = graph.priced(convention)
     maps = index_maps(graph)
     m = len(maps) if num_maps is None else num_maps
     if m < len(maps):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from spikead.ad._structure import IndexMap, Structure
+from spikead.ad._structure import IndexMap, Structure, for_convention
 
 Shape = tuple[int, ...]
 Edge = tuple[int, int]
@@ -68,6 +68,12 @@ class SymGraph:
     @property
     def num_vertices(self) -> int:
         return len(self.shapes)
+
+    def priced(self, convention: str) -> SymGraph:
+        """The graph ``convention`` counts: under ``"paper"`` every index map densified
+        (as :meth:`spikead.ad.Graph.priced`)."""
+        edges = {e: for_convention(s, convention) for e, s in self.edges.items()}
+        return dataclasses.replace(self, edges=edges)
 
     @property
     def max_rank(self) -> int:

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._alphazero import AgentConfig, train_alphazero
-from ._env import EnvState, encode, index_maps, narrow_products, priced_graph
+from ._env import EnvState, encode, index_maps, narrow_products
 from ._graph import SymGraph
 from ._search import SearchResult, _eliminable, _Tracker
 
@@ -82,7 +82,7 @@ def pad_groups(
 
 def _num_maps(graph: SymGraph, convention: str) -> int:
     """Size of ``graph``'s table of index maps under ``convention`` (:func:`index_maps`)."""
-    return len(index_maps(priced_graph(graph, convention)))
+    return len(index_maps(graph.priced(convention)))
 
 
 def pad_common(

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from spikead.ad._structure import (
     Structure,
     check_convention,
-    for_convention,
     product_plan,
     sum_structure,
 )
@@ -66,7 +65,7 @@ def step_costs(
     """Multiplications of each elimination of ``order`` (positions), in order."""
     check_convention(convention)
     order = check_order(graph, order) if check else [int(k) for k in order]
-    edges = {e: for_convention(s, convention) for e, s in graph.edges.items()}
+    edges = dict(graph.priced(convention).edges)
     return [eliminate(edges, k, convention) for k in order]
 
 

@@ -95,7 +95,8 @@ def selection(
     dtype,
     pair: Sequence[int] | None = None,
 ) -> STensor:
-    """A separable index map: per dim either ``PAIR`` (identity) or a matrix ``S_d[o_d, i_d]``.
+    """A separable index map: per dim ``PAIR`` (identity), an :class:`IndexMap`, or a matrix
+    ``S_d[o_d, i_d]``.
 
     Input dim ``q`` belongs to output dim ``pair[q]`` (default ``q``: same rank, same order).
 
@@ -112,7 +113,12 @@ def selection(
     maps: list[IndexMap | None] = []
     mats = []
     for d, m in enumerate(per_dim):
-        index_map = None if isinstance(m, str) or not isinstance(m, np.ndarray) else as_index_map(m)
+        if isinstance(m, IndexMap):
+            index_map = m
+        elif isinstance(m, np.ndarray):
+            index_map = as_index_map(m)
+        else:
+            index_map = None
         pairs.append(partner[d] if isinstance(m, str) or index_map is not None else None)
         maps.append(index_map)
         if not isinstance(m, str) and index_map is None:

@@ -22,7 +22,7 @@ from jax import lax
 
 from .._jaxpr import known_value
 from .._stensor import STensor
-from .._structure import Structure
+from .._structure import IndexMap, Structure
 from ._common import PAIR, dense_jacobian, elementwise, selection, shift_matrix
 from ._registry import RuleContext, per_input, register_rule
 
@@ -302,10 +302,8 @@ def _gather_map(ctx: RuleContext):
     valid = src[src >= 0]
     if len(np.unique(valid)) != len(valid):
         return None
-    matrix = np.zeros((len(src), n), ctx.dtype)
-    matrix[np.flatnonzero(src >= 0), valid] = 1
     per_dim = [PAIR] * len(operand)
-    per_dim[d] = matrix
+    per_dim[d] = IndexMap(tuple(int(i) for i in src), n)
     pair = [None] * len(operand)
     pair[d] = batch_dim[0]
     for q, p in zip(rest, dn.offset_dims):
